@@ -1,0 +1,61 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {clusterFlags, nodeAccessFlags} from '../../lib/cli/flags.js'
+import {captureSnapshot, type NodeAccess} from '../../lib/gather/capture.js'
+import {resolveClusterEvidence} from '../../lib/gather/cluster-source.js'
+import {EXIT_CODES_HELP, ExitCode} from '../../lib/report/exit-codes.js'
+import {renderSnapshotSummary, summariseSnapshot} from '../../lib/render/snapshot-summary.js'
+import {writeSnapshot} from '../../lib/snapshot/write.js'
+
+export default class Snapshot extends BaseCommand {
+  static override summary = 'Capture raw cluster and node evidence into one replayable file.'
+
+  static override description = `Gathers the Kubernetes objects knet uses (API or --objects) and, from each node, the output of knet's read-only command catalogue (routes, rules, links, bridges, neighbours, iptables/nftables/IPVS, conntrack, sysctls, CNI config). Raw output is kept, so trace and doctor can replay the file offline later.
+
+${EXIT_CODES_HELP}`
+
+  static override examples = [
+    '<%= config.bin %> snapshot --node-access local -o host.json.gz',
+    '<%= config.bin %> snapshot --objects dump.yaml --node-access netns --netns-map node-1=ns1,node-2=ns2 -o lab.json',
+    '<%= config.bin %> snapshot --kubeconfig ~/.kube/config --node-access none -o api-only.json.gz',
+  ]
+
+  static override flags = {
+    output: Flags.string({char: 'o', description: 'file to write (.gz → gzip-compressed)', default: 'knet-snapshot.json.gz'}),
+    ...clusterFlags,
+    cluster: Flags.boolean({
+      description: 'gather cluster state (default: when --kubeconfig/--context/--objects is given or a kubeconfig exists)',
+      allowNo: true,
+      helpGroup: 'CLUSTER',
+    }),
+    ...nodeAccessFlags,
+    'node-name': Flags.string({description: 'with --node-access local: the node name to record (default: hostname)', helpGroup: 'NODES'}),
+    parallel: Flags.integer({description: 'nodes gathered at once', default: 10, min: 1, max: 100, helpGroup: 'NODES'}),
+    json: Flags.boolean({description: 'print a JSON summary on stdout instead of text on stderr'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Snapshot)
+    const progress = flags.json ? undefined : (m: string) => this.note(m)
+    const cluster = await resolveClusterEvidence(
+      {kubeconfig: flags.kubeconfig, context: flags.context, objects: flags.objects, timeoutMs: flags.timeout, cluster: flags.cluster},
+      progress,
+    )
+    const nodeAccess: NodeAccess = flags['node-access'] ?? (flags['netns-map'] ? 'netns' : 'local')
+    const snapshot = await captureSnapshot({
+      knetVersion: this.config.version,
+      nodeAccess,
+      netnsMap: flags['netns-map'],
+      localNodeName: flags['node-name'],
+      cluster,
+      parallel: flags.parallel,
+      command: ['knet', 'snapshot', ...this.argv].join(' '),
+      onProgress: progress,
+    })
+    const bytes = await writeSnapshot(snapshot, flags.output)
+    const summary = summariseSnapshot(snapshot, flags.output, bytes)
+    if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+    else this.note(renderSnapshotSummary(summary))
+    if (snapshot.collectionErrors.length > 0) process.exitCode = ExitCode.Gather
+  }
+}

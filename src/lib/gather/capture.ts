@@ -1,0 +1,91 @@
+/**
+ * Build one snapshot from whatever sources were asked for: the cluster (API or objects file) and
+ * node evidence through a transport. Collection errors are recorded; only a fatal cluster error
+ * (the API cannot be read at all) stops the capture.
+ */
+import {hostname} from 'node:os'
+import type {CollectionError} from '../report/collection-error.js'
+import {badInput} from '../report/errors.js'
+import {SNAPSHOT_KIND, SNAPSHOT_SCHEMA_VERSION, type NodeEvidence, type Snapshot} from '../snapshot/schema.js'
+import type {ClusterEvidence} from './cluster/evidence.js'
+import {CATALOG} from './node/catalog.js'
+import {gatherNodes, type NodeTarget} from './node/gather-node.js'
+import {LocalTransport} from './node/local.js'
+import {NetnsTransport} from './node/netns.js'
+
+export type NodeAccess = 'local' | 'netns' | 'none'
+
+export interface CaptureOptions {
+  knetVersion: string
+  nodeAccess: NodeAccess
+  /** netns: node name → namespace. */
+  netnsMap?: Map<string, string>
+  /** local: the name this host is recorded under (default: its hostname). */
+  localNodeName?: string
+  /** Already-gathered cluster state, or null for node evidence only. */
+  cluster: ClusterEvidence | null
+  parallel?: number
+  command?: string
+  signal?: AbortSignal
+  onProgress?: (message: string) => void
+  /** Injected for tests and replay; the analysis never reads a clock. */
+  now?: () => Date
+}
+
+export async function captureSnapshot(options: CaptureOptions): Promise<Snapshot> {
+  const {targets, errors: targetErrors} = nodeTargets(options)
+  options.onProgress?.(targets.length ? `gathering ${targets.length} node(s) via ${options.nodeAccess}` : 'no node evidence requested')
+  const gathered = await gatherNodes(targets, {
+    parallel: options.parallel,
+    signal: options.signal,
+    onNodeDone: (n: NodeEvidence) => options.onProgress?.(`  ${n.name}: ${summariseNode(n)}`),
+  })
+  const collectionErrors = [...(options.cluster?.errors ?? []), ...targetErrors, ...gathered.errors]
+  return {
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    kind: SNAPSHOT_KIND,
+    meta: {
+      knetVersion: options.knetVersion,
+      capturedAt: (options.now?.() ?? new Date()).toISOString(),
+      nodeAccess: options.nodeAccess,
+      clusterSource: options.cluster?.source ?? null,
+      ...(options.command === undefined ? {} : {command: options.command}),
+      catalog: CATALOG.map((c) => c.id),
+    },
+    nodes: gathered.nodes,
+    cluster: options.cluster,
+    collectionErrors,
+  }
+}
+
+function nodeTargets(options: CaptureOptions): {targets: NodeTarget[]; errors: CollectionError[]} {
+  const errors: CollectionError[] = []
+  if (options.nodeAccess === 'none') return {targets: [], errors}
+  if (options.nodeAccess === 'local') {
+    return {targets: [{name: options.localNodeName ?? hostname(), transport: new LocalTransport()}], errors}
+  }
+  const map = options.netnsMap
+  if (!map || map.size === 0) throw badInput('--node-access netns needs --netns-map NODE=NETNS,…')
+  const clusterNodes = clusterNodeNames(options.cluster)
+  const targets: NodeTarget[] = []
+  for (const [node, netns] of map) targets.push({name: node, transport: new NetnsTransport(netns)})
+  // Nodes the API knows but nobody mapped: their evidence is missing, and that must be visible.
+  for (const node of clusterNodes) {
+    if (!map.has(node)) errors.push({node, source: 'node-access', kind: 'not-found', message: `no network namespace mapped for node ${node} (--netns-map)`})
+  }
+  return {targets, errors}
+}
+
+function clusterNodeNames(cluster: ClusterEvidence | null): string[] {
+  if (!cluster) return []
+  return cluster.objects.nodes
+    .map((n) => (n as {metadata?: {name?: unknown}}).metadata?.name)
+    .filter((n): n is string => typeof n === 'string')
+}
+
+export function summariseNode(n: NodeEvidence): string {
+  const count = (s: string) => n.results.filter((r) => r.status === s).length
+  const parts = [`${count('ok')} ok`]
+  for (const s of ['unavailable', 'failed', 'timeout']) if (count(s)) parts.push(`${count(s)} ${s}`)
+  return parts.join(', ')
+}

@@ -1,0 +1,59 @@
+import type {CollectionError} from '../../report/collection-error.js'
+import type {CommandResult, NodeEvidence} from '../../snapshot/schema.js'
+import {CATALOG, type CatalogCommand} from './catalog.js'
+import {runCommand} from './run-command.js'
+import type {NodeTransport} from './transport.js'
+
+export interface NodeTarget {
+  name: string
+  transport: NodeTransport
+}
+
+export interface GatherNodesOptions {
+  commands?: readonly CatalogCommand[]
+  /** Nodes gathered at once. */
+  parallel?: number
+  /** Commands run at once on one node (small: nodes under incident are often loaded). */
+  perNodeParallel?: number
+  signal?: AbortSignal
+  onNodeDone?: (evidence: NodeEvidence) => void
+}
+
+/** Gather the whole catalogue from each node; a node that fails is recorded, the rest go on. */
+export async function gatherNodes(
+  targets: readonly NodeTarget[],
+  options: GatherNodesOptions = {},
+): Promise<{nodes: NodeEvidence[]; errors: CollectionError[]}> {
+  const commands = options.commands ?? CATALOG
+  const nodes = await mapLimit(targets, options.parallel ?? 10, async (target) => {
+    const results = await mapLimit(commands, options.perNodeParallel ?? 4, (c) => runCommand(target.transport, c, options.signal))
+    const evidence: NodeEvidence = {name: target.name, access: {kind: target.transport.kind, target: target.transport.target}, results}
+    options.onNodeDone?.(evidence)
+    return evidence
+  })
+  return {nodes, errors: nodes.flatMap(nodeCollectionErrors)}
+}
+
+/** Failed and timed-out commands become collection errors; "unavailable" is a fact about the node, not an error. */
+export function nodeCollectionErrors(node: NodeEvidence): CollectionError[] {
+  return node.results.filter((r) => r.status === 'failed' || r.status === 'timeout').map((r) => toError(node.name, r))
+}
+
+function toError(node: string, r: CommandResult): CollectionError {
+  const kind = r.status === 'timeout' ? 'timeout' : r.reason?.startsWith('permission denied') ? 'forbidden' : 'command-failed'
+  return {node, source: r.id, kind, message: `${r.argv.join(' ')}: ${r.reason ?? r.status}`}
+}
+
+/** Map with at most `limit` promises in flight, results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index] as T, index)
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, worker))
+  return results
+}
