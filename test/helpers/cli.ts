@@ -1,5 +1,5 @@
 /** Run the built CLI (dist via bin/run.js) as a user would, capturing output and exit code. */
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
 const RUN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -18,4 +18,18 @@ export function knet(args: string[], options: {input?: string; env?: NodeJS.Proc
     timeout: 120_000,
   })
   return {status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
+}
+
+/** Like knet(), but without blocking the event loop: needed when the test also serves the API in-process. */
+export function knetAsync(args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUN, ...args], {env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({status: code ?? -1, stdout, stderr}))
+    child.stdin.end(options.input ?? '')
+  })
 }

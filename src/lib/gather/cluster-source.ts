@@ -33,8 +33,11 @@ export async function resolveClusterEvidence(
 ): Promise<ClusterEvidence | null> {
   const kind = clusterSourceKind(flags)
   if (kind === 'none') return null
-  // Loaded on demand: client-node and YAML are heavy and most start-ups never need them.
-  const {gatherCluster, loadObjectsFile} = await import('./cluster/gather.js')
-  if (kind === 'objects-file') return loadObjectsFile(flags.objects as string)
+  // Loaded on demand: client-node and YAML are heavy, and an objects file needs no client-node.
+  if (kind === 'objects-file') {
+    const {loadObjectsFromInput} = await import('./cluster/objects-file.js')
+    return loadObjectsFromInput(flags.objects as string)
+  }
+  const {gatherCluster} = await import('./cluster/gather.js')
   return gatherCluster({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs: flags.timeoutMs, onProgress})
 }

@@ -1,0 +1,52 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {LabInterrupted, labUp} from '../../lib/lab/build.js'
+import {LAB_EXIT_CODES_HELP, labNameFlag} from '../../lib/lab/flags.js'
+import {LAB_DEFAULTS, MAX_NODES, MAX_PODS_PER_NODE, MIN_NODES, TOPOLOGIES} from '../../lib/lab/plan.js'
+import {renderLabUp} from '../../lib/lab/render.js'
+
+export default class LabUp extends BaseCommand {
+  static override summary = 'Build a cluster of network namespaces: nodes, pods, routes, kube-proxy rules.'
+
+  static override description = `Creates an underlay segment (10.100.0.0/24, router .1), one namespace per node with a cbr0 bridge owning 10.244.N.0/24, one namespace per pod joined by a veth, host-gw routes or a flannel-style VXLAN overlay between nodes, kube-proxy iptables rules for the lab's Services, and a TCP/UDP responder in every pod that answers with the pod's name. Needs Linux and root. Ctrl-C removes what was built.
+
+${LAB_EXIT_CODES_HELP}`
+
+  static override examples = ['<%= config.bin %> lab up', '<%= config.bin %> lab up --name demo --nodes 3 --pods-per-node 2 --topology vxlan']
+
+  static override flags = {
+    ...labNameFlag,
+    nodes: Flags.integer({description: 'number of nodes', default: LAB_DEFAULTS.nodes, min: MIN_NODES, max: MAX_NODES}),
+    'pods-per-node': Flags.integer({description: 'pods on each node', default: LAB_DEFAULTS.podsPerNode, min: 1, max: MAX_PODS_PER_NODE}),
+    topology: Flags.option({options: TOPOLOGIES, description: 'how nodes reach each other\'s pod CIDRs', default: LAB_DEFAULTS.topology})(),
+    force: Flags.boolean({description: 'remove an existing lab of the same name first'}),
+    json: Flags.boolean({description: 'print the lab state as JSON on stdout'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(LabUp)
+    const controller = new AbortController()
+    const abort = (): void => controller.abort()
+    // on, not once: execa's signal-exit re-raises a signal when no other listener remains, which
+    // would kill us before the teardown ran. A second Ctrl-C just asks again.
+    process.on('SIGINT', abort)
+    process.on('SIGTERM', abort)
+    try {
+      const {plan, state, durationMs} = await labUp({
+        params: {name: flags.name, nodes: flags.nodes, podsPerNode: flags['pods-per-node'], topology: flags.topology},
+        force: flags.force,
+        signal: controller.signal,
+        onProgress: (m) => this.note(m),
+      })
+      if (flags.json) process.stdout.write(`${JSON.stringify(state, null, 2)}\n`)
+      else this.note(renderLabUp(plan, durationMs))
+    } catch (error) {
+      if (!(error instanceof LabInterrupted)) throw error
+      this.note(`knet: ${error.message}`)
+      process.exitCode = 130
+    } finally {
+      process.off('SIGINT', abort)
+      process.off('SIGTERM', abort)
+    }
+  }
+}

@@ -1,0 +1,6 @@
+/** The stand-in Kubernetes API server: see server.ts. Used by tests, benchmarks and `knet lab`. */
+export {startApiServer, type ApiServer, type ApiServerFaults, type ApiServerOptions, type LoggedRequest} from './server.js'
+export {generateCluster, type GenerateOptions} from './generate.js'
+export {objectsFromYaml, objectsFromYamlFile} from './load.js'
+export {kubeconfigYaml, writeKubeconfigFile, type KubeconfigOptions} from './kubeconfig.js'
+export {testCerts, type TestCerts} from './certs.js'

@@ -1,0 +1,66 @@
+/**
+ * The minimal ClusterRole knet needs, as rule groups each with the reason knet needs it, so a
+ * cluster admin can see why every permission is asked for — and later features (pod probes,
+ * exec into node agents) add their own group here rather than widening an existing one.
+ * Secrets are deliberately absent: knet never reads them.
+ */
+import {stringify} from 'yaml'
+
+export interface PolicyRule {
+  apiGroups: string[]
+  resources: string[]
+  verbs: string[]
+  resourceNames?: string[]
+}
+
+export interface RuleGroup {
+  /** Why knet needs it; printed as a comment above the rule. */
+  reason: string
+  rule: PolicyRule
+}
+
+export const CLUSTER_READ_RULES: readonly RuleGroup[] = [
+  {
+    reason: 'nodes, pods, services and namespaces: addresses, pod CIDRs, selectors and namespace labels',
+    rule: {apiGroups: [''], resources: ['nodes', 'pods', 'services', 'namespaces'], verbs: ['get', 'list']},
+  },
+  {
+    reason: 'EndpointSlices: which pods back each Service, and whether they are ready',
+    rule: {apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list']},
+  },
+  {
+    reason: 'NetworkPolicies: what traffic is allowed (optional; policy checks are skipped without it)',
+    rule: {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list']},
+  },
+  {
+    reason: "kube-proxy's configuration: proxy mode and cluster CIDR (optional; this one ConfigMap only)",
+    rule: {apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['kube-proxy']},
+  },
+  {
+    reason: 'DaemonSets: recognise the CNI plugin and kube-proxy, wherever they are installed (optional)',
+    rule: {apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list']},
+  },
+]
+
+export interface RoleOptions {
+  name?: string
+  groups?: readonly RuleGroup[]
+}
+
+/** The ClusterRole as a YAML document, each rule preceded by a comment giving its reason. */
+export function clusterRoleYaml(options: RoleOptions = {}): string {
+  const name = options.name ?? 'knet-reader'
+  const groups = options.groups ?? CLUSTER_READ_RULES
+  const header = stringify({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: {name, labels: {'app.kubernetes.io/name': 'knet'}},
+  })
+  const rules = groups
+    .map((g) => {
+      const item = stringify([g.rule]).trimEnd().split('\n').map((l) => `  ${l}`).join('\n')
+      return `  # ${g.reason}\n${item}`
+    })
+    .join('\n')
+  return `# The minimal permissions for knet (read-only; no Secrets).\n${header}rules:\n${rules}\n`
+}

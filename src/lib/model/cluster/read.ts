@@ -1,0 +1,74 @@
+/**
+ * Defensive readers for raw API objects. Snapshots hold whatever a server or a hand-edited file
+ * contained, so the model reads fields through these and records a problem instead of throwing.
+ */
+export type Raw = Record<string, unknown>
+
+export function rec(v: unknown): Raw {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {}
+}
+
+export function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : []
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+
+export function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+}
+
+export function bool(v: unknown): boolean | undefined {
+  return typeof v === 'boolean' ? v : undefined
+}
+
+export function strings(v: unknown): string[] {
+  return arr(v).filter((x): x is string => typeof x === 'string')
+}
+
+export function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, val] of Object.entries(rec(v))) if (typeof val === 'string') out[k] = val
+  return out
+}
+
+export interface ObjectMeta {
+  name: string
+  namespace: string
+  labels: Record<string, string>
+}
+
+/** name and namespace, or undefined when the object has no name (then it is a problem, not a model item). */
+export function meta(v: unknown): ObjectMeta | undefined {
+  const m = rec(rec(v).metadata)
+  const name = str(m.name)
+  if (!name) return undefined
+  return {name, namespace: str(m.namespace) ?? '', labels: stringMap(m.labels)}
+}
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP'
+
+export function protocol(v: unknown): Protocol {
+  return v === 'UDP' || v === 'SCTP' ? v : 'TCP'
+}
+
+/** An IntOrString port: numbers stay numbers, numeric strings ("8080") become numbers, names stay names. */
+export function intOrString(v: unknown): number | string | undefined {
+  if (typeof v === 'number' && Number.isInteger(v)) return v
+  if (typeof v === 'string' && v !== '') return /^\d+$/.test(v) ? Number(v) : v
+  return undefined
+}
+
+/** namespace, then name: the order a real API server lists in, whatever order a file had. */
+export function byKey<T extends {namespace: string; name: string}>(a: T, b: T): number {
+  if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
+export interface ModelProblem {
+  /** Where: "pods[12]", "service shop/web". */
+  subject: string
+  message: string
+}

@@ -1,0 +1,3 @@
+import {labMatrixSuite} from '../lib/lab/lab-harness.js'
+
+labMatrixSuite('host-gw', 'thg')

@@ -1,0 +1,49 @@
+import fc from 'fast-check'
+import {describe, expect, it} from 'vitest'
+import {objectsFromYamlFile} from '../../../src/lib/apiserver/load.js'
+import {emptyObjects, type ClusterEvidence} from '../../../src/lib/gather/cluster/evidence.js'
+import {objectsFromText} from '../../../src/lib/gather/cluster/objects-file.js'
+import {buildClusterModel} from '../../../src/lib/model/cluster.js'
+
+const runs = Math.min(Number(process.env.FUZZ_RUNS ?? 300), 3000)
+const real = objectsFromYamlFile(new URL('../../fixtures/cluster/kubeadm-3node.yaml', import.meta.url).pathname)
+
+/** Replace one value somewhere inside a real object with an arbitrary JSON value. */
+function mutate(obj: unknown, path: number[], replacement: unknown): unknown {
+  if (path.length === 0 || typeof obj !== 'object' || obj === null) return replacement
+  const keys = Object.keys(obj)
+  if (keys.length === 0) return replacement
+  const key = keys[(path[0] ?? 0) % keys.length] as string
+  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : {...(obj as Record<string, unknown>)}
+  copy[key] = mutate((obj as Record<string, unknown>)[key], path.slice(1), replacement)
+  return copy
+}
+
+describe('the cluster model never throws', () => {
+  it('on real objects with one value anywhere replaced by arbitrary JSON', () => {
+    fc.assert(
+      fc.property(fc.nat(real.length - 1), fc.array(fc.nat(), {maxLength: 6}), fc.jsonValue(), (index, path, value) => {
+        const objects = real.map((o, i) => (i === index ? mutate(o, path, value) : o))
+        const evidence = objectsFromText(JSON.stringify(objects), 'fuzz.json')
+        const model = buildClusterModel(evidence)
+        expect(Array.isArray(model.problems)).toBe(true)
+      }),
+      {numRuns: runs},
+    )
+  })
+
+  it('on evidence whose object lists hold anything at all', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), {maxLength: 5}), fc.jsonValue(), (junk, cm) => {
+        const evidence: ClusterEvidence = {
+          source: 'api',
+          objects: {...emptyObjects(), nodes: junk, pods: junk, services: junk, endpointSlices: junk, networkPolicies: junk, daemonSets: junk, namespaces: junk, kubeProxyConfigMap: cm},
+          ignoredKinds: {},
+          errors: [],
+        }
+        expect(() => buildClusterModel(evidence)).not.toThrow()
+      }),
+      {numRuns: runs},
+    )
+  })
+})
