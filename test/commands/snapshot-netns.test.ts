@@ -96,7 +96,7 @@ describeNetns('knet snapshot --node-access netns round-trips real node state', (
     node.run(['ip', 'rule', 'add', 'fwmark', '0x4000/0x4000', 'lookup', '100', 'priority', '1000'])
     node.run(['ip', 'rule', 'add', 'from', '10.244.1.0/24', 'to', '10.96.0.0/12', 'lookup', '100', 'priority', '1001'])
     node.run(['ip', '-6', 'route', 'add', 'fd00:244:2::/64', 'via', 'fd00:10:100::3', 'dev', 'eth0'])
-    node.run(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'])
+    node.run(['tee', '/proc/sys/net/ipv4/ip_forward'], '1')
     node.run(['iptables-restore'], IPTABLES)
     // Real flows through the node's conntrack: ICMP and UDP from the pod to the node's bridge IP.
     pod.run(['ping', '-c', '1', '-W', '1', '10.244.1.1'])
@@ -198,4 +198,4 @@ describeNetns('knet snapshot --node-access netns round-trips real node state', (
     expect(dp.evidence['iptables-save']?.status).toBe('ok')
     expect(dp.evidence.links?.source).toBe('node-1: ip -j -d link show')
   })
-})
+}, ['bridge', 'iptables-restore', 'conntrack', 'ping', 'nc'])

@@ -3,6 +3,7 @@
  * elsewhere they are skipped with the reason in the suite's name, so the skip is visible.
  */
 import {execFileSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {describe} from 'vitest'
 
 function probeReason(): string | undefined {
@@ -18,9 +19,19 @@ function probeReason(): string | undefined {
 
 export const netnsSkipReason = probeReason()
 
-/** describe() when namespaces are usable, otherwise a skipped suite whose title says why. */
-export function describeNetns(title: string, fn: () => void): void {
-  if (netnsSkipReason) describe.skip(`${title} [skipped: ${netnsSkipReason}]`, fn)
+function missingTools(tools: readonly string[]): string[] {
+  const path = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin']
+  return tools.filter((tool) => !path.some((dir) => dir && existsSync(`${dir}/${tool}`)))
+}
+
+/**
+ * describe() when namespaces (and the named tools) are usable, otherwise a skipped suite whose
+ * title says why, so the skip shows in the test report.
+ */
+export function describeNetns(title: string, fn: () => void, needs: readonly string[] = []): void {
+  const missing = netnsSkipReason ? [] : missingTools(needs)
+  const reason = netnsSkipReason ?? (missing.length ? `needs ${missing.join(', ')} on PATH` : undefined)
+  if (reason) describe.skip(`${title} [skipped: ${reason}]`, fn)
   else describe(title, fn)
 }
 

@@ -1,0 +1,95 @@
+/**
+ * Parser for iptables-save / ip6tables-save / iptables-legacy-save output (with or without -c).
+ * Line-oriented and linear: a line that cannot be read becomes a problem and the rest still parses,
+ * because a partial dump from a broken node is exactly the evidence a diagnosis needs.
+ */
+import {readCounters, readRule} from './iptables/rule.js'
+import type {IptablesChain, IptablesDump, IptablesTable} from './iptables/types.js'
+import {problem, type ParseProblem, type ParseResult} from './result.js'
+
+export type * from './iptables/types.js'
+
+function readChainLine(text: string, line: number): IptablesChain | string {
+  // ":NAME POLICY [pkts:bytes]"; chain names cannot contain spaces.
+  const parts = text.slice(1).split(' ').filter((p) => p.length > 0)
+  const [name, policy, counterText] = parts
+  if (!name) return 'chain line without a name'
+  if (policy === undefined) return `chain ${name} without a policy`
+  if (parts.length > 3) return `unexpected text after chain ${name}`
+  let counters = null
+  if (counterText !== undefined) {
+    counters = readCounters(counterText)
+    if (!counters) return `bad counters "${counterText}" on chain ${name}`
+  }
+  return {name, policy: policy === '-' ? null : policy, counters, line, rules: []}
+}
+
+export function parseIptablesSave(text: string): ParseResult<IptablesDump> {
+  const problems: ParseProblem[] = []
+  const tables: IptablesTable[] = []
+  let table: IptablesTable | null = null
+  const lines = typeof text === 'string' ? text.split('\n') : []
+  const knownChain = (name: string): boolean => table?.chainIndex.has(name) ?? false
+  let lastChain: IptablesChain | undefined
+
+  for (let idx = 0; idx < lines.length; idx++) {
+    const lineNo = idx + 1
+    let raw = lines[idx] as string
+    if (raw.endsWith('\r')) raw = raw.slice(0, -1)
+    const first = raw.charCodeAt(0)
+    if (raw.length === 0 || first === 35 /* # */) continue
+    if (first === 42 /* * */) {
+      if (table && !table.committed) problems.push(problem(lineNo, `table ${table.name} has no COMMIT before the next table`, raw))
+      const name = raw.slice(1).trim()
+      if (name.length === 0 || name.includes(' ')) {
+        problems.push(problem(lineNo, 'bad table line', raw))
+        table = null
+        continue
+      }
+      table = {name, line: lineNo, chains: [], chainIndex: new Map(), committed: false}
+      lastChain = undefined
+      tables.push(table)
+      continue
+    }
+    if (first === 67 /* C */ && raw.trimEnd() === 'COMMIT') {
+      if (!table || table.committed) problems.push(problem(lineNo, 'COMMIT outside a table', raw))
+      else table.committed = true
+      continue
+    }
+    if (!table || table.committed) {
+      problems.push(problem(lineNo, 'line outside a table (no *table header before it)', raw))
+      continue
+    }
+    if (first === 58 /* : */) {
+      const chain = readChainLine(raw, lineNo)
+      if (typeof chain === 'string') problems.push(problem(lineNo, chain, raw))
+      else if (table.chainIndex.has(chain.name)) problems.push(problem(lineNo, `chain ${chain.name} declared twice`, raw))
+      else {
+        table.chains.push(chain)
+        table.chainIndex.set(chain.name, chain)
+      }
+      continue
+    }
+    if (first === 45 /* - */ || first === 91 /* [ */) {
+      const rule = readRule(raw, lineNo, knownChain)
+      if (typeof rule === 'string') {
+        problems.push(problem(lineNo, rule, raw))
+        continue
+      }
+      // Rules of one chain are consecutive, so the last lookup usually answers without hashing.
+      const chain = lastChain !== undefined && lastChain.name === rule.chain ? lastChain : table.chainIndex.get(rule.chain)
+      lastChain = chain
+      if (!chain) problems.push(problem(lineNo, `rule for undeclared chain ${rule.chain}`, raw))
+      else chain.rules.push(rule)
+      continue
+    }
+    problems.push(problem(lineNo, 'unknown line type', raw))
+  }
+  if (table && !table.committed) problems.push(problem(lines.length, `table ${table.name} has no COMMIT at end of input`))
+  return {value: {tables}, problems}
+}
+
+/** The table of this name, if the dump has it. */
+export function iptablesTable(dump: IptablesDump, name: string): IptablesTable | undefined {
+  return dump.tables.find((t) => t.name === name)
+}

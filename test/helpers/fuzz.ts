@@ -1,0 +1,102 @@
+/**
+ * Mutation fuzzing for parsers that promise never to throw. Seeded with real captured outputs, it
+ * mutates them the ways broken evidence really looks (truncated captures, missing or doubled lines,
+ * stray bytes, garbage) plus pure random strings, and checks the {value, problems} contract.
+ * FUZZ_RUNS sets the number of runs (CI's fuzz job uses 100000).
+ */
+import fc from 'fast-check'
+import {expect} from 'vitest'
+
+export const fuzzRuns = Number(process.env.FUZZ_RUNS ?? 10000)
+
+type Mutation = (text: string) => string
+
+const lines = (t: string): string[] => t.split('\n')
+
+/** Arbitrary single mutations of a text; indices are fractions so one arbitrary fits any length. */
+function mutationArb(): fc.Arbitrary<Mutation> {
+  const frac = fc.double({min: 0, max: 1, noNaN: true, maxExcluded: true})
+  const at = (f: number, n: number): number => Math.floor(f * n)
+  const anyText = fc.oneof(
+    fc.string({maxLength: 12}),
+    fc.string({unit: 'binary', maxLength: 12}),
+    fc.string({unit: 'grapheme', maxLength: 6}),
+    fc.constantFrom('"', '\\', '!', '[', ']', '{', '}', ':', '/', '-', '--', ',', '=', '\0', '\r', '\n', '\t', ' ', '\uFFFD', '\u{1F600}', '0x', '-1', '99999999999999999999999', 'NaN', '1e309'),
+  )
+  return fc.oneof(
+    frac.map((f): Mutation => (t) => t.slice(0, at(f, t.length + 1))),
+    frac.map((f): Mutation => (t) => {
+      const ls = lines(t)
+      ls.splice(at(f, ls.length), 1)
+      return ls.join('\n')
+    }),
+    frac.map((f): Mutation => (t) => {
+      const ls = lines(t)
+      const i = at(f, ls.length)
+      ls.splice(i, 0, ls[i] ?? '')
+      return ls.join('\n')
+    }),
+    fc.tuple(frac, frac).map(([a, b]): Mutation => (t) => {
+      const ls = lines(t)
+      const i = at(a, ls.length)
+      const j = at(b, ls.length)
+      const tmp = ls[i] as string
+      ls[i] = ls[j] as string
+      ls[j] = tmp
+      return ls.join('\n')
+    }),
+    fc.tuple(frac, anyText).map(([f, s]): Mutation => (t) => {
+      const i = at(f, t.length + 1)
+      return t.slice(0, i) + s + t.slice(i)
+    }),
+    fc.tuple(frac, anyText).map(([f, s]): Mutation => (t) => {
+      // Replace the whitespace-separated token around a point.
+      const i = at(f, t.length + 1)
+      let a = i
+      let b = i
+      while (a > 0 && !/\s/.test(t[a - 1] as string)) a--
+      while (b < t.length && !/\s/.test(t[b] as string)) b++
+      return t.slice(0, a) + s + t.slice(b)
+    }),
+    fc.tuple(frac, frac).map(([a, b]): Mutation => (t) => {
+      // Cut a slice out of the middle (partial writes, lost chunks).
+      const i = at(a, t.length + 1)
+      return t.slice(0, i) + t.slice(i + at(b, Math.min(200, t.length - i + 1)))
+    }),
+  )
+}
+
+/** Texts to feed a parser: mutated samples (1–4 stacked mutations) or pure random strings. */
+export function fuzzInputArb(samples: string[]): fc.Arbitrary<string> {
+  const mutated = fc
+    .tuple(fc.constantFrom(...samples), fc.array(mutationArb(), {minLength: 1, maxLength: 4}))
+    .map(([s, ms]) => ms.reduce((t, m) => m(t), s))
+  return fc.oneof({weight: 8, arbitrary: mutated}, {weight: 1, arbitrary: fc.string({maxLength: 300})}, {weight: 1, arbitrary: fc.string({unit: 'binary', maxLength: 300})})
+}
+
+/** Asserts a parser keeps its contract on every fuzzed input; `check` may add parser-specific invariants. */
+export function fuzzParser<T>(
+  samples: string[],
+  parse: (text: string) => {value: T; problems: unknown},
+  check?: (result: {value: T; problems: {line: number; message: string}[]}, input: string) => void,
+  runs = fuzzRuns,
+): void {
+  if (samples.length === 0) throw new Error('fuzzParser needs at least one sample')
+  fc.assert(
+    fc.property(fuzzInputArb(samples), (input) => {
+      const result = parse(input)
+      expect(result).toBeTypeOf('object')
+      expect(result).not.toBeNull()
+      expect(result.value).toBeDefined()
+      expect(Array.isArray(result.problems)).toBe(true)
+      for (const p of result.problems as unknown[]) {
+        const pr = p as {line: unknown; message: unknown}
+        if (typeof pr.line !== 'number' || !Number.isInteger(pr.line) || pr.line < 0 || typeof pr.message !== 'string' || pr.message.length === 0) {
+          throw new Error(`bad problem ${JSON.stringify(p)}`)
+        }
+      }
+      check?.(result as {value: T; problems: {line: number; message: string}[]}, input)
+    }),
+    {numRuns: runs},
+  )
+}
