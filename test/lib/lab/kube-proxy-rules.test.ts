@@ -195,4 +195,4 @@ describeNetns('kubeProxyIptablesRules: loaded into a namespace', () => {
       server.kill()
     }
   })
-})
+}, ['iptables-restore', 'socat'])

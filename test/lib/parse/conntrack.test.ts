@@ -87,4 +87,4 @@ describeNetns('parseConntrack: live flows between two namespaces', () => {
   it('TCP through DNAT, UDP replied and unreplied (mark, zone), ICMP and ICMPv6', async () => {
     assertFlows(await captureConntrack(client, server))
   })
-})
+}, ['conntrack', 'socat', 'ping', 'ip6tables'])
