@@ -15,7 +15,7 @@ import {labStatus} from '../../src/lib/lab/status.js'
 import {labDown} from '../../src/lib/lab/teardown.js'
 import {knet} from '../helpers/cli.js'
 import {describeNetns, netnsSkipReason} from '../helpers/netns.js'
-import {assertNothingLeft, labNamespaces, probeAll, rootLinks, summarise, tempLabRoot} from '../lib/lab/lab-harness.js'
+import {LAB_TOOLS, assertNothingLeft, labNamespaces, probeAll, rootLinks, summarise, tempLabRoot} from '../lib/lab/lab-harness.js'
 
 const RUN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -48,14 +48,17 @@ function interruptUp(
 }
 
 describeNetns('knet lab: interrupted up [root]', () => {
-  const root = tempLabRoot('tint')
-  const env = {KNET_LAB_DIR: root}
+  let root = ''
+  const env: NodeJS.ProcessEnv = {}
   const name = 'tint'
   let linksBefore = new Set<string>()
   beforeAll(() => {
+    root = tempLabRoot(name)
+    env.KNET_LAB_DIR = root
     linksBefore = rootLinks()
   })
   afterAll(async () => {
+    if (!root) return
     await labDown(name, {root})
     rmSync(root, {recursive: true, force: true})
   })
@@ -79,7 +82,7 @@ describeNetns('knet lab: interrupted up [root]', () => {
     expect(down.stderr).toMatch(new RegExp(`^lab ${name}: removed ${planNamespaces(planLab({name, nodes: 2, podsPerNode: 2, topology: 'vxlan'})).length} namespaces, stopped [1-9]\\d* processes\n$`))
     await assertNothingLeft(name, root, linksBefore)
   }, 60_000)
-})
+}, LAB_TOOLS)
 
 function readLabStateSync(root: string, name: string): {processes: unknown[]} | undefined {
   try {
@@ -90,12 +93,13 @@ function readLabStateSync(root: string, name: string): {processes: unknown[]} | 
 }
 
 describeNetns('knet lab: two labs coexist, one of them 3 nodes [root]', () => {
-  const root = tempLabRoot('two')
+  let root = ''
   const a = planLab({name: 'tca', nodes: 2, podsPerNode: 1, topology: 'host-gw'})
   const b = planLab({name: 'tcb', nodes: 3, podsPerNode: 2, topology: 'vxlan'})
   let linksBefore = new Set<string>()
 
   beforeAll(async () => {
+    root = tempLabRoot('two')
     linksBefore = rootLinks()
     for (const plan of [a, b]) {
       const {durationMs} = await labUp({params: plan.params, root, force: true})
@@ -103,6 +107,7 @@ describeNetns('knet lab: two labs coexist, one of them 3 nodes [root]', () => {
     }
   }, 120_000)
   afterAll(async () => {
+    if (!root) return
     await labDown('tca', {root})
     await labDown('tcb', {root})
     rmSync(root, {recursive: true, force: true})
@@ -134,7 +139,7 @@ describeNetns('knet lab: two labs coexist, one of them 3 nodes [root]', () => {
     await labDown('tcb', {root})
     await assertNothingLeft('tcb', root, linksBefore)
   }, 60_000)
-})
+}, LAB_TOOLS)
 
 describe('knet lab without root', () => {
   const canDrop = netnsSkipReason === undefined && spawnSync('runuser', ['--help'], {stdio: 'ignore'}).status === 0

@@ -31,6 +31,9 @@ ${LAB_EXIT_CODES_HELP}`
     // would kill us before the teardown ran. A second Ctrl-C just asks again.
     process.on('SIGINT', abort)
     process.on('SIGTERM', abort)
+    // A closed stderr (`… | head`) must not crash the build halfway and leave a half-built lab.
+    const ignore = (): void => undefined
+    process.stderr.on('error', ignore)
     try {
       const {plan, state, durationMs} = await labUp({
         params: {name: flags.name, nodes: flags.nodes, podsPerNode: flags['pods-per-node'], topology: flags.topology},
@@ -47,6 +50,7 @@ ${LAB_EXIT_CODES_HELP}`
     } finally {
       process.off('SIGINT', abort)
       process.off('SIGTERM', abort)
+      process.stderr.off('error', ignore)
     }
   }
 }

@@ -1,0 +1,337 @@
+/**
+ * The lab's plan: every namespace, interface, address, MAC, route, pod, port and Service of a lab,
+ * computed from four parameters. Pure and deterministic, so tests, `status`, `probe` and the
+ * faults to come all read the same answer, and `build.ts` only has to carry it out.
+ *
+ * Address plan:
+ *   underlay   10.100.0.0/24, router .1, node i (1-based) at .(i+1), one L2 segment (a bridge in
+ *              the router namespace)
+ *   pods       clusterCIDR 10.244.0.0/16, node i owns 10.244.i.0/24, gateway .1 on cbr0, pods .2…
+ *   Services   10.96.0.0/12
+ *   vxlan      flannel.1 on each node, VNI 1, UDP 8472, address 10.244.i.0/32, MTU 1450
+ */
+import {badInput} from '../report/errors.js'
+
+export const TOPOLOGIES = ['host-gw', 'vxlan'] as const
+export type Topology = (typeof TOPOLOGIES)[number]
+
+export interface LabParams {
+  name: string
+  nodes: number
+  podsPerNode: number
+  topology: Topology
+}
+
+export const LAB_DEFAULTS: LabParams = {name: 'knet', nodes: 2, podsPerNode: 2, topology: 'host-gw'}
+export const MIN_NODES = 2
+export const MAX_NODES = 8
+export const MAX_PODS_PER_NODE = 16
+
+export const UNDERLAY_CIDR = '10.100.0.0/24'
+export const UNDERLAY_GATEWAY = '10.100.0.1'
+export const CLUSTER_CIDR = '10.244.0.0/16'
+export const SERVICE_CIDR = '10.96.0.0/12'
+export const UNDERLAY_MTU = 1500
+export const VXLAN_OVERHEAD = 50
+export const VXLAN = {device: 'flannel.1', vni: 1, port: 8472} as const
+
+export type Protocol = 'TCP' | 'UDP'
+
+export interface RoutePlan {
+  /** Stable id a fault can name, e.g. "node-1/pod-cidr/node-2". */
+  id: string
+  /** The node whose routing table holds it ("router" for the underlay router). */
+  owner: string
+  dst: string
+  via?: string
+  dev: string
+  onlink?: boolean
+  /** What the route is for: a fault removes one kind on purpose. */
+  purpose: 'default' | 'pod-cidr'
+  /** For pod-cidr routes: the node that owns dst. */
+  toNode?: string
+}
+
+export interface FdbPlan {
+  mac: string
+  dev: string
+  dst: string
+  toNode: string
+}
+
+export interface NeighbourPlan {
+  ip: string
+  mac: string
+  dev: string
+  toNode: string
+}
+
+export interface VxlanPlan {
+  device: string
+  vni: number
+  port: number
+  mac: string
+  /** flannel puts the pod CIDR's network address (.0/32) on the VTEP. */
+  ip: string
+  local: string
+  mtu: number
+}
+
+export interface NodePlan {
+  name: string
+  index: number
+  netns: string
+  underlayIp: string
+  underlayMac: string
+  /** The node's eth0 peer inside the router namespace. */
+  routerPort: string
+  podCIDR: string
+  bridge: {name: string; ip: string; prefix: number; mac: string; mtu: number}
+  vxlan?: VxlanPlan
+  routes: RoutePlan[]
+  fdb: FdbPlan[]
+  neighbours: NeighbourPlan[]
+}
+
+export interface ContainerPortPlan {
+  name: string
+  port: number
+  protocol: Protocol
+}
+
+export interface PodPlan {
+  namespace: string
+  name: string
+  node: string
+  netns: string
+  ip: string
+  mac: string
+  mtu: number
+  gateway: string
+  /** The node-side veth on cbr0. */
+  hostVeth: string
+  labels: Record<string, string>
+  ports: ContainerPortPlan[]
+}
+
+export interface ServicePortPlan {
+  name: string
+  port: number
+  targetPort: number
+  targetPortName: string
+  protocol: Protocol
+  nodePort?: number
+}
+
+export interface EndpointPlan {
+  pod: string
+  ip: string
+  node: string
+}
+
+export interface ServicePlan {
+  namespace: string
+  name: string
+  type: 'ClusterIP' | 'NodePort'
+  clusterIP: string
+  ports: ServicePortPlan[]
+  selector: Record<string, string>
+  endpoints: EndpointPlan[]
+}
+
+export interface RouterPlan {
+  netns: string
+  bridge: string
+  ip: string
+  prefix: number
+  mac: string
+  routes: RoutePlan[]
+}
+
+export interface LabPlan {
+  params: LabParams
+  /** Every namespace of this lab starts with it; nothing else is ever touched. */
+  prefix: string
+  /** Every process of this lab carries it in its argv (see processes.ts). */
+  marker: string
+  clusterCIDR: string
+  serviceCIDR: string
+  underlayCIDR: string
+  router: RouterPlan
+  nodes: NodePlan[]
+  pods: PodPlan[]
+  services: ServicePlan[]
+}
+
+/** Lab names end up in namespace names and argv markers: short, lower-case DNS-ish. */
+export function validateLabName(name: string): string {
+  if (!/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/.test(name)) {
+    throw badInput(`--name: "${name}" is not a lab name`, '1–12 characters of a-z, 0-9 and "-", starting and ending with a letter or digit')
+  }
+  return name
+}
+
+export function validateLabParams(params: LabParams): LabParams {
+  validateLabName(params.name)
+  if (!Number.isInteger(params.nodes) || params.nodes < MIN_NODES || params.nodes > MAX_NODES) {
+    throw badInput(`--nodes must be ${MIN_NODES}–${MAX_NODES}, not ${params.nodes}`)
+  }
+  if (!Number.isInteger(params.podsPerNode) || params.podsPerNode < 1 || params.podsPerNode > MAX_PODS_PER_NODE) {
+    throw badInput(`--pods-per-node must be 1–${MAX_PODS_PER_NODE}, not ${params.podsPerNode}`)
+  }
+  if (!TOPOLOGIES.includes(params.topology)) throw badInput(`--topology must be one of ${TOPOLOGIES.join(', ')}`)
+  return params
+}
+
+export function labPrefix(name: string): string {
+  return `knetlab-${name}-`
+}
+
+const NAMESPACE_SHAPE = /^(rt|n\d+|n\d+-p\d+)$/
+
+/**
+ * Whether a namespace name is one this lab could have created: the prefix followed by exactly
+ * one of the lab's shapes. The shapes make ownership unambiguous (lab "a" never claims lab "a-b"'s
+ * "knetlab-a-b-n1"), which is what lets `down` clean up by name when the state file is gone.
+ */
+export function isLabNamespace(labName: string, netns: string): boolean {
+  const prefix = labPrefix(labName)
+  return netns.startsWith(prefix) && NAMESPACE_SHAPE.test(netns.slice(prefix.length))
+}
+
+/** Every lab process has `--knetlab-marker <prefix>` in its argv. */
+export function labMarker(name: string): string {
+  return labPrefix(name)
+}
+
+const hex = (n: number): string => n.toString(16).padStart(2, '0')
+
+/** 0a:58 + the IPv4 address, as the CNI bridge plugin derives pod MACs. */
+export function macFromIp(ip: string): string {
+  return ['0a', '58', ...ip.split('.').map((o) => hex(Number(o)))].join(':')
+}
+
+/** Locally administered, unicast, and predictable: flannel.1's MAC on node i. */
+export function vtepMac(index: number): string {
+  return `0e:6b:6e:00:00:${hex(index)}`
+}
+
+export function nodeName(index: number): string {
+  return `node-${index}`
+}
+
+export function podCIDROf(index: number): string {
+  return `10.244.${index}.0/24`
+}
+
+export function underlayIpOf(index: number): string {
+  return `10.100.0.${index + 1}`
+}
+
+const POD_PORTS: ContainerPortPlan[] = [
+  {name: 'http', port: 8080, protocol: 'TCP'},
+  {name: 'dns', port: 5353, protocol: 'UDP'},
+]
+
+export function planLab(input: LabParams): LabPlan {
+  const params = validateLabParams({...input})
+  const prefix = labPrefix(params.name)
+  const vxlan = params.topology === 'vxlan'
+  const podMtu = vxlan ? UNDERLAY_MTU - VXLAN_OVERHEAD : UNDERLAY_MTU
+  const indexes = Array.from({length: params.nodes}, (_, i) => i + 1)
+
+  const router: RouterPlan = {
+    netns: `${prefix}rt`,
+    bridge: 'br0',
+    ip: UNDERLAY_GATEWAY,
+    prefix: 24,
+    mac: macFromIp(UNDERLAY_GATEWAY),
+    // No routes to pod CIDRs on purpose: a node missing its own route must fail, not be rescued
+    // by the router (as a cloud VPC without route-table entries would).
+    routes: [],
+  }
+
+  const nodes: NodePlan[] = indexes.map((i) => {
+    const name = nodeName(i)
+    const others = indexes.filter((j) => j !== i)
+    const routes: RoutePlan[] = [
+      {id: `${name}/default`, owner: name, dst: 'default', via: UNDERLAY_GATEWAY, dev: 'eth0', purpose: 'default'},
+      ...others.map((j): RoutePlan =>
+        vxlan
+          ? {id: `${name}/pod-cidr/${nodeName(j)}`, owner: name, dst: podCIDROf(j), via: `10.244.${j}.0`, dev: VXLAN.device, onlink: true, purpose: 'pod-cidr', toNode: nodeName(j)}
+          : {id: `${name}/pod-cidr/${nodeName(j)}`, owner: name, dst: podCIDROf(j), via: underlayIpOf(j), dev: 'eth0', purpose: 'pod-cidr', toNode: nodeName(j)},
+      ),
+    ]
+    const node: NodePlan = {
+      name,
+      index: i,
+      netns: `${prefix}n${i}`,
+      underlayIp: underlayIpOf(i),
+      underlayMac: macFromIp(underlayIpOf(i)),
+      routerPort: `n${i}`,
+      podCIDR: podCIDROf(i),
+      bridge: {name: 'cbr0', ip: `10.244.${i}.1`, prefix: 24, mac: macFromIp(`10.244.${i}.1`), mtu: podMtu},
+      routes,
+      fdb: vxlan ? others.map((j) => ({mac: vtepMac(j), dev: VXLAN.device, dst: underlayIpOf(j), toNode: nodeName(j)})) : [],
+      neighbours: vxlan ? others.map((j) => ({ip: `10.244.${j}.0`, mac: vtepMac(j), dev: VXLAN.device, toNode: nodeName(j)})) : [],
+    }
+    if (vxlan) {
+      node.vxlan = {device: VXLAN.device, vni: VXLAN.vni, port: VXLAN.port, mac: vtepMac(i), ip: `10.244.${i}.0`, local: underlayIpOf(i), mtu: podMtu}
+    }
+    return node
+  })
+
+  const pods: PodPlan[] = nodes.flatMap((node) =>
+    Array.from({length: params.podsPerNode}, (_, k): PodPlan => {
+      const p = k + 1
+      const ip = `10.244.${node.index}.${p + 1}`
+      const labels: Record<string, string> = {app: 'web'}
+      // The first pod on each node also serves DNS, so the dns Service's endpoints differ from web's.
+      if (p === 1) labels.tier = 'dns'
+      return {
+        namespace: 'default',
+        name: `web-${node.index}-${p}`,
+        node: node.name,
+        netns: `${node.netns}-p${p}`,
+        ip,
+        mac: macFromIp(ip),
+        mtu: podMtu,
+        gateway: node.bridge.ip,
+        hostVeth: `veth${p}`,
+        labels,
+        ports: POD_PORTS.map((port) => ({...port})),
+      }
+    }),
+  )
+
+  const select = (selector: Record<string, string>): EndpointPlan[] =>
+    pods.filter((pod) => Object.entries(selector).every(([k, v]) => pod.labels[k] === v)).map((pod) => ({pod: pod.name, ip: pod.ip, node: pod.node}))
+  const service = (name: string, type: ServicePlan['type'], clusterIP: string, ports: ServicePortPlan[], selector: Record<string, string>): ServicePlan => ({
+    namespace: 'default',
+    name,
+    type,
+    clusterIP,
+    ports,
+    selector,
+    endpoints: select(selector),
+  })
+  const services: ServicePlan[] = [
+    service('web', 'ClusterIP', '10.96.0.80', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP'}], {app: 'web'}),
+    service('dns', 'ClusterIP', '10.96.0.53', [{name: 'dns', port: 53, targetPort: 5353, targetPortName: 'dns', protocol: 'UDP'}], {tier: 'dns'}),
+    service('web-np', 'NodePort', '10.96.0.81', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP', nodePort: 30080}], {app: 'web'}),
+    // Nothing matches: kube-proxy REJECTs, so clients are refused instead of timing out.
+    service('empty', 'ClusterIP', '10.96.0.99', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP'}], {app: 'nothing'}),
+  ]
+
+  return {params, prefix, marker: labMarker(params.name), clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR, underlayCIDR: UNDERLAY_CIDR, router, nodes, pods, services}
+}
+
+/** Every namespace of the plan, router first, then each node followed by its pods (build order). */
+export function planNamespaces(plan: LabPlan): string[] {
+  return [plan.router.netns, ...plan.nodes.flatMap((n) => [n.netns, ...plan.pods.filter((p) => p.node === n.name).map((p) => p.netns)])]
+}
+
+/** Node name → namespace playing it: what `--node-access netns --netns-map` takes. */
+export function planNodeMap(plan: LabPlan): Record<string, string> {
+  return Object.fromEntries(plan.nodes.map((n) => [n.name, n.netns]))
+}

@@ -1,0 +1,88 @@
+/**
+ * `knet lab status`: the lab as planned (nodes, pods, IPs, Services) next to what still exists
+ * (each namespace, each recorded process, checked by marker). Read-only.
+ */
+import {KnetError} from '../report/errors.js'
+import {listNetns} from './exec.js'
+import {isLabNamespace, planLab, planNamespaces, validateLabName} from './plan.js'
+import {isLabProcess} from './processes.js'
+import {labRoot, readLabState, statePath, type LabState} from './state.js'
+
+export interface LabStatus {
+  schemaVersion: 1
+  name: string
+  status: LabState['status']
+  stateFile: string
+  topology: string
+  createdAt: string
+  kubeconfig?: string
+  /** The lab's objects as a List: `knet snapshot --objects FILE --node-access netns --netns-map …`. */
+  objectsFile?: string
+  nodeMap: Record<string, string>
+  nodes: {name: string; netns: string; internalIP: string; podCIDR: string; present: boolean}[]
+  pods: {namespace: string; name: string; node: string; netns: string; ip: string; ports: string[]; present: boolean; responder: {pid: number; running: boolean} | null}[]
+  services: {namespace: string; name: string; type: string; clusterIP: string; ports: string[]; endpoints: string[]}[]
+  router: {netns: string; present: boolean}
+  /** Namespaces of this lab that exist but are not in the plan (e.g. from a larger earlier build). */
+  strayNamespaces: string[]
+  /** True when every planned namespace and responder exists. */
+  healthy: boolean
+}
+
+export async function labStatus(name: string, root = labRoot()): Promise<LabStatus> {
+  validateLabName(name)
+  const state = await readLabState(name, root)
+  if (!state) throw new KnetError('bad-input', `no lab named ${name}`, {suggestion: `start one with "knet lab up --name ${name}"`})
+  const plan = planLab(state.params)
+  const present = new Set((await listNetns()).filter((ns) => isLabNamespace(name, ns)))
+  const planned = new Set(planNamespaces(plan))
+  const responders = new Map(state.processes.filter((p) => p.role === 'responder' && p.pod).map((p) => [p.pod as string, p]))
+
+  const pods: LabStatus['pods'] = []
+  for (const pod of plan.pods) {
+    const proc = responders.get(pod.name)
+    pods.push({
+      namespace: pod.namespace,
+      name: pod.name,
+      node: pod.node,
+      netns: pod.netns,
+      ip: pod.ip,
+      ports: pod.ports.map((p) => `${p.port}/${p.protocol}`),
+      present: present.has(pod.netns),
+      responder: proc ? {pid: proc.pid, running: await isLabProcess(proc.pid, plan.marker)} : null,
+    })
+  }
+  const nodes = plan.nodes.map((n) => ({name: n.name, netns: n.netns, internalIP: n.underlayIp, podCIDR: n.podCIDR, present: present.has(n.netns)}))
+  const healthy = state.status === 'up' && [...planned].every((ns) => present.has(ns)) && pods.every((p) => p.responder?.running === true)
+  return {
+    schemaVersion: 1,
+    name,
+    status: state.status,
+    stateFile: statePath(name, root),
+    topology: plan.params.topology,
+    createdAt: state.createdAt,
+    ...(state.kubeconfig ? {kubeconfig: state.kubeconfig} : {}),
+    ...(state.objectsFile ? {objectsFile: state.objectsFile} : {}),
+    nodeMap: state.nodeMap,
+    nodes,
+    pods,
+    services: plan.services.map((s) => ({
+      namespace: s.namespace,
+      name: s.name,
+      type: s.type,
+      clusterIP: s.clusterIP,
+      ports: s.ports.map((p) => `${p.port}${p.nodePort === undefined ? '' : `:${p.nodePort}`}/${p.protocol}→${p.targetPort}`),
+      endpoints: s.endpoints.map((e) => e.pod),
+    })),
+    router: {netns: plan.router.netns, present: present.has(plan.router.netns)},
+    strayNamespaces: [...present].filter((ns) => !planned.has(ns)).sort(),
+    healthy,
+  }
+}
+
+/** What `--lab NAME` on trace/doctor/snapshot needs: node access through the lab's namespaces. */
+export async function labNodeAccess(name: string, root = labRoot()): Promise<{nodeMap: Map<string, string>; kubeconfig?: string}> {
+  const state = await readLabState(name, root)
+  if (!state) throw new KnetError('bad-input', `no lab named ${name}`, {suggestion: `start one with "knet lab up --name ${name}"`})
+  return {nodeMap: new Map(Object.entries(state.nodeMap)), ...(state.kubeconfig ? {kubeconfig: state.kubeconfig} : {})}
+}

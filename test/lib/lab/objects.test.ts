@@ -1,0 +1,74 @@
+import {describe, expect, it} from 'vitest'
+import {kubeProxyIptablesRules} from '../../../src/lib/lab/kube-proxy-rules.js'
+import {kubeProxyModelFor, labObjects} from '../../../src/lib/lab/objects.js'
+import {planLab} from '../../../src/lib/lab/plan.js'
+
+describe('labObjects', () => {
+  const plan = planLab({name: 'knet', nodes: 2, podsPerNode: 2, topology: 'vxlan'})
+  const objects = labObjects(plan)
+  // Tests read nested object fields freely; the shapes are asserted, not trusted.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Loose = any
+  const byKind = (kind: string) => objects.filter((o) => o.kind === kind) as Loose[]
+
+  it('has every Node, Pod, Service, EndpointSlice and the kube-proxy ConfigMap', () => {
+    expect(objects.map((o) => o.kind).reduce<Record<string, number>>((m, k) => ({...m, [k]: (m[k] ?? 0) + 1}), {})).toEqual({Namespace: 3, Node: 2, Pod: 4, Service: 4, EndpointSlice: 4, ConfigMap: 2, DaemonSet: 2})
+  })
+
+  it('Nodes carry podCIDR(s), InternalIP and flannel’s VTEP annotation', () => {
+    const n = byKind('Node')[1]!
+    expect(n.metadata.name).toBe('node-2')
+    expect(n.spec).toEqual({podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24']})
+    expect(n.status.addresses).toContainEqual({type: 'InternalIP', address: '10.100.0.3'})
+    expect(JSON.parse(n.metadata.annotations['flannel.alpha.coreos.com/backend-data'])).toEqual({VNI: 1, VtepMAC: '0e:6b:6e:00:00:02'})
+  })
+
+  it('Pods carry IPs, node and named container ports', () => {
+    const p = byKind('Pod')[2]!
+    expect(p.metadata).toMatchObject({name: 'web-2-1', namespace: 'default', labels: {app: 'web', tier: 'dns'}})
+    expect(p.spec.nodeName).toBe('node-2')
+    expect(p.spec.containers[0].ports).toEqual([
+      {name: 'http', containerPort: 8080, protocol: 'TCP'},
+      {name: 'dns', containerPort: 5353, protocol: 'UDP'},
+    ])
+    expect(p.status).toMatchObject({podIP: '10.244.2.2', podIPs: [{ip: '10.244.2.2'}], hostIP: '10.100.0.3'})
+  })
+
+  it('EndpointSlices have conditions, nodeName and targetRef; the empty Service has none', () => {
+    const slices = byKind('EndpointSlice')
+    const dns = slices.find((s) => s.metadata.labels['kubernetes.io/service-name'] === 'dns')!
+    expect(dns.apiVersion).toBe('discovery.k8s.io/v1')
+    expect(dns.ports).toEqual([{name: 'dns', port: 5353, protocol: 'UDP'}])
+    expect(dns.endpoints.map((e: Loose) => [e.addresses[0], e.nodeName, e.targetRef.name, e.conditions])).toEqual([
+      ['10.244.1.2', 'node-1', 'web-1-1', {ready: true, serving: true, terminating: false}],
+      ['10.244.2.2', 'node-2', 'web-2-1', {ready: true, serving: true, terminating: false}],
+    ])
+    expect(slices.find((s) => s.metadata.labels['kubernetes.io/service-name'] === 'empty')!.endpoints).toEqual([])
+    const np = byKind('Service').find((s) => s.metadata.name === 'web-np')!
+    expect(np.spec).toMatchObject({type: 'NodePort', clusterIP: '10.96.0.81', ports: [{name: 'http', port: 80, protocol: 'TCP', targetPort: 'http', nodePort: 30080}]})
+  })
+
+  it('the kube-proxy ConfigMap says iptables mode and the cluster CIDR', () => {
+    const cm = byKind('ConfigMap').find((c) => c.metadata.name === 'kube-proxy')!
+    expect(cm.metadata).toMatchObject({name: 'kube-proxy', namespace: 'kube-system'})
+    expect(cm.data['config.conf']).toContain('mode: iptables')
+    expect(cm.data['config.conf']).toContain('clusterCIDR: 10.244.0.0/16')
+  })
+
+  it('flannel’s DaemonSet and net-conf name the backend', () => {
+    expect(byKind('DaemonSet').map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual(['kube-system/kube-proxy', 'kube-flannel/kube-flannel-ds'])
+    const cfg = byKind('ConfigMap').find((c) => c.metadata.name === 'kube-flannel-cfg')!
+    expect(JSON.parse(cfg.data['net-conf.json'])).toEqual({Network: '10.244.0.0/16', Backend: {Type: 'vxlan', VNI: 1, Port: 8472}})
+  })
+
+  it('is deterministic (UIDs included)', () => {
+    expect(labObjects(planLab({name: 'knet', nodes: 2, podsPerNode: 2, topology: 'vxlan'}))).toEqual(objects)
+  })
+
+  it('feeds the kube-proxy rule generator: DNAT per endpoint, REJECT for the empty Service, the NodePort', () => {
+    const rules = kubeProxyIptablesRules(kubeProxyModelFor(plan, plan.nodes[0]!))
+    expect(rules).toContain('-j DNAT --to-destination 10.244.2.3:8080')
+    expect(rules).toContain('-d 10.96.0.99/32 -p tcp -m comment --comment "default/empty:http has no endpoints"')
+    expect(rules).toMatch(/-A KUBE-NODEPORTS -p tcp .* --dport 30080 -j KUBE-EXT-/)
+  })
+})
