@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {clusterFlags, nodeAccessFlags} from '../../lib/cli/flags.js'
 import {captureSnapshot, type NodeAccess} from '../../lib/gather/capture.js'
+import {useLabFlag} from '../../lib/lab/flags.js'
+import {labNodeAccess} from '../../lib/lab/status.js'
 import {resolveClusterEvidence} from '../../lib/gather/cluster-source.js'
 import {EXIT_CODES_HELP, ExitCode} from '../../lib/report/exit-codes.js'
 import {renderSnapshotSummary, summariseSnapshot} from '../../lib/render/snapshot-summary.js'
@@ -18,6 +20,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> snapshot --node-access local -o host.json.gz',
     '<%= config.bin %> snapshot --objects dump.yaml --node-access netns --netns-map node-1=ns1,node-2=ns2 -o lab.json',
     '<%= config.bin %> snapshot --kubeconfig ~/.kube/config --node-access none -o api-only.json.gz',
+    '<%= config.bin %> snapshot --lab knet -o lab.json.gz',
   ]
 
   static override flags = {
@@ -29,6 +32,7 @@ ${EXIT_CODES_HELP}`
       helpGroup: 'CLUSTER',
     }),
     ...nodeAccessFlags,
+    ...useLabFlag,
     'node-name': Flags.string({description: 'with --node-access local: the node name to record (default: hostname)', helpGroup: 'NODES'}),
     parallel: Flags.integer({description: 'nodes gathered at once', default: 10, min: 1, max: 100, helpGroup: 'NODES'}),
     json: Flags.boolean({description: 'print a JSON summary on stdout instead of text on stderr'}),
@@ -37,15 +41,22 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<void> {
     const {flags} = await this.parse(Snapshot)
     const progress = flags.json ? undefined : (m: string) => this.note(m)
+    const lab = flags.lab ? await labNodeAccess(flags.lab) : undefined
     const cluster = await resolveClusterEvidence(
-      {kubeconfig: flags.kubeconfig, context: flags.context, objects: flags.objects, timeoutMs: flags.timeout, cluster: flags.cluster},
+      {
+        kubeconfig: lab?.kubeconfig ?? flags.kubeconfig,
+        context: flags.context,
+        objects: flags.objects,
+        timeoutMs: flags.timeout,
+        cluster: lab ? lab.kubeconfig !== undefined : flags.cluster,
+      },
       progress,
     )
-    const nodeAccess: NodeAccess = flags['node-access'] ?? (flags['netns-map'] ? 'netns' : 'local')
+    const nodeAccess: NodeAccess = lab ? 'netns' : (flags['node-access'] ?? (flags['netns-map'] ? 'netns' : 'local'))
     const snapshot = await captureSnapshot({
       knetVersion: this.config.version,
       nodeAccess,
-      netnsMap: flags['netns-map'],
+      netnsMap: lab?.nodeMap ?? flags['netns-map'],
       localNodeName: flags['node-name'],
       cluster,
       parallel: flags.parallel,

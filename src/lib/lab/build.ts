@@ -141,6 +141,19 @@ async function build(plan: LabPlan, store: LabStateStore, dir: string, signal: A
   const objectsFile = join(dir, 'objects.json')
   await writeFile(objectsFile, `${JSON.stringify({apiVersion: 'v1', kind: 'List', items: labObjects(plan)}, null, 2)}\n`, {mode: 0o600})
   await store.update((s) => (s.objectsFile = objectsFile))
+
+  progress(`lab ${plan.params.name}: serving the lab's objects on a loopback API (stand-in server)`)
+  check()
+  const apiLog = join(dir, 'api-server.log')
+  const kubeconfig = join(dir, 'kubeconfig')
+  const apiPid = spawnDetached([process.execPath, helperScript('api-server'), MARKER_FLAG, plan.marker, objectsFile, kubeconfig], apiLog)
+  await store.update((s) => void s.processes.push({pid: apiPid, role: 'apiserver', marker: plan.marker}))
+  await waitReady([apiLog], readyTimeoutMs, check)
+  const url = /^ready (\S+)/m.exec(await readFile(apiLog, 'utf8'))?.[1]
+  await store.update((s) => {
+    s.kubeconfig = kubeconfig
+    s.apiServer = {pid: apiPid, ...(url ? {url} : {})}
+  })
 }
 
 async function waitReady(logs: string[], timeoutMs: number, check: () => void): Promise<void> {

@@ -15,7 +15,7 @@ export const MARKER_FLAG = '--knetlab-marker'
  * The compiled helper script (responder.js, prober.js) next to this module in dist; when this
  * module runs from TypeScript source (tests), the built copy in dist/ instead.
  */
-export function helperScript(name: 'responder' | 'prober'): string {
+export function helperScript(name: 'responder' | 'prober' | 'api-server'): string {
   const beside = fileURLToPath(new URL(`./${name}.js`, import.meta.url))
   if (existsSync(beside)) return beside
   const built = fileURLToPath(new URL(`../../../dist/lib/lab/${name}.js`, import.meta.url))
