@@ -395,38 +395,20 @@ function syntheticDump(count: number): string {
   return kubeProxyIptablesRules({...kubeProxyModel, services})
 }
 
-/** CPU milliseconds (not wall time): shared CI machines stretch wall time unpredictably. */
-function cpuMs(fn: () => void): number {
-  const before = process.cpuUsage()
-  fn()
-  const used = process.cpuUsage(before)
-  return (used.user + used.system) / 1000
-}
-
-function bestOf(runs: number, fn: () => void): number {
-  let best = Infinity
-  for (let k = 0; k < runs; k++) best = Math.min(best, cpuMs(fn))
-  return best
-}
-
-describe('parseIptablesSave: speed', () => {
-  it('parses a ~400k-line kube-proxy dump in linear time', () => {
-    const big = syntheticDump(35_000)
-    const small = syntheticDump(8_750)
-    const lines = big.split('\n').length
-    expect(lines).toBeGreaterThan(390_000)
-    const tSmall = bestOf(2, () => parseIptablesSave(small))
-    let parsed = parseIptablesSave(small)
-    const tBig = cpuMs(() => {
-      parsed = parseIptablesSave(big)
-    })
+// Speed lives in benchmarks (bench/netfilter-eval.ts, and `npm run bench` per issue 8), never in a
+// timed test: here only that a dump at Kubernetes' scale parses completely and correctly.
+describe('parseIptablesSave: a kube-proxy dump at scale', () => {
+  it('reads every chain and rule of a ~100k-line dump without a problem', () => {
+    const dump = syntheticDump(8_750)
+    const parsed = parseIptablesSave(dump)
     expect(parsed.problems).toEqual([])
-    expect(iptablesTable(parsed.value, 'nat')?.chains.length).toBeGreaterThan(100_000)
-    console.log(`parseIptablesSave: ${lines} lines in ${tBig.toFixed(0)} ms CPU (${(lines / tBig).toFixed(0)} lines/ms); 1/4 size in ${tSmall.toFixed(0)} ms`)
-    // Four times the input must cost about four times as much (quadratic would be 16x). The absolute
-    // bound is loose because CI machines are shared; bench/ measures against iptables-save itself.
-    expect(tBig / tSmall).toBeLessThan(8)
-    expect(tBig).toBeLessThan(30_000)
+    const nat = iptablesTable(parsed.value, 'nat')
+    const declared = dump.split('\n').filter((l) => l.startsWith(':')).length
+    const rules = dump.split('\n').filter((l) => l.startsWith('-A ')).length
+    const tables = parsed.value.tables
+    expect(tables.reduce((n, t) => n + t.chains.length, 0)).toBe(declared)
+    expect(tables.reduce((n, t) => n + t.chains.reduce((m, c) => m + c.rules.length, 0), 0)).toBe(rules)
+    expect(nat?.chainIndex.size).toBe(nat?.chains.length)
   })
 })
 
