@@ -100,17 +100,16 @@ COMMIT
     expect(text).not.toContain('-A KUBE-NODEPORTS')
   })
 
-  it('writes a 10k-service dump quickly', () => {
+  it('writes a complete 10k-service dump (speed: see bench/)', () => {
     const services = Array.from({length: 10_000}, (_, i) => ({
       namespace: 'bench', name: `s${i}`, clusterIP: `10.96.${i >> 8}.${i & 255}`,
       ports: [{name: 'http', port: 80, protocol: 'TCP' as const, targetPort: 8080}],
       endpoints: [{ip: `10.244.${i >> 8}.${i & 255}`}],
     }))
-    const start = performance.now()
     const text = kubeProxyIptablesRules({clusterCIDR: '10.244.0.0/16', services})
-    const ms = performance.now() - start
     expect(text.split('\n').length).toBeGreaterThan(70_000)
-    expect(ms).toBeLessThan(10_000)
+    expect(text.match(/^:KUBE-SVC-/gm)).toHaveLength(10_000)
+    expect(text.match(/^:KUBE-SEP-/gm)).toHaveLength(10_000)
   })
 })
 

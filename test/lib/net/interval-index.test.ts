@@ -53,11 +53,11 @@ describe('findOverlaps', () => {
     )
   })
 
-  it('scales: 20k disjoint /24s plus a covering /8 in well under a second', () => {
+  it('finds all 20k pairs of 20k disjoint /24s under a covering /8 (speed: see bench/)', () => {
     const items = Array.from({length: 20_000}, (_, i) => ({cidr: makeCidr({family: 4, value: 0x0a000000n + BigInt(i) * 256n, text: ''}, 24), payload: i}))
     items.push({cidr: makeCidr({family: 4, value: 0x0a000000n, text: ''}, 8), payload: -1})
-    const t = performance.now()
-    expect(findOverlaps(items)).toHaveLength(20_000)
-    expect(performance.now() - t).toBeLessThan(1000)
+    const pairs = findOverlaps(items)
+    expect(pairs).toHaveLength(20_000)
+    expect(pairs.every(([outer]) => outer.payload === -1)).toBe(true)
   })
 })
