@@ -56,7 +56,11 @@ export function renderSnapshotSummary(s: SnapshotSummary): string {
   }
   if (s.collectionErrors.length) {
     lines.push(`${s.collectionErrors.length} collection error(s):`)
-    for (const e of s.collectionErrors) lines.push(`  ${e.node ? `${e.node}: ` : ''}${e.source}: ${e.message}`)
+    // Node command errors already start with the command; API errors need their resource named.
+    for (const e of s.collectionErrors) lines.push(`  ${e.node ? `${e.node}: ` : ''}${e.message.startsWith(e.source) ? '' : `${e.source}: `}${e.message}`)
+    if (s.collectionErrors.some((e) => e.node && e.kind === 'forbidden')) {
+      lines.push('hint: netfilter, IPVS and conntrack evidence needs root (or CAP_NET_ADMIN): run knet with sudo')
+    }
   }
   return lines.join('\n')
 }
