@@ -68,3 +68,50 @@ export const nodeAccessFlags = {
     helpGroup: 'NODES',
   })(),
 }
+
+// ---- Analysis flags (doctor; trace to follow): appended, shared by the analysis commands. ----
+
+export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'junit', 'sarif'] as const
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+
+export const snapshotFlag = {
+  snapshot: Flags.string({description: 'analyse a snapshot file written by `knet snapshot` instead of gathering live', helpGroup: 'SOURCE'}),
+}
+
+export const outputFormatFlag = {
+  output: Flags.option({char: 'o', options: OUTPUT_FORMATS, default: 'table' as OutputFormat, description: 'output format: table (human), json, yaml, junit, sarif'})(),
+}
+
+export const failOnFlag = {
+  'fail-on': Flags.option({
+    options: ['error', 'warn', 'info', 'none'] as const,
+    default: 'error' as const,
+    description: 'exit 1 when a finding has this severity or higher (none: never)',
+  })(),
+}
+
+export const nodesFlag = {
+  nodes: Flags.custom<string[]>({
+    description: 'only these nodes: NAME,NAME,… (node evidence is gathered and checked for them only)',
+    parse: async (input) => parseNameList(input, 'nodes', isSafeName),
+    helpGroup: 'NODES',
+  })(),
+}
+
+/** A comma-separated list of names, each checked; never empty. */
+export function parseNameList(text: string, flag: string, valid: (name: string) => boolean, validHelp?: string): string[] {
+  const names = [...new Set(text.split(',').map((p) => p.trim()).filter(Boolean))]
+  if (names.length === 0) throw badInput(`--${flag} needs at least one name`)
+  const bad = names.filter((n) => !valid(n))
+  if (bad.length > 0) throw badInput(`--${flag}: unknown or invalid ${bad.map((b) => `"${b}"`).join(', ')}${validHelp ? `; valid: ${validHelp}` : ''}`)
+  return names
+}
+
+/** --only / --skip over a fixed list of check ids; unknown ids are a usage error listing the valid ones. */
+export function checkSelectionFlags(ids: readonly string[]) {
+  const parse = (flag: string) => async (input: string) => parseNameList(input, flag, (n) => ids.includes(n), ids.join(', '))
+  return {
+    only: Flags.custom<string[]>({description: 'run only these checks: ID,ID,… (see --list)', parse: parse('only')})(),
+    skip: Flags.custom<string[]>({description: 'do not run these checks: ID,ID,…', parse: parse('skip')})(),
+  }
+}

@@ -1,0 +1,80 @@
+import {Flags} from '@oclif/core'
+import {CHECK_IDS, CHECKS, selectChecks} from '../lib/checks/registry.js'
+import {runDoctor} from '../lib/checks/context.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
+import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, snapshotFlag} from '../lib/cli/flags.js'
+import {parseNodeSelector, resolveAnalysisSnapshot} from '../lib/gather/analysis-source.js'
+import {catalogueJson, renderDoctorJson, renderDoctorYaml} from '../lib/render/doctor-json.js'
+import {renderCatalogue, renderDoctorTable} from '../lib/render/doctor-table.js'
+import {renderJunit} from '../lib/render/junit.js'
+import {renderSarif} from '../lib/render/sarif.js'
+import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
+import {exitCodeFor} from '../lib/report/report.js'
+
+export default class Doctor extends BaseCommand {
+  static override summary = 'Run every network check across the cluster and its nodes; report findings with their evidence.'
+
+  static override description = `Checks pod and Service networking end to end — CIDR overlaps, pod IPs, routes and VXLAN peers between nodes, kube-proxy NAT rules against EndpointSlices, stale conntrack, sysctls, FORWARD policy, bridges, veths, MTU, Services and NetworkPolicies — from a live cluster or a snapshot. A check whose evidence is missing is reported as skipped with the reason, never as passed. \`--list\` shows the catalogue.
+
+${EXIT_CODES_HELP}
+  A finding at or above --fail-on (exit 1) takes precedence over missing evidence (exit 3):
+  3 means nothing gathered fails, but some evidence could not be gathered.`
+
+  static override examples = [
+    '<%= config.bin %> doctor --snapshot lab.json.gz',
+    '<%= config.bin %> doctor --objects dump.yaml --node-access netns --netns-map node-1=ns1,node-2=ns2 -o json',
+    '<%= config.bin %> doctor --snapshot prod.json.gz -o junit --fail-on warn > doctor.xml',
+    '<%= config.bin %> doctor --list',
+  ]
+
+  static override flags = {
+    list: Flags.boolean({description: 'print the catalogue of checks (with -o json: every field) and exit'}),
+    ...outputFormatFlag,
+    ...failOnFlag,
+    ...checkSelectionFlags(CHECK_IDS),
+    ...snapshotFlag,
+    lab: Flags.string({description: 'check a running `knet lab` (not available yet)', helpGroup: 'SOURCE'}),
+    ...clusterFlags,
+    ...nodeAccessFlags,
+    ...nodesFlag,
+    'node-selector': Flags.string({description: 'only nodes whose labels match KEY=VALUE,… (equality only)', helpGroup: 'NODES'}),
+    parallel: Flags.integer({description: 'nodes gathered at once', default: 10, min: 1, max: 100, helpGroup: 'NODES'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Doctor)
+    if (flags.list) {
+      process.stdout.write(flags.output === 'table' ? `${renderCatalogue(CHECKS)}\n` : `${JSON.stringify(catalogueJson(CHECKS), null, 2)}\n`)
+      return
+    }
+    const snapshot = await resolveAnalysisSnapshot({
+      snapshot: flags.snapshot,
+      lab: flags.lab,
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      objects: flags.objects,
+      timeoutMs: flags.timeout,
+      nodeAccess: flags['node-access'],
+      netnsMap: flags['netns-map'],
+      nodes: flags.nodes,
+      ...(flags['node-selector'] ? {nodeSelector: parseNodeSelector(flags['node-selector'])} : {}),
+      parallel: flags.parallel,
+      knetVersion: this.config.version,
+      command: ['knet', 'doctor', ...this.argv].join(' '),
+      // Progress only for a person watching a terminal; nothing extra in pipes and CI logs.
+      ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
+    })
+    const checks = selectChecks(flags.only, flags.skip)
+    const report = runDoctor(snapshot, checks)
+    const failOn = flags['fail-on']
+    const out = {
+      table: () => `${renderDoctorTable(report, {width: process.stdout.columns ?? 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`,
+      json: () => renderDoctorJson(report),
+      yaml: () => renderDoctorYaml(report),
+      junit: () => renderJunit(report, checks, failOn),
+      sarif: () => renderSarif(report, checks, this.config.version),
+    }[flags.output]()
+    process.stdout.write(out)
+    process.exitCode = exitCodeFor(report, failOn)
+  }
+}

@@ -1,0 +1,69 @@
+import {cidrContainsCidr} from '../net/cidr.js'
+import type {NodeDatapath} from '../model/node.js'
+import type {IptablesRule, IptablesTable} from '../parse/iptables-save.js'
+import type {Finding} from '../report/finding.js'
+import {nodeEvidence, OVERLAY_KINDS, podBridges} from './evidence.js'
+import type {Check} from './types.js'
+
+export const forwardPolicyDrop: Check = {
+  id: 'forward-policy-drop',
+  title: 'The FORWARD chain does not drop pod traffic',
+  severity: 'error',
+  requires: ['node:iptables-save'],
+  remediation: "accept pod traffic in FORWARD (iptables -A FORWARD -s POD_CIDR -j ACCEPT; -d POD_CIDR -j ACCEPT), or enable your CNI's forwarding rules; Docker sets the FORWARD policy to DROP when it starts",
+  explanation:
+    'Packets a node routes for its pods traverse the filter FORWARD chain. With a DROP policy and no rule accepting pod traffic (by pod CIDR or pod interface), every cross-node and off-node pod packet is dropped silently.',
+  run(ctx) {
+    const findings: Finding[] = []
+    const cluster = ctx.model.cluster
+    for (const node of ctx.nodes) {
+      const filter = node.iptables4?.tables.find((t) => t.name === 'filter')
+      const forward = filter?.chainIndex.get('FORWARD')
+      if (!filter || forward?.policy !== 'DROP') continue
+      const podCidrs = [...(ctx.model.index.nodeByName().get(node.name)?.podCIDRs ?? []), ...(cluster?.kubeProxy.clusterCIDRs ?? [])]
+      const podIfaces = podInterfaces(node)
+      if (acceptsPodTraffic(filter, podCidrs, podIfaces)) continue
+      const counters = forward.counters ? ` [${forward.counters.packets}:${forward.counters.bytes}]` : ''
+      findings.push(
+        ctx.finding({
+          subject: {kind: 'node', name: node.name},
+          node: node.name,
+          message: `filter FORWARD policy is DROP and no rule reachable from FORWARD accepts pod traffic${podCidrs.length ? ` (${podCidrs.join(', ')})` : ''}`,
+          evidence: [nodeEvidence(node, 'iptables-save', `:FORWARD DROP${counters}`)],
+        }),
+      )
+    }
+    return findings
+  },
+}
+
+function podInterfaces(node: NodeDatapath): string[] {
+  const out = new Set(podBridges(node))
+  for (const l of node.links ?? []) if (l.kind && OVERLAY_KINDS.has(l.kind)) out.add(l.ifname)
+  return [...out]
+}
+
+/** Walks FORWARD and the chains it jumps to, looking for an ACCEPT that covers pod traffic. */
+function acceptsPodTraffic(filter: IptablesTable, podCidrs: string[], podIfaces: string[]): boolean {
+  const seen = new Set<string>()
+  const walk = (chain: string): boolean => {
+    if (seen.has(chain)) return false
+    seen.add(chain)
+    for (const rule of filter.chainIndex.get(chain)?.rules ?? []) {
+      const t = rule.target
+      if (t?.kind === 'chain' && walk(t.chain)) return true
+      if (t?.kind === 'accept' && coversPods(rule, podCidrs, podIfaces)) return true
+    }
+    return false
+  }
+  return walk('FORWARD')
+}
+
+function coversPods(rule: IptablesRule, podCidrs: string[], podIfaces: string[]): boolean {
+  // Rules limited by state or mark (kube-proxy's KUBE-FORWARD) do not let new pod flows through.
+  if (rule.matches.some((m) => m.kind === 'conntrack' || m.kind === 'state' || m.kind === 'mark')) return false
+  const addr = [rule.src, rule.dst].some((a) => a && !a.negated && podCidrs.some((p) => cidrContainsCidr(a.cidr, p)))
+  const iface = [rule.inIface, rule.outIface].some((i) => i && !i.negated && podIfaces.some((n) => (i.wildcard ? n.startsWith(i.name) : n === i.name)))
+  const unconditional = !rule.src && !rule.dst && !rule.inIface && !rule.outIface && rule.matches.every((m) => m.kind === 'comment')
+  return addr || iface || unconditional
+}

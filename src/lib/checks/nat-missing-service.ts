@@ -1,0 +1,61 @@
+import type {Finding} from '../report/finding.js'
+import {nodeEvidence} from './evidence.js'
+import type {Check} from './types.js'
+
+export const natMissingService: Check = {
+  id: 'nat-missing-service',
+  title: "Every Service with ready endpoints has kube-proxy rules on every node",
+  severity: 'error',
+  requires: ['cluster:services', 'cluster:endpointslices', 'node:iptables-save'],
+  kubeProxyIptables: true,
+  remediation: 'restart kube-proxy on the node and check its logs (RBAC, API connectivity, iptables-restore errors); make sure nothing else flushes the nat table',
+  explanation:
+    'Each node translates a ClusterIP through its own kube-proxy rules. A Service with ready endpoints but no KUBE-SVC chain on a node is unreachable from that node; endpoints missing from the chain never get traffic from it.',
+  run(ctx) {
+    const index = ctx.model.index
+    const findings: Finding[] = []
+    for (const svc of ctx.cluster().services) {
+      if (svc.type === 'ExternalName' || svc.headless || !svc.clusterIPs.some((ip) => !ip.includes(':'))) continue
+      const key = `${svc.namespace}/${svc.name}`
+      for (const port of svc.ports) {
+        const portName = `${key}${port.name ? `:${port.name}` : ''}`
+        const protocol = port.protocol.toLowerCase()
+        const ready = (index.readyEndpointsByPort().get(`${portName}|${protocol}`) ?? []).filter((e) => !e.ip.includes(':'))
+        const first = ready[0]
+        if (!first) continue
+        const apiEv = {source: `api: EndpointSlice ${first.slice} ${first.field}`, text: `${first.ip}${first.port === undefined ? '' : `:${first.port}`} ready`}
+        for (const node of ctx.nodes) {
+          const view = index.kubeProxyView(node)
+          if (!view) continue
+          const rules = view.byKey.get(`${portName}|${protocol}`)
+          if (!rules) {
+            findings.push(
+              ctx.finding({
+                subject: {kind: 'service', namespace: svc.namespace, name: svc.name},
+                node: node.name,
+                message: `${portName} (${protocol}) has ${ready.length} ready endpoint(s) but no kube-proxy rules on ${node.name}`,
+                evidence: [apiEv, nodeEvidence(node, 'iptables-save', `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat`)],
+              }),
+            )
+            continue
+          }
+          const absent = ready.filter((e) => !rules.targets.some((t) => t.ip === e.ip && (e.port === undefined || t.port === undefined || t.port === e.port)))
+          const missing = absent[0]
+          if (!missing) continue
+          findings.push(
+            ctx.finding({
+              subject: {kind: 'service', namespace: svc.namespace, name: svc.name},
+              node: node.name,
+              message: `${portName} (${protocol}): ${absent.length} ready endpoint(s) absent from ${node.name}'s rules: ${absent.map((e) => e.ip).join(', ')}`,
+              evidence: [
+                {source: `api: EndpointSlice ${missing.slice} ${missing.field}`, text: `${missing.ip}${missing.port === undefined ? '' : `:${missing.port}`} ready`},
+                nodeEvidence(node, 'iptables-save', rules.rule.text),
+              ],
+            }),
+          )
+        }
+      }
+    }
+    return findings
+  },
+}

@@ -1,0 +1,41 @@
+import type {Finding} from '../report/finding.js'
+import {splitPortName} from '../model/model.js'
+import {nodeEvidence} from './evidence.js'
+import type {Check} from './types.js'
+
+export const natOrphanService: Check = {
+  id: 'nat-orphan-service',
+  title: 'kube-proxy has no rules for deleted Services',
+  severity: 'warn',
+  requires: ['cluster:services', 'node:iptables-save'],
+  kubeProxyIptables: true,
+  remediation: "restart kube-proxy on the node so it rewrites its rules; if the ClusterIP has been reused, traffic to the new Service goes to the old one's pods until then",
+  explanation:
+    "kube-proxy removes a Service's chains when the Service is deleted. Rules left behind mean this node's kube-proxy is not syncing: the old ClusterIP still answers, and a new Service given that IP is shadowed.",
+  run(ctx) {
+    const index = ctx.model.index
+    const findings: Finding[] = []
+    for (const node of ctx.nodes) {
+      const view = index.kubeProxyView(node)
+      if (!view) continue
+      const entries = [...view.ports.map((p) => ({portName: p.portName, rule: p.rule})), ...view.noEndpoints]
+      const reported = new Set<string>()
+      for (const e of entries) {
+        const parts = splitPortName(e.portName)
+        if (!parts) continue
+        const key = `${parts.namespace}/${parts.name}`
+        if (index.serviceByKey().has(key) || reported.has(e.portName)) continue
+        reported.add(e.portName)
+        findings.push(
+          ctx.finding({
+            subject: {kind: 'service', namespace: parts.namespace, name: parts.name},
+            node: node.name,
+            message: `${node.name} still has kube-proxy rules for ${e.portName}, but Service ${key} does not exist`,
+            evidence: [nodeEvidence(node, 'iptables-save', e.rule.text)],
+          }),
+        )
+      }
+    }
+    return findings
+  },
+}

@@ -1,0 +1,46 @@
+import type {Finding} from '../report/finding.js'
+import {nodeEvidence} from './evidence.js'
+import type {Check} from './types.js'
+
+export const natStaleEndpoint: Check = {
+  id: 'nat-stale-endpoint',
+  title: "kube-proxy's DNAT targets are ready endpoints",
+  severity: 'error',
+  requires: ['cluster:services', 'cluster:endpointslices', 'node:iptables-save'],
+  kubeProxyIptables: true,
+  remediation: 'restart kube-proxy on the node (it rewrites all rules on start) and check its logs for sync errors or a lost API watch',
+  explanation:
+    "kube-proxy rewrites its KUBE-SEP-* DNAT rules whenever endpoints change. A DNAT target that is no longer a ready endpoint means this node's kube-proxy stopped syncing: a share of the Service's connections go to a pod that is gone or not ready.",
+  run(ctx) {
+    const index = ctx.model.index
+    const findings: Finding[] = []
+    for (const node of ctx.nodes) {
+      const view = index.kubeProxyView(node)
+      if (!view) continue
+      for (const port of view.ports) {
+        const key = `${port.namespace}/${port.name}`
+        if (!index.serviceByKey().has(key)) continue
+        const ready = index.readyEndpointsByPort().get(`${port.portName}|${port.protocol}`) ?? []
+        for (const t of port.targets) {
+          if (ready.some((e) => e.ip === t.ip && (e.port === undefined || t.port === undefined || e.port === t.port))) continue
+          const target = `${t.ip}${t.port === undefined ? '' : `:${t.port}`}`
+          findings.push(
+            ctx.finding({
+              subject: {kind: 'service', namespace: port.namespace, name: port.name},
+              node: node.name,
+              message: `${port.portName} (${port.protocol}) DNATs to ${target}, which is not a ready endpoint`,
+              evidence: [
+                nodeEvidence(node, 'iptables-save', t.rule.text),
+                {
+                  source: `api: EndpointSlices of Service ${key}`,
+                  text: ready.length ? `ready: ${ready.map((e) => `${e.ip}${e.port === undefined ? '' : `:${e.port}`}`).join(', ')}` : 'no ready endpoints',
+                },
+              ],
+            }),
+          )
+        }
+      }
+    }
+    return findings
+  },
+}

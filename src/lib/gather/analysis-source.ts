@@ -1,0 +1,103 @@
+/**
+ * From a command's source flags to one Snapshot for analysis: a snapshot file (--snapshot) is read
+ * as it is; otherwise the cluster (API or --objects) and node evidence are captured live, exactly as
+ * `knet snapshot` would, so a live run and a replay of its snapshot give the same answer.
+ */
+import type {NodeAccessMode} from '../cli/flags.js'
+import {badInput, KnetError} from '../report/errors.js'
+import {readSnapshot} from '../snapshot/read.js'
+import type {Snapshot} from '../snapshot/schema.js'
+import {captureSnapshot} from './capture.js'
+import type {ClusterEvidence} from './cluster/evidence.js'
+import {resolveClusterEvidence} from './cluster-source.js'
+
+export interface AnalysisSourceOptions {
+  snapshot?: string
+  /** TODO(lab): read the running lab's state (objects + netns map) once `knet lab` exposes it. */
+  lab?: string
+  kubeconfig?: string
+  context?: string
+  objects?: string
+  timeoutMs: number
+  nodeAccess?: NodeAccessMode
+  netnsMap?: Map<string, string>
+  nodes?: string[]
+  /** Equality label selector over Node labels: {"kubernetes.io/os": "linux"}. */
+  nodeSelector?: Record<string, string>
+  parallel: number
+  knetVersion: string
+  command: string
+  onProgress?: (message: string) => void
+}
+
+export async function resolveAnalysisSnapshot(options: AnalysisSourceOptions): Promise<Snapshot> {
+  if (options.lab !== undefined) {
+    // TODO(lab): build the objects from the lab's state file and map each lab node to its netns.
+    throw new KnetError('unsupported', '--lab is not available in doctor yet', {suggestion: 'use --objects with --node-access netns --netns-map, or --snapshot'})
+  }
+  if (options.snapshot !== undefined) {
+    const live = [options.objects && '--objects', options.kubeconfig && '--kubeconfig', options.context && '--context', options.nodeAccess && '--node-access', options.netnsMap && '--netns-map']
+    const conflict = live.filter(Boolean)
+    if (conflict.length > 0) throw badInput(`--snapshot cannot be combined with ${conflict.join(', ')}`, 'a snapshot already holds the cluster and node evidence')
+    const snapshot = await readSnapshot(options.snapshot)
+    return limitNodes(snapshot, selectedNodes(snapshot.cluster, options))
+  }
+  const cluster = await resolveClusterEvidence(
+    {kubeconfig: options.kubeconfig, context: options.context, objects: options.objects, timeoutMs: options.timeoutMs},
+    options.onProgress,
+  )
+  const selected = selectedNodes(cluster, options)
+  // With a cluster and no way into its nodes named, gather the API only: reading this host as if it
+  // were a node would be wrong. Debug pods and ssh are the planned ways in.
+  const nodeAccess = options.nodeAccess ?? (options.netnsMap ? 'netns' : cluster ? 'none' : 'local')
+  const netnsMap = options.netnsMap && selected ? new Map([...options.netnsMap].filter(([node]) => selected.has(node))) : options.netnsMap
+  if (nodeAccess === 'netns' && netnsMap && netnsMap.size === 0) throw badInput('--nodes/--node-selector leave no node in --netns-map')
+  const snapshot = await captureSnapshot({
+    knetVersion: options.knetVersion,
+    nodeAccess,
+    ...(netnsMap ? {netnsMap} : {}),
+    cluster,
+    parallel: options.parallel,
+    command: options.command,
+    ...(options.onProgress ? {onProgress: options.onProgress} : {}),
+  })
+  return limitNodes(snapshot, selected)
+}
+
+function selectedNodes(cluster: ClusterEvidence | null, options: AnalysisSourceOptions): Set<string> | undefined {
+  let names: Set<string> | undefined = options.nodes ? new Set(options.nodes) : undefined
+  const selector = options.nodeSelector
+  if (selector) {
+    if (!cluster) throw badInput('--node-selector needs cluster state (the API, --objects, or a snapshot with cluster objects)')
+    const matching = new Set<string>()
+    for (const n of cluster.objects.nodes) {
+      const meta = (n as {metadata?: {name?: unknown; labels?: Record<string, unknown>}}).metadata
+      if (typeof meta?.name !== 'string') continue
+      if (Object.entries(selector).every(([k, v]) => meta.labels?.[k] === v)) matching.add(meta.name)
+    }
+    names = names ? new Set([...names].filter((n) => matching.has(n))) : matching
+  }
+  return names
+}
+
+/** Keep only the selected nodes' evidence and collection errors; cluster-wide errors stay. */
+function limitNodes(snapshot: Snapshot, selected: Set<string> | undefined): Snapshot {
+  if (!selected) return snapshot
+  return {
+    ...snapshot,
+    nodes: snapshot.nodes.filter((n) => selected.has(n.name)),
+    collectionErrors: snapshot.collectionErrors.filter((e) => e.node === undefined || selected.has(e.node)),
+  }
+}
+
+/** "k=v,k2=v2" → {k: v, k2: v2}; equality selectors only. */
+export function parseNodeSelector(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9./_-]+)=([A-Za-z0-9._-]*)$/.exec(part)
+    if (!m?.[1]) throw badInput(`--node-selector: "${part}" is not KEY=VALUE (only equality selectors are supported)`)
+    out[m[1]] = m[2] ?? ''
+  }
+  if (Object.keys(out).length === 0) throw badInput('--node-selector needs at least one KEY=VALUE')
+  return out
+}

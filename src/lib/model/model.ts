@@ -1,0 +1,296 @@
+/**
+ * The analysis model doctor's checks read: the cluster model, each node's datapath, the collection
+ * errors, and the indexes several checks share (pod IP → pods, Service → ready endpoints, labels →
+ * pods, each node's kube-proxy view…). Each index is built once, on first use, so a run of one
+ * check does not pay for the others and no check rebuilds what another already built.
+ */
+import type {Finding} from '../report/finding.js'
+import type {CollectionError} from '../report/collection-error.js'
+import type {IptablesDump, IptablesRule} from '../parse/iptables-save.js'
+import type {Snapshot} from '../snapshot/schema.js'
+import {buildClusterModel, type ClusterModel, type EndpointSliceModel, type NodeModel, type PodModel, type ServiceModel} from './cluster.js'
+import {buildNodeDatapath, type NodeDatapath} from './node.js'
+
+export interface ReadyEndpoint {
+  ip: string
+  port?: number
+  protocol: string
+  /** The slice and field the endpoint came from, for evidence. */
+  slice: string
+  field: string
+}
+
+export interface KubeProxyRule {
+  text: string
+  line: number
+}
+
+export interface KubeProxyTarget {
+  ip: string
+  port?: number
+  chain: string
+  rule: KubeProxyRule
+}
+
+/** One Service port as a node's kube-proxy iptables rules implement it. */
+export interface KubeProxyServicePort {
+  /** kube-proxy's ServicePortName: "ns/name:port", or "ns/name" for an unnamed port. */
+  portName: string
+  namespace: string
+  name: string
+  port: string
+  /** Lower case, as in the rules: tcp, udp, sctp. */
+  protocol: string
+  clusterIP?: string
+  chain: string
+  rule: KubeProxyRule
+  targets: KubeProxyTarget[]
+}
+
+export interface KubeProxyView {
+  node: string
+  source: string
+  ports: KubeProxyServicePort[]
+  /** Keyed by `${portName}|${protocol}`. */
+  byKey: Map<string, KubeProxyServicePort>
+  /** filter-table REJECT rules kube-proxy writes for Service ports without endpoints. */
+  noEndpoints: {portName: string; rule: KubeProxyRule}[]
+}
+
+export type KubeProxyMode = 'iptables' | 'ipvs' | 'nftables'
+
+export interface ObservedMode {
+  mode: KubeProxyMode
+  evidence: Finding['evidence'][number]
+}
+
+export interface AnalysisModel {
+  cluster?: ClusterModel
+  nodes: NodeDatapath[]
+  collectionErrors: CollectionError[]
+  index: ModelIndex
+}
+
+export interface ModelIndex {
+  nodeByName(): Map<string, NodeModel>
+  /** Every node address (InternalIP, ExternalIP…) → its node. */
+  nodeByAddress(): Map<string, NodeModel>
+  /** Pod IP → pods holding it (hostNetwork pods included; finished pods left out). */
+  podsByIp(): Map<string, PodModel[]>
+  serviceByKey(): Map<string, ServiceModel>
+  slicesByService(): Map<string, EndpointSliceModel[]>
+  /** `${ns}/${service}:${portName}|${protocol}` (kube-proxy's key) → ready endpoints. */
+  readyEndpointsByPort(): Map<string, ReadyEndpoint[]>
+  /** Every address listed in any EndpointSlice. */
+  endpointAddresses(): Set<string>
+  /** Pods of a namespace matching every label of an equality selector. */
+  selectPods(namespace: string, selector: Record<string, string>): PodModel[]
+  podsInNamespace(namespace: string): PodModel[]
+  kubeProxyView(node: NodeDatapath): KubeProxyView | undefined
+  observedKubeProxyMode(node: NodeDatapath): ObservedMode | undefined
+}
+
+export function buildModel(snapshot: Snapshot): AnalysisModel {
+  const cluster = snapshot.cluster ? buildClusterModel(snapshot.cluster) : undefined
+  const nodes = snapshot.nodes.map(buildNodeDatapath).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return {...(cluster ? {cluster} : {}), nodes, collectionErrors: snapshot.collectionErrors.map((e) => ({...e, kind: e.kind as CollectionError['kind']})), index: buildIndex(cluster)}
+}
+
+export function buildAnalysisModel(cluster: ClusterModel | undefined, nodes: NodeDatapath[], collectionErrors: CollectionError[] = []): AnalysisModel {
+  return {...(cluster ? {cluster} : {}), nodes, collectionErrors, index: buildIndex(cluster)}
+}
+
+function once<T>(make: () => T): () => T {
+  let value: {v: T} | undefined
+  return () => (value ??= {v: make()}).v
+}
+
+function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
+  const nodes = cluster?.nodes ?? []
+  const pods = cluster?.pods ?? []
+  const nodeByName = once(() => new Map(nodes.map((n) => [n.name, n])))
+  const nodeByAddress = once(() => {
+    const m = new Map<string, NodeModel>()
+    for (const n of nodes) for (const a of n.addresses) if (a.type !== 'Hostname' && a.type !== 'InternalDNS' && a.type !== 'ExternalDNS') m.set(a.address, n)
+    return m
+  })
+  const podsByIp = once(() => {
+    const m = new Map<string, PodModel[]>()
+    for (const p of pods) {
+      if (p.phase === 'Succeeded' || p.phase === 'Failed') continue
+      for (const ip of p.podIPs) {
+        const list = m.get(ip)
+        if (list) list.push(p)
+        else m.set(ip, [p])
+      }
+    }
+    return m
+  })
+  const serviceByKey = once(() => new Map((cluster?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s])))
+  const slicesByService = once(() => {
+    const m = new Map<string, EndpointSliceModel[]>()
+    for (const s of cluster?.endpointSlices ?? []) {
+      if (!s.serviceName) continue
+      const key = `${s.namespace}/${s.serviceName}`
+      const list = m.get(key)
+      if (list) list.push(s)
+      else m.set(key, [s])
+    }
+    return m
+  })
+  const readyEndpointsByPort = once(() => {
+    const m = new Map<string, ReadyEndpoint[]>()
+    for (const [svc, slices] of slicesByService()) {
+      for (const slice of slices) {
+        for (const port of slice.ports) {
+          const key = `${svc}${port.name ? `:${port.name}` : ''}|${port.protocol.toLowerCase()}`
+          let list = m.get(key)
+          if (!list) m.set(key, (list = []))
+          slice.endpoints.forEach((e, i) => {
+            if (e.ready === false) return
+            e.addresses.forEach((ip, j) =>
+              list.push({
+                ip,
+                ...(port.port === undefined ? {} : {port: port.port}),
+                protocol: port.protocol.toLowerCase(),
+                slice: `${slice.namespace}/${slice.name}`,
+                field: `endpoints[${i}].addresses[${j}]`,
+              }),
+            )
+          })
+        }
+      }
+    }
+    return m
+  })
+  const endpointAddresses = once(() => new Set((cluster?.endpointSlices ?? []).flatMap((s) => s.endpoints.flatMap((e) => e.addresses))))
+  const byNamespace = once(() => {
+    const m = new Map<string, {all: PodModel[]; byLabel: Map<string, PodModel[]>}>()
+    for (const p of pods) {
+      let ns = m.get(p.namespace)
+      if (!ns) m.set(p.namespace, (ns = {all: [], byLabel: new Map()}))
+      ns.all.push(p)
+      for (const [k, v] of Object.entries(p.labels)) {
+        const key = `${k}=${v}`
+        const list = ns.byLabel.get(key)
+        if (list) list.push(p)
+        else ns.byLabel.set(key, [p])
+      }
+    }
+    return m
+  })
+  const selectPods = (namespace: string, selector: Record<string, string>): PodModel[] => {
+    const ns = byNamespace().get(namespace)
+    if (!ns) return []
+    const entries = Object.entries(selector)
+    if (entries.length === 0) return ns.all
+    // Start from the rarest label, then filter: cost is the smallest candidate list, not all pods.
+    let smallest: PodModel[] | undefined
+    for (const [k, v] of entries) {
+      const list = ns.byLabel.get(`${k}=${v}`)
+      if (!list) return []
+      if (!smallest || list.length < smallest.length) smallest = list
+    }
+    return (smallest ?? []).filter((p) => entries.every(([k, v]) => p.labels[k] === v))
+  }
+  const views = new WeakMap<NodeDatapath, KubeProxyView | undefined>()
+  const kubeProxyView = (node: NodeDatapath): KubeProxyView | undefined => {
+    if (!views.has(node)) views.set(node, node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined)
+    return views.get(node)
+  }
+  return {
+    nodeByName,
+    nodeByAddress,
+    podsByIp,
+    serviceByKey,
+    slicesByService,
+    readyEndpointsByPort,
+    endpointAddresses,
+    selectPods,
+    podsInNamespace: (namespace) => byNamespace().get(namespace)?.all ?? [],
+    kubeProxyView,
+    observedKubeProxyMode: (node) => observeMode(node, kubeProxyView(node)),
+  }
+}
+
+function commentOf(rule: IptablesRule): string | undefined {
+  for (const m of rule.matches) if (m.kind === 'comment') return m.comment
+  return undefined
+}
+
+function ruleRef(rule: IptablesRule): KubeProxyRule {
+  return {text: rule.raw, line: rule.line}
+}
+
+/** "ns/name:port" → parts; undefined for anything else. */
+export function splitPortName(portName: string): {namespace: string; name: string; port: string} | undefined {
+  const slash = portName.indexOf('/')
+  if (slash <= 0) return undefined
+  const rest = portName.slice(slash + 1)
+  const colon = rest.indexOf(':')
+  const name = colon < 0 ? rest : rest.slice(0, colon)
+  if (!name) return undefined
+  return {namespace: portName.slice(0, slash), name, port: colon < 0 ? '' : rest.slice(colon + 1)}
+}
+
+/**
+ * kube-proxy's iptables-mode view of Services on one node, read structurally: KUBE-SERVICES jumps
+ * to KUBE-SVC-* chains (comment "ns/name:port cluster IP"), which jump to KUBE-SEP-* chains holding
+ * the DNAT. Chain names are hashes, so the comment is what ties a chain to its Service.
+ */
+export function readKubeProxyView(node: string, source: string, dump: IptablesDump): KubeProxyView {
+  const nat = dump.tables.find((t) => t.name === 'nat')
+  const filter = dump.tables.find((t) => t.name === 'filter')
+  const ports: KubeProxyServicePort[] = []
+  const byKey = new Map<string, KubeProxyServicePort>()
+  for (const rule of nat?.chainIndex.get('KUBE-SERVICES')?.rules ?? []) {
+    const t = rule.target
+    if (t?.kind !== 'chain' || !t.chain.startsWith('KUBE-SVC-')) continue
+    const comment = commentOf(rule) ?? ''
+    const portName = comment.replace(/ cluster IP$/, '')
+    const parts = splitPortName(portName)
+    if (!parts) continue
+    const protocol = rule.protocol?.name ?? 'tcp'
+    const targets: KubeProxyTarget[] = []
+    const seen = new Set<string>()
+    for (const jump of nat?.chainIndex.get(t.chain)?.rules ?? []) {
+      const jt = jump.target
+      if (jt?.kind !== 'chain' || !jt.chain.startsWith('KUBE-SEP-') || seen.has(jt.chain)) continue
+      seen.add(jt.chain)
+      for (const sepRule of nat?.chainIndex.get(jt.chain)?.rules ?? []) {
+        const st = sepRule.target
+        if (st?.kind !== 'dnat' || !st.to?.addrFrom) continue
+        targets.push({ip: st.to.addrFrom, ...(st.to.ports ? {port: st.to.ports.from} : {}), chain: jt.chain, rule: ruleRef(sepRule)})
+      }
+    }
+    const clusterIP = rule.dst && !rule.dst.negated ? rule.dst.cidr.replace(/\/(32|128)$/, '') : undefined
+    const entry: KubeProxyServicePort = {portName, ...parts, protocol, ...(clusterIP ? {clusterIP} : {}), chain: t.chain, rule: ruleRef(rule), targets}
+    const key = `${portName}|${protocol}`
+    // The same port can appear for several cluster IPs (dual-stack is per family, so rarely); keep the first.
+    if (!byKey.has(key)) {
+      byKey.set(key, entry)
+      ports.push(entry)
+    }
+  }
+  const noEndpoints: KubeProxyView['noEndpoints'] = []
+  for (const rule of filter?.chainIndex.get('KUBE-SERVICES')?.rules ?? []) {
+    const m = /^(.*) has no endpoints$/.exec(commentOf(rule) ?? '')
+    if (m?.[1] && rule.target?.kind === 'reject') noEndpoints.push({portName: m[1], rule: ruleRef(rule)})
+  }
+  return {node, source, ports, byKey, noEndpoints}
+}
+
+function observeMode(node: NodeDatapath, view: KubeProxyView | undefined): ObservedMode | undefined {
+  const ev = (id: string, text: string) => ({source: node.evidence[id]?.source ?? `${node.name}: ${id}`, text})
+  const first = view?.ports[0]
+  if (first) return {mode: 'iptables', evidence: ev('iptables-save', first.rule.text)}
+  const ipvsLink = node.links?.find((l) => l.ifname === 'kube-ipvs0')
+  if (ipvsLink) return {mode: 'ipvs', evidence: ev('links', `${ipvsLink.ifindex}: kube-ipvs0 ${ipvsLink.kind ?? ''}`.trim())}
+  const firstVs = node.ipvs?.services[0]
+  if (firstVs) return {mode: 'ipvs', evidence: ev('ipvsadm', `-A ${firstVs.protocol} ${firstVs.address ?? firstVs.fwmark}:${firstVs.port ?? ''} -s ${firstVs.scheduler}`)}
+  const nftTable = node.nft?.tables.find((t) => t.name === 'kube-proxy')
+  if (nftTable) return {mode: 'nftables', evidence: ev('nft', `table ${nftTable.family} kube-proxy`)}
+  const services = node.iptables4?.tables.find((t) => t.name === 'nat')?.chainIndex.get('KUBE-SERVICES')
+  if (services && services.rules[0]) return {mode: 'iptables', evidence: ev('iptables-save', services.rules[0].raw)}
+  return undefined
+}

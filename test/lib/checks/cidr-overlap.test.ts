@@ -1,0 +1,57 @@
+import {describe, expect, test} from 'vitest'
+import {cidrOverlap} from '../../../src/lib/checks/cidr-overlap.js'
+import {NODES, run, snapshotOf} from './fixtures.js'
+import {SCENARIOS} from './scenarios.js'
+
+describe('cidr-overlap', () => {
+  test("reports node-3's pod CIDR inside docker0's 172.17.0.0/16 on node-1", () => {
+    expect(run(cidrOverlap, (SCENARIOS['cidr-overlap'] as () => never)())).toEqual({
+      findings: [
+        {
+          "check": "cidr-overlap",
+          "severity": "error",
+          "subject": {
+            "kind": "node",
+            "name": "node-3"
+          },
+          "node": "node-1",
+          "message": "bridge docker0 172.17.0.0/16 on node-1 overlaps pod CIDR 172.17.3.0/24 of node-3",
+          "evidence": [
+            {
+              "source": "node-1: ip -j addr show",
+              "text": "docker0 inet 172.17.0.1/16"
+            },
+            {
+              "source": "api: Node node-3 spec.podCIDRs[0]",
+              "text": "172.17.3.0/24"
+            }
+          ]
+        }
+      ],
+      skipped: [],
+    })
+  })
+
+  test('finds nothing on the healthy base', () => {
+    expect(run(cidrOverlap, snapshotOf())).toEqual({findings: [], skipped: []})
+  })
+
+  test('is skipped, with the reason, when its evidence is missing', () => {
+    expect(run(cidrOverlap, snapshotOf({cluster: null}))).toEqual({findings: [], skipped: [{check: 'cidr-overlap', reason: "no cluster state in the snapshot (no --objects, no kubeconfig, or --no-cluster)"}]})
+  })
+
+  test('a pod CIDR inside the Service CIDR, and one pod CIDR given to two nodes', () => {
+    const nodes = NODES.map((n) => (n.name === 'node-2' ? {...n, podCIDR: '172.20.9.0/24'} : n.name === 'node-3' ? {...n, podCIDR: '10.244.1.0/24'} : n))
+    const services = [{name: 'kubernetes', clusterIP: '10.0.0.1', ports: [{name: 'https', port: 443, targetPort: 6443}]}]
+    const {findings} = run(cidrOverlap, snapshotOf({cluster: {nodes, services}, nodes: []}))
+    expect(findings.map((f) => [f.subject.name, f.message])).toEqual([
+      ['node-1', 'pod CIDR 10.244.1.0/24 is allocated to 2 nodes: node-1, node-3'],
+    ])
+    const eks = [{name: 'kubernetes', clusterIP: '172.20.0.1', ports: [{name: 'https', port: 443, targetPort: 6443}]}]
+    const svc = run(cidrOverlap, snapshotOf({cluster: {nodes, services: eks}, nodes: []})).findings
+    expect(svc.map((f) => f.message)).toEqual([
+      'pod CIDR 10.244.1.0/24 is allocated to 2 nodes: node-1, node-3',
+      'Service CIDR 172.20.0.0/16 (assumed) overlaps pod CIDR 172.20.9.0/24 of node-2',
+    ])
+  })
+})
