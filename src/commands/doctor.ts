@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {CHECK_IDS, CHECKS, selectChecks} from '../lib/checks/registry.js'
 import {runDoctor} from '../lib/checks/context.js'
+import {useLabFlag} from '../lib/lab/flags.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
 import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, snapshotFlag} from '../lib/cli/flags.js'
 import {parseNodeSelector, resolveAnalysisSnapshot} from '../lib/gather/analysis-source.js'
@@ -33,7 +34,7 @@ ${EXIT_CODES_HELP}
     ...failOnFlag,
     ...checkSelectionFlags(CHECK_IDS),
     ...snapshotFlag,
-    lab: Flags.string({description: 'check a running `knet lab` (not available yet)', helpGroup: 'SOURCE'}),
+    ...useLabFlag,
     ...clusterFlags,
     ...nodeAccessFlags,
     ...nodesFlag,

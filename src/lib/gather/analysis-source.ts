@@ -4,7 +4,7 @@
  * `knet snapshot` would, so a live run and a replay of its snapshot give the same answer.
  */
 import type {NodeAccessMode} from '../cli/flags.js'
-import {badInput, KnetError} from '../report/errors.js'
+import {badInput} from '../report/errors.js'
 import {readSnapshot} from '../snapshot/read.js'
 import type {Snapshot} from '../snapshot/schema.js'
 import {captureSnapshot} from './capture.js'
@@ -13,7 +13,7 @@ import {resolveClusterEvidence} from './cluster-source.js'
 
 export interface AnalysisSourceOptions {
   snapshot?: string
-  /** TODO(lab): read the running lab's state (objects + netns map) once `knet lab` exposes it. */
+  /** A running `knet lab`: its kubeconfig (the lab's loopback API) and its netns node map. */
   lab?: string
   kubeconfig?: string
   context?: string
@@ -32,8 +32,12 @@ export interface AnalysisSourceOptions {
 
 export async function resolveAnalysisSnapshot(options: AnalysisSourceOptions): Promise<Snapshot> {
   if (options.lab !== undefined) {
-    // TODO(lab): build the objects from the lab's state file and map each lab node to its netns.
-    throw new KnetError('unsupported', '--lab is not available in doctor yet', {suggestion: 'use --objects with --node-access netns --netns-map, or --snapshot'})
+    if (options.snapshot !== undefined) throw badInput('--lab cannot be combined with --snapshot')
+    // The lab is a cluster like any other: its API through its kubeconfig, its nodes through netns.
+    const {labNodeAccess} = await import('../lab/status.js')
+    const lab = await labNodeAccess(options.lab)
+    if (!lab.kubeconfig) throw badInput(`lab ${options.lab} has no API server recorded`, `recreate it with "knet lab up --name ${options.lab} --force"`)
+    return resolveAnalysisSnapshot({...options, lab: undefined, kubeconfig: lab.kubeconfig, nodeAccess: 'netns', netnsMap: lab.nodeMap})
   }
   if (options.snapshot !== undefined) {
     const live = [options.objects && '--objects', options.kubeconfig && '--kubeconfig', options.context && '--context', options.nodeAccess && '--node-access', options.netnsMap && '--netns-map']

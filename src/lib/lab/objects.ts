@@ -90,7 +90,7 @@ export function serviceObject(svc: ServicePlan): KubeObject {
       clusterIP: svc.clusterIP,
       clusterIPs: [svc.clusterIP],
       ipFamilies: ['IPv4'],
-      selector: {...svc.selector},
+      ...(Object.keys(svc.selector).length > 0 ? {selector: {...svc.selector}} : {}),
       ports: svc.ports.map((p) => ({
         name: p.name,
         port: p.port,

@@ -319,8 +319,10 @@ export function planLab(input: LabParams): LabPlan {
     service('web', 'ClusterIP', '10.96.0.80', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP'}], {app: 'web'}),
     service('dns', 'ClusterIP', '10.96.0.53', [{name: 'dns', port: 53, targetPort: 5353, targetPortName: 'dns', protocol: 'UDP'}], {tier: 'dns'}),
     service('web-np', 'NodePort', '10.96.0.81', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP', nodePort: 30080}], {app: 'web'}),
-    // Nothing matches: kube-proxy REJECTs, so clients are refused instead of timing out.
-    service('empty', 'ClusterIP', '10.96.0.99', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP'}], {app: 'nothing'}),
+    // No selector and no endpoints (as for endpoints managed outside Kubernetes that are not there
+    // yet): kube-proxy REJECTs, so clients are refused instead of timing out. Selectorless rather
+    // than a selector matching nothing, so a healthy lab stays free of doctor warnings.
+    {...service('empty', 'ClusterIP', '10.96.0.99', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP'}], {}), endpoints: []},
   ]
 
   return {params, prefix, marker: labMarker(params.name), clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR, underlayCIDR: UNDERLAY_CIDR, router, nodes, pods, services}
