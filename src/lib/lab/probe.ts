@@ -28,6 +28,8 @@ export interface ProbeRequest {
   /** Attempts; default 1, or up to SERVICE_ATTEMPTS for a Service (stopping once every endpoint answered). */
   attempts?: number
   timeoutMs?: number
+  /** TCP/UDP: send every attempt from this source port (e.g. to hit one UDP conntrack entry again). */
+  sourcePort?: number
 }
 
 export interface ProbeResult {
@@ -112,7 +114,16 @@ function prepare(plan: LabPlan, request: ProbeRequest): Prepared {
   const job: ProberJob | undefined =
     protocol === 'icmp'
       ? undefined
-      : {protocol, ip: destination.ip, port: destination.port as number, attempts, timeoutMs, size, ...(endpoints.length > 1 ? {stopAfterDistinct: endpoints.length} : {})}
+      : {
+          protocol,
+          ip: destination.ip,
+          port: destination.port as number,
+          attempts,
+          timeoutMs,
+          size,
+          ...(endpoints.length > 1 ? {stopAfterDistinct: endpoints.length} : {}),
+          ...(request.sourcePort === undefined ? {} : {sourcePort: request.sourcePort}),
+        }
   return {request, source, destination, endpoints, job, size, attempts, timeoutMs}
 }
 

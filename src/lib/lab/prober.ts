@@ -2,7 +2,8 @@
  * Sends real TCP or UDP packets from inside a namespace (`ip netns exec NS node prober.js JOB`)
  * and prints one JSON line per attempt (tagged with its job's index): delivered (with the answering pod's name), refused
  * (RST, or ICMP port unreachable on a connected UDP socket) or timeout. Each attempt uses a new
- * socket, hence a new source port, so kube-proxy's random endpoint choice is made afresh.
+ * socket, hence a new source port, so kube-proxy's random endpoint choice is made afresh — unless
+ * the job fixes `sourcePort`, which reuses one conntrack entry on purpose.
  */
 import {createSocket} from 'node:dgram'
 import {connect} from 'node:net'
@@ -17,6 +18,8 @@ export interface ProberJob {
   size: number
   /** Stop early once this many distinct answers were seen (a Service's endpoint count). */
   stopAfterDistinct?: number
+  /** Send every attempt from this local port (default: a new ephemeral port per attempt). */
+  sourcePort?: number
 }
 
 export interface ProberAttempt {
@@ -38,7 +41,7 @@ function tcpAttempt(job: ProberJob): Promise<ProberAttempt> {
       socket.destroy()
       resolve({...a, ms: Date.now() - start})
     }
-    const socket = connect({host: job.ip, port: job.port})
+    const socket = connect({host: job.ip, port: job.port, ...(job.sourcePort === undefined ? {} : {localPort: job.sourcePort})})
     const timer = setTimeout(() => finish({outcome: 'timeout'}), job.timeoutMs)
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => (data += chunk))
@@ -70,7 +73,10 @@ function udpAttempt(job: ProberJob): Promise<ProberAttempt> {
       if (error.code === 'ECONNREFUSED') finish({outcome: 'refused', detail: 'ICMP port unreachable'})
       else finish({outcome: 'error', detail: error.code ?? error.message})
     })
-    socket.connect(job.port, job.ip, () => socket.send(Buffer.alloc(Math.max(1, job.size), 0x6b)))
+    const send = (): void => socket.connect(job.port, job.ip, () => socket.send(Buffer.alloc(Math.max(1, job.size), 0x6b)))
+    // A fixed source port keeps hitting the same conntrack entry (what a resolver retrying from one socket does).
+    if (job.sourcePort === undefined) send()
+    else socket.bind(job.sourcePort, send)
   })
 }
 

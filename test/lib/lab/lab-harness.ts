@@ -188,7 +188,7 @@ export function labMatrixSuite(topology: Topology, name: string): void {
       expect(again.stderr).toBe(`knet: lab ${name} exists (status up) (run "knet lab down --name ${name}" first, or "knet lab up --force")\n`)
       const down = knet(['lab', 'down', '--name', name], {env})
       expect(down.status).toBe(0)
-      expect(down.stderr).toBe(`lab ${name}: removed ${planNamespaces(plan).length} namespaces, stopped ${plan.pods.length} processes\n`)
+      expect(down.stderr).toBe(`lab ${name}: removed ${planNamespaces(plan).length} namespaces, stopped ${plan.pods.length + 1} processes\n`) // responders + the API server
       await assertNothingLeft(name, root, linksBefore)
       const twice = knet(['lab', 'down', '--name', name], {env})
       expect(twice.status).toBe(0)

@@ -1,0 +1,29 @@
+import {badInput} from '../../report/errors.js'
+import {routeArgv} from '../steps.js'
+import {oneNode, requireNode, runAll} from './util.js'
+import type {Fault} from './types.js'
+
+export const cidrOverlap: Fault = {
+  id: 'cidr-overlap',
+  emulates:
+    "A node's bridge is configured with a pod CIDR that overlaps another node's (e.g. a stale CNI config or kubelet --pod-cidr left over after the node was re-registered): the node treats the other node's pods as local and ARPs for them on its own bridge.",
+  expect: 'pods on node-1 ↔ pods on node-2: timeout in both directions (node-1 delivers 10.244.2.0/24 onto its own cbr0); same-node traffic and node-2 → node-2 delivered.',
+  api: "Linux only: the Node objects still show disjoint pod CIDRs; the overlap exists only in node-1's bridge address and routes.",
+  defaults: {node: 'node-1', target: 'node-2'},
+  targetHelp: "the node whose pod CIDR the --node's bridge also claims",
+  async break(ctx) {
+    const node = oneNode(ctx.node, this.id)
+    const other = requireNode(ctx.plan, ctx.target, '--target')
+    if (other.name === node.name) throw badInput('--target must be another node')
+    const route = node.routes.find((r) => r.purpose === 'pod-cidr' && r.toNode === other.name)
+    if (!route) throw badInput(`--target: ${node.name} has no route to ${other.name}'s pod CIDR`)
+    const ns = node.netns
+    const address = `${other.bridge.ip}/${other.bridge.prefix}`
+    // What the bridge plugin's host-local IPAM would set up had it been given the other range.
+    await runAll([
+      ['ip', '-n', ns, 'addr', 'add', address, 'dev', node.bridge.name, 'noprefixroute'],
+      ['ip', '-n', ns, 'route', 'replace', other.podCIDR, 'dev', node.bridge.name, 'proto', 'kernel', 'scope', 'link', 'src', other.bridge.ip],
+    ])
+    return {undo: [routeArgv('replace', ns, route), ['ip', '-n', ns, 'addr', 'del', address, 'dev', node.bridge.name]]}
+  },
+}

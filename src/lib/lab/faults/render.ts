@@ -1,0 +1,24 @@
+/** Human text for `knet lab break` / `heal` (JSON is the result objects themselves). */
+import type {BreakOutcome, FaultCatalogueEntry, HealOutcome} from './run.js'
+
+export function renderCatalogue(entries: FaultCatalogueEntry[]): string {
+  return entries
+    .map((f) =>
+      [
+        `${f.id}  (--node ${f.defaults.node}, --target ${f.defaults.target}: ${f.targetHelp})`,
+        `  emulates: ${f.emulates}`,
+        `  expect:   ${f.expect}`,
+        `  api:      ${f.api}`,
+      ].join('\n'),
+    )
+    .join('\n\n')
+}
+
+export function renderBreak(r: BreakOutcome): string {
+  return [`lab ${r.lab}: broke ${r.applied.id} (node ${r.applied.node}, target ${r.applied.target})`, `  expect: ${r.fault.expect}`, `  heal:   knet lab heal ${r.applied.id} --name ${r.lab}`].join('\n')
+}
+
+export function renderHeal(r: HealOutcome): string {
+  const what = r.healed.length === 0 ? 'nothing to heal' : `healed ${r.healed.map((f) => f.id).join(', ')}`
+  return `lab ${r.lab}: ${what}${r.remaining.length > 0 ? `; still applied: ${r.remaining.join(', ')}` : ''}`
+}

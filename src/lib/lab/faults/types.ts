@@ -1,0 +1,57 @@
+/**
+ * What a fault is: a documented, reversible change to a running lab that emulates one real-world
+ * networking failure. Each fault lives in its own file; registry.ts lists them.
+ */
+import type {KubeProxyModel} from '../kube-proxy-rules.js'
+import type {KubeObject} from '../objects.js'
+import type {LabPlan, NodePlan, Topology} from '../plan.js'
+import type {LabStateStore} from '../state.js'
+
+/** What the state file records for an applied fault: enough for `heal` to restore exactly. */
+export interface AppliedFault {
+  id: string
+  /** The node the fault acts on ("all" for faults applied on every node). */
+  node: string
+  target: string
+  appliedAt: string
+  /** argv run in order by the default heal: the inverse of what break did (original routes, values). */
+  undo: string[][]
+  /** Anything else a fault's own heal needs (e.g. which endpoint was removed). */
+  data?: Record<string, string | number>
+}
+
+export interface FaultContext {
+  plan: LabPlan
+  store: LabStateStore
+  root: string
+  /** Resolved --node (a plan node, or undefined for "all"). */
+  node: NodePlan | undefined
+  nodeName: string
+  target: string
+}
+
+export interface BreakResult {
+  undo: string[][]
+  data?: Record<string, string | number>
+}
+
+export interface Fault {
+  id: string
+  /** The real-world failure it emulates, in one or two sentences. */
+  emulates: string
+  /** The documented probe outcome change with the defaults (tests assert exactly this). */
+  expect: string
+  /** What changes besides Linux state: "API: …" or that the API is untouched. */
+  api: string
+  defaults: {node: string; target: string}
+  /** What --target names for this fault. */
+  targetHelp: string
+  topologies?: readonly Topology[]
+  break(ctx: FaultContext): Promise<BreakResult>
+  /** Default: run the recorded undo argv in order. */
+  heal?(ctx: FaultContext, applied: AppliedFault): Promise<void>
+  /** The API objects while the fault is applied (objects.json is recomputed on every break/heal). */
+  objects?(objects: KubeObject[], applied: AppliedFault, plan: LabPlan): KubeObject[]
+  /** What kube-proxy programs on `node` while the fault is applied (nat table recomputed on break/heal). */
+  kubeProxy?(model: KubeProxyModel, node: NodePlan, applied: AppliedFault, plan: LabPlan): KubeProxyModel
+}
