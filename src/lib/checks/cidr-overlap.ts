@@ -99,6 +99,10 @@ function describe(r: Range): string {
 }
 
 function conflicts(a: Range, b: Range): boolean {
+  // Two different bridge prefixes that overlap conflict when some node has one and not the other:
+  // that node sends the other's traffic into its own bridge (docker0's /16 on every node vs a pod
+  // bridge elsewhere inside it). Identical prefixes are already merged into one range.
+  if (a.kind === 'bridge' && b.kind === 'bridge') return a.owners.some((o) => !b.owners.includes(o)) || b.owners.some((o) => !a.owners.includes(o))
   if (a.kind === b.kind) return a.kind === 'pod CIDR'
   const pair = new Set([a.kind, b.kind])
   if (pair.has('pod CIDR') && pair.has('cluster pod CIDR')) return false

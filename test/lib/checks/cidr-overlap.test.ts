@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {cidrOverlap} from '../../../src/lib/checks/cidr-overlap.js'
-import {NODES, run, snapshotOf} from './fixtures.js'
-import {SCENARIOS} from './scenarios.js'
+import {NODES, nodeEvidence, run, snapshotOf} from './fixtures.js'
+import {dockerBridge, node1, SCENARIOS} from './scenarios.js'
 
 describe('cidr-overlap', () => {
   test("reports node-3's pod CIDR inside docker0's 172.17.0.0/16 on node-1", () => {
@@ -54,4 +54,28 @@ describe('cidr-overlap', () => {
       'Service CIDR 172.20.0.0/16 (assumed) overlaps pod CIDR 172.20.9.0/24 of node-2',
     ])
   })
+
+  test("docker0's /16 on node-1 overlapping a bridge network on node-2 (the lab's docker0-overlap)", () => {
+    // node-2's bridge also carries 172.17.2.0/24; node-1 sends that traffic into its empty docker0.
+    const bridge = {ifindex: 3, ifname: 'cbr0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UP'}
+    const node2 = nodeEvidence('node-2', {
+      links: JSON.stringify([{...bridge, linkinfo: {info_kind: 'bridge', info_data: {stp_state: 0, vlan_filtering: 0}}}]),
+      addrs: JSON.stringify([{...bridge, addr_info: [{family: 'inet', local: '10.244.2.1', prefixlen: 24, scope: 'global'}, {family: 'inet', local: '172.17.2.1', prefixlen: 24, scope: 'global'}]}]),
+    })
+    const both = {...node1((o) => Object.assign(o, dockerBridge(o))), name: 'node-1'}
+    const {findings} = run(cidrOverlap, snapshotOf({nodes: [both, node2]}))
+    expect(findings.map((f) => [f.node, f.message, f.evidence.map((e) => e.text)])).toEqual([
+      ['node-1', 'bridge docker0 172.17.0.0/16 on node-1 overlaps bridge cbr0 172.17.2.0/24 on node-2', ['docker0 inet 172.17.0.1/16', 'cbr0 inet 172.17.2.1/24']],
+    ])
+  })
+
+  test('the same bridge prefix on every node (docker0 everywhere) is not an overlap with itself', () => {
+    // Both nodes here reuse node-1's captured cbr0 too, which is a (correct) finding of its own; this
+    // test is only about docker0 merging into one range owned by both nodes.
+    const docker = (name: string) => ({...node1((o) => Object.assign(o, dockerBridge(o))), name})
+    const messages = run(cidrOverlap, snapshotOf({nodes: [docker('node-1'), docker('node-2')]})).findings.map((f) => f.message)
+    expect(messages.filter((m) => m.includes('docker0'))).toEqual([])
+    expect(messages).toContain('pod CIDR 10.244.1.0/24 of node-1 overlaps bridge cbr0 10.244.1.0/24 on node-1, node-2')
+  })
 })
+

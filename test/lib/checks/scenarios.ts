@@ -114,7 +114,7 @@ export const SCENARIOS: Record<string, () => Snapshot> = {
 }
 
 /** node-1 with docker0 (172.17.0.1/16, no containers), entries shaped like the captured cbr0. */
-function dockerBridge(o: Record<string, string>): Record<string, string> {
+export function dockerBridge(o: Record<string, string>): Record<string, string> {
   return {
     links: editJson(o.links as string, (l) => [...l, {...(l.find((x) => x.ifname === 'cbr0') ?? {}), ifindex: 9, ifname: 'docker0', address: '02:42:ac:11:00:01', flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], operstate: 'DOWN', mtu: 1500}]),
     routes4: editJson(o.routes4 as string, (r) => [...r, {dst: '172.17.0.0/16', dev: 'docker0', protocol: 'kernel', scope: 'link', prefsrc: '172.17.0.1', flags: ['linkdown']}]),
