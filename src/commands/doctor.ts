@@ -69,7 +69,7 @@ ${EXIT_CODES_HELP}
     const report = runDoctor(snapshot, checks)
     const failOn = flags['fail-on']
     const out = {
-      table: () => `${renderDoctorTable(report, {width: process.stdout.columns ?? 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`,
+      table: () => `${renderDoctorTable(report, {width: process.stdout.columns ?? (Number(process.env.COLUMNS) || 120), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`,
       json: () => renderDoctorJson(report),
       yaml: () => renderDoctorYaml(report),
       junit: () => renderJunit(report, checks, failOn),
