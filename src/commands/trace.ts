@@ -1,0 +1,82 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../lib/cli/base-command.js'
+import {clusterFlags, isSafeName, nodeAccessFlags, snapshotFlag} from '../lib/cli/flags.js'
+import {useLabFlag} from '../lib/lab/flags.js'
+import {renderTraceJson} from '../lib/render/trace-json.js'
+import {renderTraceTable} from '../lib/render/trace-table.js'
+import {badInput} from '../lib/report/errors.js'
+import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
+import {parseEndpoint} from '../lib/trace/endpoints.js'
+import {traceExitCode} from '../lib/trace/exit-code.js'
+import {traceSnapshot} from '../lib/trace/path.js'
+import {traceSnapshotSource} from '../lib/trace/source.js'
+
+export default class Trace extends BaseCommand {
+  static override summary = "Follow one packet from SRC to DST hop by hop through the cluster's real datapath state, with a verdict."
+
+  static override description = `SRC and DST: pod/NS/NAME, NS/NAME, NAME (with -n), svc/NS/NAME[:PORT|:PORTNAME], node/NAME, or an IP with an optional port (10.96.0.10:53). A raw IP is resolved to the pod, Service or node owning it; a source that is none of those enters at --entry-node. Each hop names the device, what happens there, its evidence (the route, rule, FDB line or object field and the node command it came from) and ok/fail/unknown. A Service is traced through its DNAT, one branch per endpoint.
+
+Verdicts: delivered, dropped (with a reason code and the hop), partial (some Service endpoints reached, some not), unknown.
+
+${EXIT_CODES_HELP}
+  For trace: 0 delivered, 1 dropped or partial, 3 unknown.`
+
+  static override examples = [
+    '<%= config.bin %> trace web-1-1 web-2-1 --lab knet',
+    '<%= config.bin %> trace pod/default/web-1-1 svc/default/web:80 --snapshot lab.json.gz -o json',
+    '<%= config.bin %> trace node/node-1 10.244.2.3 --protocol icmp --snapshot lab.json.gz',
+  ]
+
+  static override args = {
+    src: Args.string({description: 'where the packet starts', required: true}),
+    dst: Args.string({description: 'where it is going', required: true}),
+  }
+
+  static override flags = {
+    protocol: Flags.option({options: ['tcp', 'udp', 'icmp'] as const, description: "protocol (default: the Service port's, else tcp)"})(),
+    port: Flags.integer({description: 'destination port (when DST does not say :PORT)', min: 1, max: 65535}),
+    namespace: Flags.string({char: 'n', description: 'namespace for SRC/DST given as a bare NAME', default: 'default'}),
+    'entry-node': Flags.custom<string>({description: 'for a source outside the cluster: the node where it enters', parse: async (v) => {
+      if (!isSafeName(v)) throw badInput(`--entry-node: "${v}" is not a node name`)
+      return v
+    }})(),
+    size: Flags.integer({description: 'payload bytes; a packet larger than an MTU on the path is then a drop (mtu-exceeded)', min: 0, max: 65_000}),
+    output: Flags.option({char: 'o', options: ['table', 'json'] as const, default: 'table' as const, description: 'output format'})(),
+    json: Flags.boolean({description: 'same as -o json'}),
+    ...snapshotFlag,
+    ...useLabFlag,
+    ...clusterFlags,
+    ...nodeAccessFlags,
+    parallel: Flags.integer({description: 'nodes gathered at once', default: 10, min: 1, max: 100, helpGroup: 'NODES'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Trace)
+    const source = parseEndpoint(args.src, flags.namespace)
+    const destination = parseEndpoint(args.dst, flags.namespace)
+    const snapshot = await traceSnapshotSource({
+      snapshot: flags.snapshot,
+      lab: flags.lab,
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      objects: flags.objects,
+      timeoutMs: flags.timeout,
+      nodeAccess: flags['node-access'],
+      netnsMap: flags['netns-map'],
+      parallel: flags.parallel,
+      knetVersion: this.config.version,
+      command: ['knet', 'trace', ...this.argv].join(' '),
+      ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
+    })
+    const result = traceSnapshot(snapshot, {
+      source, destination,
+      ...(flags.protocol ? {protocol: flags.protocol} : {}),
+      ...(flags.port === undefined ? {} : {port: flags.port}),
+      ...(flags['entry-node'] ? {entryNode: flags['entry-node']} : {}),
+      ...(flags.size === undefined ? {} : {size: flags.size}),
+    })
+    const json = flags.json || flags.output === 'json'
+    process.stdout.write(json ? renderTraceJson(result) : `${renderTraceTable(result, {width: process.stdout.columns ?? 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`)
+    process.exitCode = traceExitCode(result.verdict)
+  }
+}

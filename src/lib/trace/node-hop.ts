@@ -1,0 +1,339 @@
+/**
+ * One node's part of the path: the packet arrives (from a pod's bridge, from the underlay, or is
+ * generated locally), netfilter is evaluated as the kernel does with the routing decision injected,
+ * then ip_forward, the egress device, and either delivery to a local pod or the next node.
+ * A Service's DNAT splits the walk: one leaf per endpoint the rules can pick.
+ */
+import type {NodeModel} from '../model/cluster.js'
+import type {NodeDatapath} from '../model/node.js'
+import {cidrContains, parseIp} from '../net/cidr.js'
+import {lookupRoute, type LookupResult} from '../net/route-lookup.js'
+import type {TrailEntry} from '../datapath/netfilter/outcomes.js'
+import {netfilterContext, type Packet} from '../datapath/netfilter/packet.js'
+import {traverse, type TraverseOutcome} from '../datapath/netfilter/traverse.js'
+import {bridgeState, downDeviceFor, isPodFacingVeth, podAttachment} from './bridge.js'
+import {linkEvidence, linkIsUp, sourceOf, sysctl, sysctlEvidence} from './evidence.js'
+import {judgePolicy, type PolicyJudgement} from './netpol.js'
+import {overlayStep} from './overlay.js'
+import type {TraceEvidence} from './types.js'
+import {failLeaf, hop, packetBytes, podByIp, type HopDraft, type Leaf, type Walk} from './walk.js'
+
+const MAX_NODES = 6
+
+export interface Arrival {
+  node: string
+  packet: Packet
+  /** Absent: generated on the node (nat OUTPUT, not PREROUTING). */
+  inIface?: string
+  /** Label of the arrival hop ("cbr0", "node-2 eth0", "node-1"). */
+  label: string
+  /** The bridge port the packet came in by (the source pod's veth), when it is known. */
+  inPort?: string
+  /** Said first in the arrival hop's action ("generated on node-1 …"). */
+  note?: string
+  hops: HopDraft[]
+  dnat?: Leaf['dnat']
+  masquerade: boolean
+  visited: string[]
+}
+
+export function deviceLabel(node: NodeDatapath | undefined, nodeName: string, dev: string): string {
+  return node?.links?.find((l) => l.ifname === dev)?.kind === 'bridge' ? dev : `${nodeName} ${dev}`
+}
+
+function nodeOwning(w: Walk, ip: string): NodeModel | undefined {
+  const pod = podByIp(w.cluster, ip)
+  if (pod?.node) return w.cluster.nodes.find((n) => n.name === pod.node)
+  return w.cluster.nodes.find((n) => n.addresses.some((a) => a.address === ip)) ?? w.cluster.nodes.find((n) => n.podCIDRs.some((c) => cidrContains(c, ip)))
+}
+
+function trailEvidence(node: NodeDatapath, trail: TrailEntry[]): TraceEvidence[] {
+  const src = sourceOf(node, 'iptables-save')
+  return trail.filter((t) => t.kind === 'policy' || !/^jump /.test(t.effect) || /KUBE-(SVC|SEP|EXT|FW|NODEPORTS)/.test(t.effect)).map((t) => ({source: src, text: `${t.table} line ${t.line}: ${t.raw}${t.effect ? ` (${t.effect})` : ''}`}))
+}
+
+function routeTrail(node: NodeDatapath, r: LookupResult): TraceEvidence[] {
+  return r.trail.map((t) => ({source: `${sourceOf(node, 'rules4')} / ${sourceOf(node, 'routes4')}`, text: t}))
+}
+
+/** Ready endpoint addresses of the Service a kube-proxy DNAT comment ("ns/name:port") names. */
+function readyAddresses(w: Walk, comment: string | undefined): Set<string> | undefined {
+  const m = /^([^/\s]+)\/([^:\s]+)/.exec(comment ?? '')
+  if (!m) return undefined
+  const slices = w.cluster.endpointSlices.filter((s) => s.namespace === m[1] && s.serviceName === m[2])
+  return new Set(slices.flatMap((s) => s.endpoints.filter((e) => e.ready !== false).flatMap((e) => e.addresses)))
+}
+
+/** The most probable outcome per DNAT choice: one leaf per endpoint, not per rule split. */
+function byEndpoint(outcomes: TraverseOutcome[]): {o: TraverseOutcome; probability: number}[] {
+  const groups = new Map<string, {o: TraverseOutcome; probability: number}>()
+  for (const o of outcomes) {
+    const key = o.nat.dnat ? `${o.nat.dnat.ip}|${o.nat.dnat.port ?? ''}` : ''
+    const g = groups.get(key)
+    if (!g) groups.set(key, {o, probability: o.probability})
+    else {
+      g.probability += o.probability
+      if (o.probability > g.o.probability) g.o = o
+    }
+  }
+  return [...groups.values()]
+}
+
+export function visitNode(w: Walk, a: Arrival): Leaf[] {
+  const dp = w.node(a.node)
+  const rest = {...(a.dnat ? {dnat: a.dnat} : {}), masquerade: a.masquerade}
+  const arrival = hop(a.node, a.inIface ?? null, a.label, '', 'ok', [])
+  if (!dp) return [failLeaf(a.hops, {...arrival, action: `no evidence for ${a.node} in the snapshot`}, 'evidence-missing', `${a.node}'s datapath was not gathered`, rest, true)]
+  if (a.visited.length >= MAX_NODES) return [failLeaf(a.hops, {...arrival, action: 'the path visits too many nodes (a routing loop?)'}, 'route-nexthop-wrong', `routing loop through ${a.visited.join(', ')}`, rest)]
+  const missing = (['routes4', 'links', 'iptables-save'] as const).filter((id) => node(dp, id) === undefined)
+  if (missing.length > 0) {
+    const ev = missing.map((id) => ({source: sourceOf(dp, id), text: `${dp.evidence[id]?.status ?? 'absent'}${dp.evidence[id]?.reason ? `: ${dp.evidence[id]?.reason}` : ''}`}))
+    return [failLeaf(a.hops, {...arrival, evidence: ev, action: `${missing.join(', ')} of ${a.node} not in evidence`}, 'evidence-missing', `cannot evaluate ${a.node}: ${missing.join(', ')} not gathered`, rest, true)]
+  }
+  const tables = {rules: dp.rules4 ?? [], routes: dp.routes4 ?? []}
+  const nf = netfilterContext(dp)
+  const dump = dp.iptables4 as NonNullable<NodeDatapath['iptables4']>
+  let packet = a.packet
+  const first = lookupRoute(tables, {dst: packet.dst, ...(packet.src ? {src: packet.src} : {}), ...(a.inIface ? {iif: a.inIface} : {})})
+  if (!a.inIface && !packet.src) {
+    // A locally generated packet takes the route's preferred source, else the device's first address.
+    const devAddr = first.dev ? dp.addrs?.find((i) => i.ifname === first.dev)?.addrs.find((x) => x.family === 'inet')?.local : undefined
+    packet = {...packet, src: first.prefsrc ?? devAddr ?? w.source.ip}
+  }
+  const inBridge = a.inIface ? dp.links?.find((l) => l.ifname === a.inIface && l.kind === 'bridge') : undefined
+  // Pod to pod on one bridge is switched, not routed: no ip_forward, and iptables only with br_netfilter.
+  const bridged = inBridge !== undefined && first.kind === 'unicast' && first.dev === a.inIface && !first.gateway && !a.dnat
+  const brNf = sysctl(dp, 'net.bridge.bridge-nf-call-iptables')
+  const skipNetfilter = bridged && brNf?.value !== '1'
+  const routeFn = (p: Packet) => {
+    const r = lookupRoute(tables, {dst: p.dst, src: p.src, ...(a.inIface ? {iif: a.inIface} : {}), fwmark: p.mark})
+    return r.kind === 'local' ? {local: true as const} : {local: false as const, ...(r.dev ? {outIface: r.dev} : {})}
+  }
+  const outcomes: {o: TraverseOutcome | undefined; probability: number}[] = skipNetfilter
+    ? [{o: undefined, probability: 1}]
+    : byEndpoint(traverse(dump, a.inIface ? 'forward' : 'local-out', packet, nf, routeFn))
+  const leaves: Leaf[] = []
+  for (const {o, probability} of outcomes) {
+    const p = o?.packet ?? packet
+    const evidence: TraceEvidence[] = o ? trailEvidence(dp, o.trail) : brNf ? [sysctlEvidence(dp, brNf)] : []
+    const notes: string[] = [...(a.note ? [a.note] : []), ...(bridged ? [`switched on ${a.inIface ?? ''} (same bridge; br_netfilter ${skipNetfilter ? 'off: iptables not consulted' : 'on: iptables consulted'})`] : [])]
+    let dnat = a.dnat
+    const newDnat = o?.nat.dnat && !a.dnat ? o.nat.dnat : undefined
+    if (newDnat) {
+      dnat = {ip: newDnat.ip, port: newDnat.port ?? null, probability, at: a.hops.length}
+      notes.push(`DNAT to ${newDnat.ip}${newDnat.port ? `:${newDnat.port}` : ''} (${Math.round(probability * 1000) / 10}%)`)
+    }
+    const masquerade = a.masquerade || o?.nat.masquerade !== undefined
+    if (o?.nat.masquerade) notes.push('masqueraded')
+    const r = {...(dnat ? {dnat} : {}), masquerade}
+    const at = (action: string, extra: TraceEvidence[] = []): HopDraft => ({...arrival, action: [...notes, action].join('; '), evidence: [...evidence, ...extra]})
+    if (newDnat) {
+      const dnatRule = o?.trail.find((t) => t.kind === 'rule' && t.chain === newDnat.chain && t.line === newDnat.line)
+      const ready = readyAddresses(w, dnatRule?.comment)
+      if (ready && !ready.has(newDnat.ip)) {
+        leaves.push(failLeaf(a.hops, at(`DNAT to ${newDnat.ip}, which no ready endpoint of ${dnatRule?.comment ?? 'the Service'} has`), 'nat-stale-endpoint', `${a.node} DNATs ${dnatRule?.comment ?? 'the Service'} to ${newDnat.ip}, which is not a ready endpoint in its EndpointSlices`, r))
+        continue
+      }
+    }
+    if (o && o.verdict !== 'ACCEPT' && o.at.hook === 'PREROUTING') {
+      leaves.push(netfilterFail(a, o, at))
+      continue
+    }
+    if (o?.delivery === 'local') {
+      if (o.verdict !== 'ACCEPT') leaves.push(netfilterFail(a, o, at))
+      else leaves.push({hops: [...a.hops, at(`delivered to ${a.node} itself (${p.dst} is a local address)`)], verdict: 'delivered', ...r})
+      continue
+    }
+    const route = lookupRoute(tables, {dst: p.dst, src: p.src, ...(a.inIface ? {iif: a.inIface} : {}), fwmark: p.mark})
+    const rEv = routeTrail(dp, route)
+    if (route.kind === 'blackhole' || route.kind === 'unreachable' || route.kind === 'prohibit') {
+      leaves.push(failLeaf(a.hops, at(`the route to ${p.dst} is ${route.kind}`, rEv), 'route-blackhole', `${a.node} has a ${route.kind} route for ${p.dst}`, r))
+      continue
+    }
+    const down = route.kind !== 'local' ? downDeviceFor(dp, p.dst) : undefined
+    if (down && (route.kind !== 'unicast' || route.dev !== down.ifname)) {
+      leaves.push(failLeaf(a.hops, at(`${down.ifname}, which holds ${p.dst}'s subnet, is down (its connected route is gone)`, [...rEv, linkEvidence(dp, down)]), 'link-down', `${a.node}: ${down.ifname} is down`, r))
+      continue
+    }
+    if (route.kind === 'no-route') {
+      leaves.push(failLeaf(a.hops, at(`no route to ${p.dst}`, rEv), 'route-missing', `${a.node} has no route to ${p.dst}`, r))
+      continue
+    }
+    if (route.kind === 'local') {
+      leaves.push(o && o.verdict !== 'ACCEPT' ? netfilterFail(a, o, at) : {hops: [...a.hops, at(`delivered to ${a.node} itself`, rEv)], verdict: 'delivered', ...r})
+      continue
+    }
+    if (route.kind !== 'unicast' || !route.dev) {
+      leaves.push(failLeaf(a.hops, at(`route to ${p.dst} is ${route.kind}`, rEv), 'unknown-datapath', `${a.node}: a ${route.kind} route is not traced`, r, true))
+      continue
+    }
+    const forwarded = a.inIface !== undefined && !bridged
+    if (forwarded) {
+      const f = sysctl(dp, 'net.ipv4.ip_forward')
+      if (!f) {
+        leaves.push(failLeaf(a.hops, at('net.ipv4.ip_forward not in evidence', rEv), 'evidence-missing', `${a.node}: net.ipv4.ip_forward was not gathered`, r, true))
+        continue
+      }
+      rEv.push(sysctlEvidence(dp, f))
+      if (f.value !== '1') {
+        leaves.push(failLeaf(a.hops, at(`ip_forward is ${f.value}: ${a.node} does not forward`, rEv), 'ip-forward-off', `net.ipv4.ip_forward is ${f.value} on ${a.node}`, r))
+        continue
+      }
+    }
+    if (o && o.verdict !== 'ACCEPT') {
+      leaves.push(netfilterFail(a, o, (action) => at(action, rEv)))
+      continue
+    }
+    // A Service address routed on without DNAT: the node has no rule for it.
+    if (w.destination.kind === 'service' && p.dst === w.destination.ip) {
+      const svc = w.destination.service
+      const eps = svc ? w.cluster.endpointSlices.filter((s) => s.namespace === svc.namespace && s.serviceName === svc.name).flatMap((s) => s.endpoints.filter((e) => e.ready !== false)) : []
+      leaves.push(failLeaf(a.hops, at(`${p.dst} is routed by ${route.dev} without DNAT: no kube-proxy rule for ${w.destination.name ?? p.dst}`, rEv), 'nat-missing-service', `${a.node} has no NAT rule for ${w.destination.name ?? p.dst}${eps.length ? ` although it has ${eps.length} ready endpoint(s)` : ''}`, r))
+      continue
+    }
+    leaves.push(...egress(w, a, dp, p, route, at('', rEv), r))
+  }
+  return leaves
+}
+
+function node(dp: NodeDatapath, id: 'routes4' | 'links' | 'iptables-save'): unknown {
+  return id === 'routes4' ? dp.routes4 : id === 'links' ? dp.links : dp.iptables4
+}
+
+function netfilterFail(a: Arrival, o: TraverseOutcome, at: (action: string) => HopDraft): Leaf {
+  const rest = {...(a.dnat ? {dnat: a.dnat} : {}), masquerade: a.masquerade}
+  const where = `${o.at.table} ${o.at.hook}`
+  if (o.verdict === 'REJECT') return failLeaf(a.hops, at(`rejected (${o.rejectWith ?? 'icmp-port-unreachable'}) in ${where}`), 'netfilter-reject', `${a.node} rejects it in ${where}${o.trail.at(-1)?.comment ? ` (${o.trail.at(-1)?.comment})` : ''}`, rest)
+  if (o.verdict === 'DROP') {
+    const policy = o.decidedBy === 'policy' && o.at.hook === 'FORWARD'
+    return failLeaf(a.hops, at(policy ? `dropped by the ${o.at.hook} policy DROP` : `dropped in ${where}`), policy ? 'forward-drop' : 'netfilter-drop', policy ? `${a.node}: FORWARD policy DROP and no rule accepts it` : `${a.node} drops it in ${where}`, rest)
+  }
+  return failLeaf(a.hops, at(`netfilter verdict ${o.verdict} in ${where}${o.reason ? `: ${o.reason}` : ''}`), 'unknown-datapath', `${a.node}: netfilter could not be evaluated (${o.reason ?? o.verdict})`, rest, true)
+}
+
+/** After the routing decision: to a pod on this node, over the underlay, or through the overlay. */
+function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupResult, decided: HopDraft, r: Pick<Leaf, 'dnat' | 'masquerade'>): Leaf[] {
+  const dev = route.dev as string
+  const link = dp.links?.find((l) => l.ifname === dev)
+  const owner = nodeOwning(w, p.dst)
+  const decision = `${describeRouteDecision(route)}`
+  const evalHop: HopDraft = {...decided, action: [decided.action, decision].filter(Boolean).join('; ')}
+  if (!link) return [failLeaf(a.hops, evalHop, 'evidence-missing', `${a.node}: the route names ${dev}, which is not among its links`, r, true)]
+  const hops = [...a.hops, evalHop]
+  const targetPod = podByIp(w.cluster, p.dst)
+  const mtuFail = (mtu: number | undefined, where: HopDraft): Leaf | undefined =>
+    w.size !== undefined && mtu !== undefined && packetBytes(w.size, w.protocol) > mtu
+      ? failLeaf(hops, where, 'mtu-exceeded', `a ${packetBytes(w.size, w.protocol)}-byte packet does not fit the MTU ${mtu} of ${where.label}`, r)
+      : undefined
+  const isPodSide = link.kind === 'bridge' || isPodFacingVeth(dp, link)
+  if (isPodSide) {
+    if (!targetPod || targetPod.node !== a.node) {
+      return [failLeaf(a.hops, evalHop, 'route-missing', `${a.node} routes ${p.dst} to ${dev}, but no pod on ${a.node} has that address`, r)]
+    }
+    const out: HopDraft[] = []
+    if (link.kind === 'bridge' && dev !== a.inIface) {
+      const b = bridgeState(dp, dev)
+      const h = hop(a.node, dev, dev, b.action, b.status, b.evidence, b.code)
+      if (b.status !== 'ok') return [failLeaf([...hops, ...out], h, b.code ?? 'link-down', `${a.node}: ${b.action}`, r, b.status === 'unknown')]
+      out.push(h)
+    } else if (link.kind === 'bridge' && !linkIsUp(link)) {
+      return [failLeaf(a.hops, {...evalHop, evidence: [...evalHop.evidence, linkEvidence(dp, link)]}, 'link-down', `${a.node}: ${dev} is down`, r)]
+    }
+    const att = podAttachment(dp, p.dst, dev)
+    const vethHop = hop(a.node, att.device, att.device ?? 'veth?', att.action, att.status, att.evidence, att.code)
+    if (att.status !== 'ok') return [failLeaf([...hops, ...out], vethHop, att.code ?? 'evidence-missing', `${a.node}: ${att.action}`, r, att.status === 'unknown')]
+    const mtu = mtuFail(link.mtu, vethHop)
+    if (mtu) return [mtu]
+    // Back out of the port it came in by (a pod reaching itself through a Service): only with hairpin on.
+    const port = att.device ? dp.links?.find((l) => l.ifname === att.device) : undefined
+    const sameBridge = link.kind === 'bridge' && a.inIface === dev
+    if (sameBridge && port && (a.inPort === port.ifname || p.dst === w.source.ip) && port.bridgePort?.hairpin === false) {
+      const h = {...vethHop, action: `${port.ifname} is the port the packet came in by, and its hairpin mode is off: ${dev} does not send it back`, evidence: [...vethHop.evidence]}
+      return [failLeaf([...hops, ...out], h, 'hairpin-off', `${a.node}: ${port.ifname} has hairpin off, so ${targetPod.name} cannot reach itself through ${dev}`, r)]
+    }
+    out.push(vethHop)
+    const podHop = hop(a.node, 'eth0', `${targetPod.name} eth0`, `delivered to pod ${targetPod.namespace}/${targetPod.name} (${p.dst}${p.dport ? `:${p.dport}` : ''})`, 'ok', [{source: `Pod ${targetPod.namespace}/${targetPod.name}`, text: `status.podIP: ${p.dst}; spec.nodeName: ${targetPod.node ?? ''}`}])
+    // NetworkPolicy, from the API objects: egress of the source pod, ingress of this one, on the translated port.
+    const dport = p.dport ?? null
+    const judgements = [
+      ...(w.source.pod ? [judgePolicy(w.cluster, 'Egress', w.source.pod, {ip: p.dst, pod: targetPod}, w.protocol, dport, targetPod)] : []),
+      r.masquerade
+        ? masqueradedIngress(w, targetPod, dport)
+        : judgePolicy(w.cluster, 'Ingress', targetPod, {ip: w.source.ip, ...(w.source.pod ? {pod: w.source.pod} : {})}, w.protocol, dport, targetPod),
+    ]
+    const bad = judgements.find((j) => j.status === 'fail') ?? judgements.find((j) => j.status === 'unknown')
+    if (bad) {
+      const h = {...podHop, action: bad.message, evidence: [...podHop.evidence, ...bad.evidence]}
+      return [failLeaf([...hops, ...out], h, bad.status === 'fail' ? 'netpol-denied' : 'evidence-missing', bad.message, r, bad.status === 'unknown')]
+    }
+    const admitted = judgements.flatMap((j) => j.evidence)
+    return [{hops: [...hops, ...out, {...podHop, evidence: [...podHop.evidence, ...admitted]}], verdict: 'delivered', ...r}]
+  }
+  if (!linkIsUp(link)) {
+    const h = hop(a.node, dev, deviceLabel(dp, a.node, dev), `${dev} is down`, 'fail', [linkEvidence(dp, link)], 'link-down')
+    return [failLeaf(hops, h, 'link-down', `${a.node}: ${dev} is down`, r)]
+  }
+  const ownerName = owner?.name
+  if (link.kind === 'vxlan') {
+    const gw = route.gateway ?? p.dst
+    const step = overlayStep(dp, link, gw)
+    const h = hop(a.node, dev, `${a.node} ${dev}`, step.action, step.ok ? 'ok' : 'fail', step.evidence)
+    if (!step.ok || !step.vtep) return [failLeaf(hops, h, step.code ?? 'route-missing', `${a.node}: ${step.action}`, r, step.code === 'evidence-missing')]
+    const mtu = mtuFail(step.mtu, h)
+    if (mtu) return [mtu]
+    const vtepNode = w.cluster.nodes.find((n) => n.addresses.some((x) => x.address === step.vtep))
+    const under = hop(null, step.vtep, step.vtep, `underlay to ${vtepNode ? `${vtepNode.name}'s InternalIP` : 'an address no node has'} ${step.vtep} by ${step.underlayDev ?? '?'}`, 'ok', [...(step.underlayEvidence ?? []), ...nodeAddressEvidence(vtepNode, step.vtep)])
+    if (!vtepNode || (ownerName !== undefined && vtepNode.name !== ownerName)) {
+      return [failLeaf([...hops, h], under, 'route-nexthop-wrong', `${a.node} sends ${p.dst} to VTEP ${step.vtep}${vtepNode ? ` (${vtepNode.name})` : ''}, but ${p.dst} is on ${ownerName ?? 'no node'}`, r)]
+    }
+    const remote = w.node(vtepNode.name)
+    const remoteVxlan = remote?.links?.find((l) => l.kind === 'vxlan' && l.vxlan?.id === step.vni)
+    if (remote && !remoteVxlan) return [failLeaf([...hops, h], under, 'route-missing', `${vtepNode.name} has no VXLAN device with VNI ${step.vni ?? '?'}`, r)]
+    const inIface = remoteVxlan?.ifname ?? dev
+    return visitNode(w, {...a, note: undefined, inPort: undefined, node: vtepNode.name, packet: {...p, inIface, outIface: undefined}, inIface, label: `${vtepNode.name} ${inIface}`, hops: [...hops, h, under], ...r, visited: [...a.visited, a.node]})
+  }
+  // Underlay: the next hop must be the node that owns the destination.
+  const nextHop = route.gateway ?? p.dst
+  const nextNode = w.cluster.nodes.find((n) => n.addresses.some((x) => x.address === nextHop))
+  const outHop = hop(a.node, dev, deviceLabel(dp, a.node, dev), `leaves by ${dev}${link.mtu ? ` (mtu ${link.mtu})` : ''}`, 'ok', [linkEvidence(dp, link)])
+  const mtu = mtuFail(link.mtu, outHop)
+  if (mtu) return [mtu]
+  if (!owner) {
+    const h = hop(null, nextHop, nextHop, `leaves the cluster towards ${nextHop}; what happens beyond is not in evidence`, 'unknown', [])
+    return [failLeaf([...hops, outHop], h, 'evidence-missing', `${p.dst} belongs to no node in the cluster state; the path beyond ${a.node} ${dev} is not traced`, r, true)]
+  }
+  const underHop = hop(null, nextHop, nextHop, `next hop ${nextHop}${nextNode ? ` (${nextNode.name}'s ${nextNode.addresses.find((x) => x.address === nextHop)?.type ?? 'address'})` : ''}`, 'ok', nodeAddressEvidence(nextNode, nextHop))
+  if (owner.name === a.node || !nextNode || nextNode.name !== owner.name) {
+    const cidr = owner.podCIDRs.find((c) => cidrContains(c, p.dst))
+    const specific = route.route && cidr ? route.route.prefixLength >= (parseInt(cidr.split('/')[1] ?? '0', 10)) : false
+    const code = specific || nextNode ? 'route-nexthop-wrong' : 'route-missing'
+    const msg = code === 'route-missing'
+      ? `${a.node} has no route for ${cidr ?? p.dst} (${owner.name}); ${p.dst} follows ${route.route ? describeRouteDecision(route) : 'another route'}`
+      : `${a.node} sends ${p.dst} to ${nextHop}${nextNode ? ` (${nextNode.name})` : ''}, but it is on ${owner.name} (${owner.internalIPs.join(', ')})`
+    return [failLeaf([...hops, outHop], underHop, code, msg, r)]
+  }
+  const remote = w.node(nextNode.name)
+  const inIface = remote?.addrs?.find((i) => i.addrs.some((x) => x.local === nextHop))?.ifname ?? 'eth0'
+  return visitNode(w, {...a, note: undefined, inPort: undefined, node: nextNode.name, packet: {...p, inIface, outIface: undefined}, inIface, label: `${nextNode.name} ${inIface}`, hops: [...hops, outHop, underHop], ...r, visited: [...a.visited, a.node]})
+}
+
+function nodeAddressEvidence(n: NodeModel | undefined, ip: string): TraceEvidence[] {
+  if (!n) return []
+  const i = n.addresses.findIndex((x) => x.address === ip)
+  return [{source: `Node ${n.name}`, text: `status.addresses[${i}]: ${n.addresses[i]?.type ?? ''} ${ip}`}]
+}
+
+function describeRouteDecision(r: LookupResult): string {
+  return `route: ${r.trail.at(-1) ?? r.kind}`
+}
+
+export function isIpv4(ip: string): boolean {
+  return parseIp(ip)?.family === 4
+}
+
+/** A masqueraded source reaches the pod as a node address; an isolating ingress policy then cannot be judged here. */
+function masqueradedIngress(w: Walk, target: NonNullable<ReturnType<typeof podByIp>>, port: number | null): PolicyJudgement {
+  const j = judgePolicy(w.cluster, 'Ingress', target, {ip: w.source.ip}, w.protocol, port, target)
+  if (j.status === 'ok') return j
+  return {status: 'unknown', message: `the source is masqueraded to a node address, and NetworkPolicy ingress of ${target.namespace}/${target.name} is not judged for it`, evidence: j.evidence}
+}

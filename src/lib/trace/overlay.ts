@@ -1,0 +1,60 @@
+/**
+ * A VXLAN next hop (flannel's layout): the onlink gateway's permanent neighbour entry gives the
+ * remote VTEP's MAC, the FDB entry for that MAC gives the remote VTEP's underlay address, and the
+ * underlay route to it says how the encapsulated packet leaves. MTU left = underlay MTU − 50.
+ */
+import type {NodeDatapath} from '../model/node.js'
+import type {Link} from '../parse/iproute2/links.js'
+import {lookupRoute} from '../net/route-lookup.js'
+import {fdbEvidence, linkEvidence, neighEvidence, sourceOf} from './evidence.js'
+import type {ReasonCode, TraceEvidence} from './types.js'
+
+export const VXLAN_OVERHEAD = 50
+
+export interface OverlayStep {
+  ok: boolean
+  code?: ReasonCode
+  action: string
+  evidence: TraceEvidence[]
+  vtep?: string
+  vni?: number
+  /** Bytes an inner packet may have: min(VXLAN device MTU, underlay MTU − 50). */
+  mtu?: number
+  underlayDev?: string
+  underlayEvidence?: TraceEvidence[]
+}
+
+export function overlayStep(node: NodeDatapath, vxlan: Link, gateway: string): OverlayStep {
+  const evidence: TraceEvidence[] = [linkEvidence(node, vxlan)]
+  const vni = vxlan.vxlan?.id
+  const neigh = node.neighbours?.find((n) => n.dst === gateway && n.dev === vxlan.ifname && n.lladdr && !n.state.includes('FAILED') && !n.state.includes('INCOMPLETE'))
+  if (!node.neighbours) return {ok: false, code: 'evidence-missing', action: `neighbours of ${node.name} were not gathered`, evidence}
+  if (!neigh) {
+    evidence.push({source: sourceOf(node, 'neigh'), text: `(no entry for ${gateway} dev ${vxlan.ifname})`})
+    return {ok: false, code: 'route-missing', action: `no neighbour entry for the remote VTEP address ${gateway} on ${vxlan.ifname}: the remote VTEP's MAC is unknown`, evidence}
+  }
+  evidence.push(neighEvidence(node, neigh))
+  const mac = (neigh.lladdr ?? '').toLowerCase()
+  if (!node.fdb) return {ok: false, code: 'evidence-missing', action: `the FDB of ${node.name} was not gathered`, evidence}
+  const fdb = node.fdb.find((f) => f.mac.toLowerCase() === mac && f.ifname === vxlan.ifname && f.dst !== undefined)
+  if (!fdb?.dst) {
+    evidence.push({source: sourceOf(node, 'bridge-fdb'), text: `(no entry for ${mac} dev ${vxlan.ifname})`})
+    return {ok: false, code: 'route-missing', action: `no FDB entry on ${vxlan.ifname} for ${mac}: the remote VTEP's underlay address is unknown`, evidence}
+  }
+  evidence.push(fdbEvidence(node, fdb))
+  const vtep = fdb.dst
+  const under = lookupRoute({rules: node.rules4 ?? [], routes: node.routes4 ?? []}, {dst: vtep, ...(vxlan.vxlan?.local ? {src: vxlan.vxlan.local} : {})})
+  const underlayEvidence = under.trail.map((t) => ({source: sourceOf(node, 'routes4'), text: t}))
+  if (under.kind !== 'unicast' || !under.dev) {
+    return {ok: false, code: under.kind === 'no-route' ? 'route-missing' : 'route-blackhole', action: `no usable underlay route to VTEP ${vtep} (${under.kind})`, evidence: [...evidence, ...underlayEvidence], vtep, ...(vni === undefined ? {} : {vni})}
+  }
+  const underLink = node.links?.find((l) => l.ifname === under.dev)
+  if (underLink) underlayEvidence.push(linkEvidence(node, underLink))
+  const left = underLink?.mtu === undefined ? undefined : underLink.mtu - VXLAN_OVERHEAD
+  const mtu = left === undefined ? vxlan.mtu : vxlan.mtu === undefined ? left : Math.min(left, vxlan.mtu)
+  return {
+    ok: true,
+    action: `encapsulated in VXLAN${vni === undefined ? '' : ` VNI ${vni}`} to VTEP ${vtep}${mtu === undefined ? '' : `; MTU left after encapsulation ${mtu}`}`,
+    evidence, vtep, ...(vni === undefined ? {} : {vni}), ...(mtu === undefined ? {} : {mtu}), underlayDev: under.dev, underlayEvidence,
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The result of `knet trace`: hops with evidence and a verdict. The JSON shape (schemaVersion 1) is
+ * a contract other tools test against (project issue 5): field names and reason codes are stable.
+ */
+
+export const TRACE_SCHEMA_VERSION = 1
+
+export const REASON_CODES = [
+  'route-missing',
+  'route-nexthop-wrong',
+  'route-blackhole',
+  'cidr-overlap',
+  'ip-forward-off',
+  'forward-drop',
+  'netfilter-drop',
+  'netfilter-reject',
+  'nat-stale-endpoint',
+  'nat-missing-service',
+  'veth-detached',
+  /** Beyond the issue's list: a bridge sends a frame back out of the port it came in by only with hairpin on. */
+  'hairpin-off',
+  'link-down',
+  'bridge-nf-off',
+  'netpol-denied',
+  'mtu-exceeded',
+  'unknown-datapath',
+  'evidence-missing',
+] as const
+export type ReasonCode = (typeof REASON_CODES)[number]
+
+export type Verdict = 'delivered' | 'dropped' | 'partial' | 'unknown'
+export type HopStatus = 'ok' | 'fail' | 'unknown'
+export type TraceProtocol = 'tcp' | 'udp' | 'icmp'
+
+/** Where a hop's claim comes from: "node-1: ip -j route show table all" and the exact line. */
+export interface TraceEvidence {
+  source: string
+  text: string
+}
+
+export interface Hop {
+  /** 1-based, in path order; branch hops continue the numbering of the shared hops. */
+  index: number
+  /** The node the hop is on; null inside a pod or on the underlay between nodes. */
+  node: string | null
+  /** The device the packet is at ("eth0", "veth1", "cbr0"), or an address for an underlay next hop. */
+  device: string | null
+  /** What happens here, in one sentence. */
+  action: string
+  status: HopStatus
+  /** For fail/unknown: why, as a reason code. */
+  code?: ReasonCode
+  evidence: TraceEvidence[]
+  /** Short label for the path line ("pod-a eth0", "node-1 eth0", "10.100.0.3"). */
+  label: string
+}
+
+export interface TraceReason {
+  code: ReasonCode
+  message: string
+  /** The index of the hop that failed, null when no single hop is to blame. */
+  hop: number | null
+}
+
+export type EndpointKind = 'pod' | 'service' | 'node' | 'external'
+
+export interface TraceEndpoint {
+  /** What the user typed. */
+  input: string
+  kind: EndpointKind
+  /** "pod/default/web-1-1", "svc/default/web", "node/node-1", or null for an external address. */
+  name: string | null
+  ip: string
+  port: number | null
+  /** The node a pod runs on, or the node itself. */
+  node: string | null
+  /** How the endpoint was resolved (e.g. "Pod default/web-1-1 status.podIPs[0]"). */
+  evidence: TraceEvidence[]
+}
+
+export interface DnatChoice {
+  ip: string
+  port: number | null
+  probability: number
+  /** The pod owning the address ("pod/default/web-1-1"), null when no pod has it. */
+  endpoint: string | null
+}
+
+export interface TraceBranch {
+  /** The endpoint ("pod/default/web-1-1", or the bare address when no pod owns it). */
+  endpoint: string
+  verdict: Verdict
+  reason: TraceReason | null
+  hops: Hop[]
+}
+
+export interface TraceResult {
+  schemaVersion: typeof TRACE_SCHEMA_VERSION
+  source: TraceEndpoint
+  destination: TraceEndpoint
+  protocol: TraceProtocol
+  port: number | null
+  verdict: Verdict
+  reason: TraceReason | null
+  hops: Hop[]
+  nat: {dnat: DnatChoice[]; masquerade: boolean}
+  branches: TraceBranch[]
+}

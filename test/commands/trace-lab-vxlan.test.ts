@@ -1,0 +1,3 @@
+import {traceLabSuite} from '../lib/trace/trace-lab-suite.js'
+
+traceLabSuite('vxlan', 'trvxl')

@@ -1,0 +1,195 @@
+/**
+ * Shared by test/commands/trace-lab-*.test.ts: `knet trace` against the lab, in both topologies: for every kind of pair the verdict equals what
+ * real packets (`knet lab probe`) observe, and for each implemented reason code a fault made by
+ * changing the lab's namespaces directly gives that code while the real probe is not delivered.
+ * Root only (network namespaces); each fault is undone and the pair re-probed as delivered.
+ */
+import {execFileSync} from 'node:child_process'
+import {rmSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, expect, it} from 'vitest'
+import {planLab, type LabPlan, type Topology} from '../../../src/lib/lab/plan.js'
+import type {ProbeRequest} from '../../../src/lib/lab/probe.js'
+import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
+import {traceExitCode} from '../../../src/lib/trace/exit-code.js'
+import {traceSnapshot} from '../../../src/lib/trace/path.js'
+import {traceSnapshotSource} from '../../../src/lib/trace/source.js'
+import type {TraceResult} from '../../../src/lib/trace/types.js'
+import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
+import {knet} from '../../helpers/cli.js'
+import {describeNetns} from '../../helpers/netns.js'
+import {LAB_TOOLS, labNamespaces, probeAll, tempLabRoot} from '../lab/lab-harness.js'
+
+function sh(netns: string, command: string): void {
+  execFileSync('ip', ['netns', 'exec', netns, 'sh', '-c', command], {stdio: ['ignore', 'ignore', 'pipe']})
+}
+
+interface Fault {
+  code: string
+  /** What is broken, in the node namespaces: [node index, shell command]. */
+  apply: [number, string][]
+  restore: [number, string][]
+  src: string
+  dst: string
+  /** The probe's destination when it is written differently from trace's. */
+  probeDst?: string
+  args?: string[]
+  verdict?: TraceResult['verdict']
+  probe?: Partial<ProbeRequest>
+}
+
+function podCidrRoute(plan: LabPlan, from: number, to: number): string {
+  const r = plan.nodes[from - 1]?.routes.find((x) => x.id === `node-${from}/pod-cidr/node-${to}`)
+  if (!r) throw new Error('no planned route')
+  return `ip route replace ${r.dst} via ${r.via ?? ''} dev ${r.dev}${r.onlink ? ' onlink' : ''}`
+}
+
+function faults(plan: LabPlan, root: string): Fault[] {
+  const topology = plan.params.topology
+  const restoreRoute: [number, string][] = [[1, podCidrRoute(plan, 1, 2)]]
+  const rules = join(root, 'n1.rules')
+  const saveRules: [number, string] = [1, `iptables-save > ${rules}`]
+  const restoreRules: [number, string][] = [[1, `iptables-restore < ${rules}`]]
+  const common: Fault[] = [
+    {code: 'route-missing', apply: [[1, 'ip route del 10.244.2.0/24']], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-2'},
+    {code: 'route-blackhole', apply: [[1, 'ip route replace blackhole 10.244.2.0/24']], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-2'},
+    {code: 'route-nexthop-wrong', apply: [[1, 'ip route replace 10.244.2.0/24 via 10.100.0.1 dev eth0']], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-1'},
+    {code: 'ip-forward-off', apply: [[1, 'echo 0 | tee /proc/sys/net/ipv4/ip_forward']], restore: [[1, 'echo 1 | tee /proc/sys/net/ipv4/ip_forward']], src: 'web-1-2', dst: 'web-2-1'},
+    {code: 'forward-drop', apply: [[1, 'iptables -P FORWARD DROP']], restore: [[1, 'iptables -P FORWARD ACCEPT']], src: 'web-1-1', dst: 'web-2-1'},
+    {code: 'netfilter-drop', apply: [[2, 'iptables -I FORWARD -d 10.244.2.3 -j DROP']], restore: [[2, 'iptables -D FORWARD -d 10.244.2.3 -j DROP']], src: 'web-1-1', dst: 'web-2-2'},
+    {code: 'veth-detached', apply: [[1, 'ip link set veth1 nomaster']], restore: [[1, 'ip link set veth1 master cbr0 && ip link set veth1 type bridge_slave hairpin on']], src: 'web-2-1', dst: 'web-1-1'},
+    {code: 'hairpin-off', apply: [[2, 'ip link set veth2 type bridge_slave hairpin off']], restore: [[2, 'ip link set veth2 type bridge_slave hairpin on']], src: 'web-2-2', dst: 'svc/default/web', probe: {attempts: 40}, verdict: 'partial'},
+    {code: 'link-down', apply: [[2, 'ip link set cbr0 down']], restore: [[2, 'ip link set cbr0 up']], src: 'web-1-2', dst: 'web-2-2'},
+    {
+      code: 'nat-missing-service',
+      apply: [saveRules, [1, `grep -v 'default/web:http cluster IP' ${rules} | iptables-restore`]],
+      restore: restoreRules, src: 'web-1-1', dst: 'svc/default/web', probe: {attempts: 3},
+    },
+    {
+      code: 'nat-stale-endpoint', verdict: 'partial',
+      apply: [saveRules, [1, `sed 's/--to-destination 10.244.2.3:8080/--to-destination 10.244.2.99:8080/' ${rules} | iptables-restore`]],
+      restore: restoreRules, src: 'web-1-2', dst: 'svc/default/web', probe: {attempts: 40},
+    },
+    {code: 'netfilter-reject', apply: [], restore: [], src: 'web-2-1', dst: 'svc/default/empty'},
+  ]
+  if (topology === 'vxlan') {
+    common.push(
+      {code: 'route-missing', apply: [[1, 'ip neigh del 10.244.2.0 dev flannel.1']], restore: [[1, 'ip neigh replace 10.244.2.0 lladdr 0e:6b:6e:00:00:02 dev flannel.1 nud permanent']], src: 'web-1-1', dst: 'web-2-1'},
+      {code: 'route-missing', apply: [[1, 'bridge fdb del 0e:6b:6e:00:00:02 dev flannel.1 dst 10.100.0.3']], restore: [[1, 'bridge fdb append 0e:6b:6e:00:00:02 dev flannel.1 dst 10.100.0.3']], src: 'web-1-2', dst: 'web-2-2'},
+      // 1423 bytes of ICMP data + 28 of headers is one more than the overlay's 1450.
+      {code: 'mtu-exceeded', apply: [], restore: [], src: 'web-1-1', dst: 'web-2-1', args: ['--protocol', 'icmp', '--size', '1423'], probe: {protocol: 'icmp', size: 1423}},
+    )
+  }
+  return common
+}
+
+export function traceLabSuite(topology: Topology, name: string): void {
+  describeNetns(`knet trace over the lab (${topology}, 2 nodes × 2 pods) [root]`, () => {
+    let root = ''
+    const env: NodeJS.ProcessEnv = {}
+    const plan = planLab({name, nodes: 2, podsPerNode: 2, topology})
+    const ns = (i: number) => `knetlab-${name}-n${i}`
+    // In-process, as `knet trace --lab` does it (the CLI itself is exercised by the path-line test
+    // below and by test/commands/trace.test.ts): one capture of the lab per state, shared by all the
+    // pairs traced in that state, keeps this suite's time reasonable.
+    const capture = (): Promise<Snapshot> => {
+      process.env.KNET_LAB_DIR = root
+      return traceSnapshotSource({lab: name, timeoutMs: 10_000, parallel: 4, knetVersion: 'test', command: 'test'})
+    }
+    const traceIn = (snapshot: Snapshot, args: string[]) => {
+      const [src = '', dst = '', ...rest] = args
+      const opt = (flag: string): string | undefined => (rest.includes(flag) ? rest[rest.indexOf(flag) + 1] : undefined)
+      const protocol = opt('--protocol') as 'tcp' | 'udp' | 'icmp' | undefined
+      const size = opt('--size')
+      const result = traceSnapshot(snapshot, {
+        source: parseEndpoint(src, 'default'),
+        destination: parseEndpoint(dst, 'default'),
+        ...(protocol ? {protocol} : {}),
+        ...(size ? {size: Number(size)} : {}),
+      })
+      return {status: traceExitCode(result.verdict) as number, result}
+    }
+    const trace = async (args: string[]) => traceIn(await capture(), args)
+
+    beforeAll(() => {
+      root = tempLabRoot(name)
+      env.KNET_LAB_DIR = root
+      knet(['lab', 'down', '--name', name], {env})
+      const up = knet(['lab', 'up', '--name', name, '--topology', topology], {env})
+      expect(up.status).toBe(0)
+    }, 120_000)
+
+    afterAll(() => {
+      if (!root) return
+      knet(['lab', 'down', '--name', name], {env})
+      rmSync(root, {recursive: true, force: true})
+      expect(labNamespaces(name)).toEqual([])
+    }, 60_000)
+
+    it('every kind of pair: the verdict equals what real packets observe, and the healthy lab is delivered', async () => {
+      const pairs: {trace: string[]; probe: ProbeRequest}[] = [
+        {trace: ['web-1-1', 'web-1-2'], probe: {source: 'web-1-1', destination: 'web-1-2'}},
+        {trace: ['pod/default/web-1-2', 'default/web-2-1'], probe: {source: 'web-1-2', destination: 'web-2-1'}},
+        {trace: ['web-2-2', 'web-1-1', '--protocol', 'udp'], probe: {source: 'web-2-2', destination: 'web-1-1', protocol: 'udp'}},
+        {trace: ['web-1-1', 'web-2-1', '--protocol', 'icmp'], probe: {source: 'web-1-1', destination: 'web-2-1', protocol: 'icmp'}},
+        {trace: ['web-1-1', 'svc/default/web:80'], probe: {source: 'web-1-1', destination: 'svc/default/web', attempts: 80}},
+        {trace: ['web-2-1', '10.96.0.53:53'], probe: {source: 'web-2-1', destination: 'svc/default/dns', attempts: 40}},
+        {trace: ['web-1-2', '10.100.0.3:30080'], probe: {source: 'web-1-2', destination: 'node/node-2:30080', attempts: 80}},
+        {trace: ['web-2-2', 'node/node-2:30080'], probe: {source: 'web-2-2', destination: 'node/node-2:30080', attempts: 80}},
+        {trace: ['node/node-1', 'web-2-2'], probe: {source: 'node/node-1', destination: 'web-2-2'}},
+        {trace: ['node/node-2', 'web-2-1'], probe: {source: 'node/node-2', destination: 'web-2-1'}},
+      ]
+      const probes = await probeAll(plan, pairs.map((p) => p.probe))
+      const snapshot = await capture()
+      const rows = pairs.map((p, i) => {
+        const t = traceIn(snapshot, p.trace)
+        return `${p.trace.join(' ')}: trace ${t.result.verdict} (exit ${t.status}), probe ${probes[i]?.outcome ?? '?'}`
+      })
+      expect(rows).toEqual(pairs.map((p) => `${p.trace.join(' ')}: trace delivered (exit 0), probe delivered`))
+    }, 180_000)
+
+    it('a Service traces to one delivered branch per endpoint, with the DNAT chances', async () => {
+      const {result} = await trace(['web-1-1', 'svc/default/web'])
+      expect(result.branches.map((b) => [b.endpoint, b.verdict])).toEqual(plan.pods.map((p) => [`pod/default/${p.name}`, 'delivered']))
+      expect(result.nat.dnat.map((d) => [d.ip, d.port, d.probability])).toEqual(plan.pods.map((p) => [p.ip, 8080, 0.25]))
+      expect(result.hops.map((h) => h.label)).toEqual(['web-1-1 eth0', 'veth1'])
+    })
+
+    it('the cross-node path line is in the seeds’ notation', async () => {
+      await probeAll(plan, [{source: 'web-1-1', destination: 'web-2-2'}])
+      const r = knet(['trace', 'web-1-1', 'web-2-2', '--lab', name], {env})
+      expect(r.status).toBe(0)
+      const middle = topology === 'vxlan' ? 'node-1 flannel.1 → 10.100.0.3 → node-2 flannel.1' : 'node-1 eth0 → 10.100.0.3 → node-2 eth0'
+      expect(r.stdout.split('\n')[1]).toBe(`path: web-1-1 eth0 → veth1 → cbr0 → ${middle} → cbr0 → veth2 → web-2-2 eth0`)
+      expect(r.stdout).toContain('verdict: DELIVERED')
+    }, 60_000)
+
+    // Listed once to name the tests; each test takes its own copy with the lab's temp dir for saved rules.
+    for (const [i, f] of faults(plan, '').entries()) {
+      it(`${f.code} (${i}): trace says so and real packets are not delivered`, async () => {
+        const rootFaults = faults(plan, root)[i] as Fault
+        // Traffic first, so neighbour and FDB entries name each pod's veth as on a busy node.
+        await probeAll(plan, [{source: f.src, destination: f.probeDst ?? f.dst, ...(f.probe?.protocol ? {protocol: f.probe.protocol} : {})}])
+        try {
+          for (const [n, cmd] of rootFaults.apply) sh(ns(n), cmd)
+          const t = await trace([f.src, f.dst, ...(f.args ?? [])])
+          const verdict = f.verdict ?? 'dropped'
+          expect([t.result.verdict, t.result.reason?.code, t.status]).toEqual([verdict, f.code, 1])
+          const failing = [...t.result.hops, ...t.result.branches.flatMap((b) => b.hops)].filter((h) => h.status !== 'ok')
+          expect(failing.map((h) => h.code)).toEqual([f.code])
+          const [real] = await probeAll(plan, [{source: f.src, destination: f.probeDst ?? f.dst, timeoutMs: 1500, ...f.probe}])
+          expect(real?.outcome).not.toBe('delivered')
+          if (verdict === 'partial') expect(real?.outcome).toBe('partial')
+        } finally {
+          for (const [n, cmd] of rootFaults.restore) sh(ns(n), cmd)
+        }
+        // Healed: real packets pass again (a second try allows for ARP after a link flap) and trace agrees.
+        const healthy = f.code === 'netfilter-reject' ? 'refused' : 'delivered'
+        const again = () => probeAll(plan, [{source: f.src, destination: f.probeDst ?? f.dst, ...(f.probe?.protocol ? {protocol: f.probe.protocol} : {})}])
+        let after = await again()
+        if (after[0]?.outcome !== healthy) after = await again()
+        expect(after[0]?.outcome).toBe(healthy)
+      }, 90_000)
+    }
+  }, [...LAB_TOOLS, 'iptables-save', 'iptables'])
+}
