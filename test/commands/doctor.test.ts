@@ -120,13 +120,13 @@ describe('knet doctor', () => {
     expect(json.checks.map((c) => c.id)).toEqual(CHECK_IDS)
   })
 
-  test('--snapshot with live-source flags is a usage error; --lab is not there yet', () => {
+  test('--snapshot with live-source flags is a usage error; so is a lab that does not exist', () => {
     const r = knet(['doctor', '--snapshot', file('healthy.json'), '--objects', 'x.yaml'])
     expect(r.status).toBe(2)
     expect(r.stderr).toBe('knet: --snapshot cannot be combined with --objects (a snapshot already holds the cluster and node evidence)\n')
-    const lab = knet(['doctor', '--lab', 'demo'])
+    const lab = knet(['doctor', '--lab', 'demo'], {env: {KNET_LAB_DIR: file('no-labs-here')}})
     expect(lab.status).toBe(2)
-    expect(lab.stderr).toMatch(/^knet: --lab is not available in doctor yet/)
+    expect(lab.stderr).toBe('knet: no lab named demo (start one with "knet lab up --name demo")\n')
   })
 
   test('live from an objects file: API checks run, node checks say why they were skipped', () => {
