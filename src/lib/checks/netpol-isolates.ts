@@ -1,4 +1,5 @@
 import type {LabelSelector, PodModel} from '../model/cluster.js'
+import {selectorMatches} from '../model/cluster/netpol.js'
 import type {Finding} from '../report/finding.js'
 import {api} from './evidence.js'
 import type {Check} from './types.js'
@@ -47,23 +48,7 @@ function selectorDescription(s: LabelSelector): string {
 }
 
 function matchSelector(all: PodModel[], s: LabelSelector, byLabels: (l: Record<string, string>) => PodModel[]): PodModel[] {
+  // The label index narrows the candidates; the full selector semantics decide.
   const base = Object.keys(s.matchLabels).length > 0 ? byLabels(s.matchLabels) : all
-  return base.filter((p) =>
-    s.matchExpressions.every((e) => {
-      const has = Object.hasOwn(p.labels, e.key)
-      const v = p.labels[e.key]
-      switch (e.operator) {
-        case 'In':
-          return has && e.values.includes(v as string)
-        case 'NotIn':
-          return !has || !e.values.includes(v as string)
-        case 'Exists':
-          return has
-        case 'DoesNotExist':
-          return !has
-        default:
-          return false
-      }
-    }),
-  )
+  return base.filter((p) => selectorMatches(s, p.labels))
 }

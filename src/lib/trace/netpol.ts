@@ -5,6 +5,7 @@
  * destination pod, both on the translated (post-DNAT) address and port, as enforcement sees them.
  */
 import type {ClusterModel, LabelSelector, NetworkPolicyModel, PodModel, PolicyPeer, PolicyPort} from '../model/cluster.js'
+import {selectorMatches} from '../model/cluster/netpol.js'
 import {cidrContains} from '../net/cidr.js'
 import type {HopStatus, TraceEvidence, TraceProtocol} from './types.js'
 
@@ -16,25 +17,7 @@ export interface PolicyJudgement {
 
 type Match = boolean | 'unknown'
 
-function selects(sel: LabelSelector, labels: Record<string, string>): boolean {
-  if (!Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v)) return false
-  return sel.matchExpressions.every((e) => {
-    const has = Object.hasOwn(labels, e.key)
-    const v = labels[e.key]
-    switch (e.operator) {
-      case 'In':
-        return has && e.values.includes(v as string)
-      case 'NotIn':
-        return !has || !e.values.includes(v as string)
-      case 'Exists':
-        return has
-      case 'DoesNotExist':
-        return !has
-      default:
-        return false
-    }
-  })
-}
+const selects = selectorMatches
 
 const isEmpty = (s: LabelSelector) => Object.keys(s.matchLabels).length === 0 && s.matchExpressions.length === 0
 

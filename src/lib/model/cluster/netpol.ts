@@ -82,3 +82,24 @@ export function buildNetworkPolicies(raw: readonly unknown[], problems: ModelPro
   })
   return out.sort(byKey)
 }
+
+/** Kubernetes label-selector semantics: every matchLabels pair and every matchExpression must hold. */
+export function selectorMatches(sel: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  if (!Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v)) return false
+  return sel.matchExpressions.every((e) => {
+    const has = Object.hasOwn(labels, e.key)
+    const v = labels[e.key]
+    switch (e.operator) {
+      case 'In':
+        return has && e.values.includes(v as string)
+      case 'NotIn':
+        return !has || !e.values.includes(v as string)
+      case 'Exists':
+        return has
+      case 'DoesNotExist':
+        return !has
+      default:
+        return false
+    }
+  })
+}
