@@ -9,7 +9,7 @@ import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 import {parseEndpoint} from '../lib/trace/endpoints.js'
 import {traceExitCode} from '../lib/trace/exit-code.js'
 import {traceSnapshot} from '../lib/trace/path.js'
-import {traceSnapshotSource} from '../lib/trace/source.js'
+import {resolveAnalysisSnapshot} from '../lib/gather/analysis-source.js'
 
 export default class Trace extends BaseCommand {
   static override summary = "Follow one packet from SRC to DST hop by hop through the cluster's real datapath state, with a verdict."
@@ -54,7 +54,7 @@ ${EXIT_CODES_HELP}
     const {args, flags} = await this.parse(Trace)
     const source = parseEndpoint(args.src, flags.namespace)
     const destination = parseEndpoint(args.dst, flags.namespace)
-    const snapshot = await traceSnapshotSource({
+    const snapshot = await resolveAnalysisSnapshot({
       snapshot: flags.snapshot,
       lab: flags.lab,
       kubeconfig: flags.kubeconfig,

@@ -13,7 +13,7 @@ import type {ProbeRequest} from '../../../src/lib/lab/probe.js'
 import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
 import {traceExitCode} from '../../../src/lib/trace/exit-code.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
-import {traceSnapshotSource} from '../../../src/lib/trace/source.js'
+import {resolveAnalysisSnapshot} from '../../../src/lib/gather/analysis-source.js'
 import type {TraceResult} from '../../../src/lib/trace/types.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {knet} from '../../helpers/cli.js'
@@ -94,7 +94,7 @@ export function traceLabSuite(topology: Topology, name: string): void {
     // pairs traced in that state, keeps this suite's time reasonable.
     const capture = (): Promise<Snapshot> => {
       process.env.KNET_LAB_DIR = root
-      return traceSnapshotSource({lab: name, timeoutMs: 10_000, parallel: 4, knetVersion: 'test', command: 'test'})
+      return resolveAnalysisSnapshot({lab: name, timeoutMs: 10_000, parallel: 4, knetVersion: 'test', command: 'test'})
     }
     const traceIn = (snapshot: Snapshot, args: string[]) => {
       const [src = '', dst = '', ...rest] = args
