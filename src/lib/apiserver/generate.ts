@@ -23,8 +23,8 @@ export interface GenerateOptions {
 const POD_CIDR = '10.128.0.0/9'
 const SLICE_MAX = 100
 
-/** mulberry32: tiny, fast, good enough for shapes (not for anything secret). */
-function prng(seed: number): () => number {
+/** mulberry32: tiny, fast, seeded and reproducible; good enough for shapes (not for anything secret). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

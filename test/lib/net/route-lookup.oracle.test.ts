@@ -10,20 +10,12 @@ import {formatIp, parseCidr, type Family} from '../../../src/lib/net/cidr.js'
 import {lookupRoute, type LookupResult, type RouteQuery, type RoutingTables} from '../../../src/lib/net/route-lookup.js'
 import {parseRoutes} from '../../../src/lib/parse/iproute2/routes.js'
 import {parseRules} from '../../../src/lib/parse/iproute2/rules.js'
+import {prng} from '../../../src/lib/apiserver/generate.js'
 
 const SEED = Number(process.env.ORACLE_SEED ?? 20261121)
 
-/** mulberry32: tiny seeded PRNG, so a failing query is reproducible from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// mulberry32 (seeded, so a failing query is reproducible from the seed): the generator's own.
+const rng = prng
 
 interface KernelAnswer {
   ok: boolean
