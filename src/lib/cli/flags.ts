@@ -5,7 +5,7 @@
 import {Flags} from '@oclif/core'
 import {badInput} from '../report/errors.js'
 
-export const NODE_ACCESS_MODES = ['local', 'netns', 'none'] as const
+export const NODE_ACCESS_MODES = ['pod', 'agent', 'ssh', 'docker', 'local', 'netns', 'none'] as const
 export type NodeAccessMode = (typeof NODE_ACCESS_MODES)[number]
 
 /** NODE=VALUE,NODE=VALUE → Map, with names checked so they can never smuggle options or paths. */

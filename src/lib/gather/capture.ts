@@ -4,6 +4,7 @@
  * (the API cannot be read at all) stops the capture.
  */
 import {hostname} from 'node:os'
+import type {NodeAccessMode} from '../cli/flags.js'
 import type {CollectionError} from '../report/collection-error.js'
 import {badInput} from '../report/errors.js'
 import {SNAPSHOT_KIND, SNAPSHOT_SCHEMA_VERSION, type NodeEvidence, type Snapshot} from '../snapshot/schema.js'
@@ -13,7 +14,7 @@ import {gatherNodes, type NodeTarget} from './node/gather-node.js'
 import {LocalTransport} from './node/local.js'
 import {NetnsTransport} from './node/netns.js'
 
-export type NodeAccess = 'local' | 'netns' | 'none'
+export type NodeAccess = NodeAccessMode
 
 export interface CaptureOptions {
   knetVersion: string
@@ -61,6 +62,7 @@ export async function captureSnapshot(options: CaptureOptions): Promise<Snapshot
 function nodeTargets(options: CaptureOptions): {targets: NodeTarget[]; errors: CollectionError[]} {
   const errors: CollectionError[] = []
   if (options.nodeAccess === 'none') return {targets: [], errors}
+  if (options.nodeAccess !== 'local' && options.nodeAccess !== 'netns') throw badInput(`--node-access ${options.nodeAccess} is not available yet`)
   if (options.nodeAccess === 'local') {
     return {targets: [{name: options.localNodeName ?? hostname(), transport: new LocalTransport()}], errors}
   }
