@@ -101,8 +101,10 @@ const BROKEN: Record<string, Expectation[]> = {
   ],
   'mtu-mismatch': [
     [pod('web-1-1', 'web-2-1', 'icmp', {size: 1372}), 'web-1-1 → web-2-1 icmp size 1372: delivered [web-2-1]'],
-    [pod('web-1-1', 'web-2-1', 'icmp', {size: 1472}), 'web-1-1 → web-2-1 icmp size 1472: timeout []'],
+    [pod('web-1-1', 'web-2-1', 'icmp', {size: 1472}), 'web-1-1 → web-2-1 icmp size 1472: error []'],
+    [pod('web-2-2', 'web-1-2', 'icmp', {size: 1472}), 'web-2-2 → web-1-2 icmp size 1472: timeout []'],
     [pod('web-1-1', 'web-1-2', 'icmp', {size: 1472}), 'web-1-1 → web-1-2 icmp size 1472: delivered [web-1-2]'],
+    [pod('web-2-1', 'web-1-1'), 'web-2-1 → web-1-1 tcp: delivered [web-1-1]'],
   ],
   'netpol-deny': [
     [pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []'],

@@ -1,7 +1,8 @@
 /**
  * The faults whose mechanics differ on a VXLAN overlay, on one vxlan lab (2 nodes × 2 pods):
  * missing-route (the flannel.1 route), stale-route (the VTEP's fdb entry points at the old IP),
- * cidr-overlap and mtu-mismatch (encapsulated frames bigger than the shrunk underlay). Root only.
+ * cidr-overlap and mtu-mismatch (node-1's NIC lowered under flannel.1: the full-size frames node-2
+ * sends it are dropped). Root only.
  */
 import {rmSync} from 'node:fs'
 import {afterAll, beforeAll, expect, it} from 'vitest'

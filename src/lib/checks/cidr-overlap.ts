@@ -2,6 +2,7 @@ import {parseCidr, cidrContainsCidr, type Cidr} from '../net/cidr.js'
 import {findOverlaps, type PrefixItem} from '../net/interval-index.js'
 import type {Evidence, Finding} from '../report/finding.js'
 import type {Check} from './types.js'
+import {bridgeClaims} from './bridge-claims.js'
 import {api, nodeEvidence} from './evidence.js'
 
 type Kind = 'pod CIDR' | 'cluster pod CIDR' | 'Service CIDR' | 'node subnet' | 'bridge'
@@ -12,8 +13,6 @@ interface Range {
   /** Nodes it belongs to (pod CIDRs, node subnets, bridges); identical prefixes are merged. */
   owners: string[]
   evidence: Evidence[]
-  /** A bridge inside its own node's pod CIDR: the CNI bridge, expected. */
-  cniBridge?: boolean
   label: string
 }
 
@@ -24,11 +23,11 @@ export const cidrOverlap: Check = {
   requires: ['cluster:nodes', 'cluster:services'],
   remediation: 'give every node a distinct podCIDR inside a cluster CIDR that avoids the Service CIDR, node subnets and local bridges (e.g. set docker0 "bip" or remove docker0)',
   explanation:
-    'When two ranges overlap, the kernel picks one route for both and packets meant for a pod go to a Service, a node or a local bridge instead (docker0 at 172.17.0.0/16 is the classic case).',
+    "When two ranges overlap, the kernel picks one route for both and packets meant for a pod go to a Service, a node or a local bridge instead. On the nodes this reads each bridge's addresses and the routes onto it: docker0's 172.17.0.0/16, or a bridge given another node's pod CIDR (a stale CNI config), makes the node deliver that range onto its own bridge. Such a finding names the node and quotes the address and route lines; route-missing and route-nexthop-wrong leave the pod CIDRs it explains alone, so the cause is reported once.",
   run(ctx) {
     const cluster = ctx.cluster()
     const ranges = new Map<string, Range>()
-    const add = (kind: Kind, text: string, owner: string | undefined, ev: Evidence, label: string) => {
+    const add = (kind: Kind, text: string, owner: string | undefined, ev: Evidence[], label: string) => {
       const cidr = parseCidr(text)
       if (!cidr) return
       const key = `${kind}|${cidr.text}`
@@ -36,46 +35,45 @@ export const cidrOverlap: Check = {
       if (existing) {
         if (owner && !existing.owners.includes(owner)) {
           existing.owners.push(owner)
-          if (existing.evidence.length < 3) existing.evidence.push(ev)
+          // Evidence from the first few owners only: docker0 on 5,000 nodes is one line per node.
+          if (existing.evidence.length < 3 && ev[0]) existing.evidence.push(ev[0])
         }
         return
       }
-      ranges.set(key, {kind, cidr, owners: owner ? [owner] : [], evidence: [ev], label})
+      ranges.set(key, {kind, cidr, owners: owner ? [owner] : [], evidence: [...ev], label})
     }
-    for (const n of cluster.nodes) n.podCIDRs.forEach((c, i) => add('pod CIDR', c, n.name, api('Node', n.name, `spec.podCIDRs[${i}]`, c), c))
+    for (const n of cluster.nodes) n.podCIDRs.forEach((c, i) => add('pod CIDR', c, n.name, [api('Node', n.name, `spec.podCIDRs[${i}]`, c)], c))
     const kpSource = cluster.kubeProxy.source ?? 'ConfigMap kube-system/kube-proxy'
-    for (const c of cluster.cidrs.podFromKubeProxy) add('cluster pod CIDR', c, undefined, {source: `api: ${kpSource} clusterCIDR`, text: c}, c)
+    for (const c of cluster.cidrs.podFromKubeProxy) add('cluster pod CIDR', c, undefined, [{source: `api: ${kpSource} clusterCIDR`, text: c}], c)
     const svc = cluster.cidrs.serviceAssumed
     if (svc) {
       const ip = cluster.cidrs.kubernetesServiceIPs[0] ?? ''
-      add('Service CIDR', svc.cidr, undefined, api('Service', 'default/kubernetes', 'spec.clusterIPs[0]', `${ip} (Service CIDR ${svc.cidr} assumed: ${svc.reason})`), `${svc.cidr} (assumed)`)
+      add('Service CIDR', svc.cidr, undefined, [api('Service', 'default/kubernetes', 'spec.clusterIPs[0]', `${ip} (Service CIDR ${svc.cidr} assumed: ${svc.reason})`)], `${svc.cidr} (assumed)`)
     }
     const withEvidence = new Set<string>()
+    const byName = ctx.model.index.nodeByName()
     for (const node of ctx.nodes) {
-      const own = ctx.model.index.nodeByName().get(node.name)
+      const own = byName.get(node.name)
       const ips = new Set(own?.internalIPs ?? [])
-      const bridges = new Set((node.links ?? []).filter((l) => l.kind === 'bridge').map((l) => l.ifname))
+      const subnets = new Set<string>()
       for (const iface of node.addrs ?? []) {
         for (const a of iface.addrs) {
-          if (a.scope === 'host' || a.scope === 'link') continue
-          const text = `${iface.ifname} ${a.family} ${a.local}/${a.prefixlen}`
-          if (ips.has(a.local)) {
-            withEvidence.add(node.name)
-            add('node subnet', a.cidr, node.name, nodeEvidence(node, 'addrs', text), `${a.cidr} (${iface.ifname})`)
-          } else if (bridges.has(iface.ifname)) {
-            add('bridge', a.cidr, node.name, nodeEvidence(node, 'addrs', text), `${iface.ifname} ${a.cidr}`)
-          }
+          if (a.scope === 'host' || a.scope === 'link' || !ips.has(a.local)) continue
+          withEvidence.add(node.name)
+          subnets.add(a.cidr)
+          add('node subnet', a.cidr, node.name, [nodeEvidence(node, 'addrs', `${iface.ifname} ${a.family} ${a.local}/${a.prefixlen}`)], `${a.cidr} (${iface.ifname})`)
         }
+      }
+      // A bridge inside the node's own pod CIDR is its CNI bridge: whatever overlaps it overlaps
+      // that pod CIDR too, which carries the finding. A bridge holding the node's own IP is its uplink.
+      for (const claim of bridgeClaims(node)) {
+        if (subnets.has(claim.cidr.text) || (own?.podCIDRs ?? []).some((p) => cidrContainsCidr(p, claim.cidr))) continue
+        add('bridge', claim.cidr.text, node.name, claim.evidence, `${claim.dev} ${claim.cidr.text}`)
       }
     }
     for (const n of cluster.nodes) {
       if (withEvidence.has(n.name)) continue
-      n.internalIPs.forEach((ip, i) => add('node subnet', ip, n.name, api('Node', n.name, `status.addresses (InternalIP ${i})`, ip), ip))
-    }
-    const podCidrsOf = ctx.model.index.nodeByName()
-    for (const r of ranges.values()) {
-      if (r.kind !== 'bridge') continue
-      r.cniBridge = r.owners.every((o) => (podCidrsOf.get(o)?.podCIDRs ?? []).some((p) => cidrContainsCidr(p, r.cidr)))
+      n.internalIPs.forEach((ip, i) => add('node subnet', ip, n.name, [api('Node', n.name, `status.addresses (InternalIP ${i})`, ip)], ip))
     }
     const all = [...ranges.values()]
     const findings: Finding[] = []
@@ -83,10 +81,17 @@ export const cidrOverlap: Check = {
       if (r.kind === 'pod CIDR' && r.owners.length > 1) findings.push(report(ctx, r, r, `pod CIDR ${r.cidr.text} is allocated to ${r.owners.length} nodes: ${r.owners.join(', ')}`))
     }
     const items: PrefixItem<Range>[] = all.map((r) => ({cidr: r.cidr, payload: r}))
-    for (const [outer, inner] of findOverlaps(items)) {
-      const a = outer.payload
-      const b = inner.payload
-      if (!conflicts(a, b)) continue
+    const pairs = findOverlaps(items)
+      .map(([outer, inner]) => [outer.payload, inner.payload] as const)
+      .filter(([a, b]) => conflicts(a, b))
+    // A bridge that takes another node's pod CIDR is reported for that; that it also lies inside
+    // the cluster pod CIDR is the same fault, not a second one.
+    const takesPodCidr = new Set(pairs.flatMap(([a, b]) => (a.kind === 'pod CIDR' ? [b] : b.kind === 'pod CIDR' ? [a] : [])))
+    for (const [outer, inner] of pairs) {
+      const kinds = [outer.kind, inner.kind]
+      if (kinds.includes('cluster pod CIDR') && (takesPodCidr.has(outer) || takesPodCidr.has(inner))) continue
+      // The node's own range first: "bridge cbr0 … on node-1 overlaps pod CIDR … of node-2".
+      const [a, b] = isNodeLevel(inner) && !isNodeLevel(outer) ? [inner, outer] : [outer, inner]
       findings.push(report(ctx, a, b, `${describe(a)} overlaps ${describe(b)}`))
     }
     return findings
@@ -98,29 +103,29 @@ function describe(r: Range): string {
   return `${r.kind} ${r.label}${r.kind === 'pod CIDR' ? ` of ${r.owners.join(', ')}` : owners}`
 }
 
+function isNodeLevel(r: Range): boolean {
+  return r.kind === 'bridge' || r.kind === 'node subnet'
+}
+
 function conflicts(a: Range, b: Range): boolean {
   // Two different bridge prefixes that overlap conflict when some node has one and not the other:
-  // that node sends the other's traffic into its own bridge (docker0's /16 on every node vs a pod
-  // bridge elsewhere inside it). Identical prefixes are already merged into one range.
+  // that node sends the other's traffic into its own bridge (docker0's /16 on every node vs a
+  // bridge network elsewhere inside it). Identical prefixes are already merged into one range.
   if (a.kind === 'bridge' && b.kind === 'bridge') return a.owners.some((o) => !b.owners.includes(o)) || b.owners.some((o) => !a.owners.includes(o))
   if (a.kind === b.kind) return a.kind === 'pod CIDR'
   const pair = new Set([a.kind, b.kind])
-  if (pair.has('pod CIDR') && pair.has('cluster pod CIDR')) return false
-  if (pair.has('bridge')) {
-    const bridge = a.kind === 'bridge' ? a : b
-    const other = a.kind === 'bridge' ? b : a
-    if (bridge.cniBridge && (other.kind === 'cluster pod CIDR' || (other.kind === 'pod CIDR' && bridge.owners.every((o) => other.owners.includes(o))))) return false
-  }
-  return true
+  return !(pair.has('pod CIDR') && pair.has('cluster pod CIDR'))
 }
 
 function report(ctx: Parameters<Check['run']>[0], a: Range, b: Range, message: string): Finding {
   const podSide = a.kind === 'pod CIDR' ? a : b.kind === 'pod CIDR' ? b : undefined
-  const nodeSide = [a, b].find((r) => r.kind === 'bridge' || r.kind === 'node subnet')
-  const node = podSide?.owners[0] ?? nodeSide?.owners[0]
+  const nodeSide = [a, b].find(isNodeLevel)
+  // The node that misroutes: for two bridge ranges, one that has the first and not the second.
+  const other = nodeSide === a ? b : a
+  const node = nodeSide ? (nodeSide.owners.find((o) => !other.owners.includes(o)) ?? nodeSide.owners[0]) : undefined
   return ctx.finding({
     subject: podSide?.owners[0] ? {kind: 'node', name: podSide.owners[0]} : {kind: 'cluster', name: 'cluster'},
-    ...(nodeSide?.owners[0] ? {node: nodeSide.owners[0]} : node && !podSide ? {node} : {}),
+    ...(node ? {node} : {}),
     message,
     evidence: a === b ? a.evidence : [...a.evidence, ...b.evidence],
   })

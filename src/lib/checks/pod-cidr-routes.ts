@@ -1,7 +1,8 @@
 /**
  * How each node with routing evidence reaches every other node's pod CIDR: the route the kernel
  * would pick (lookupRoute), and for VXLAN overlays the neighbour and FDB entries behind it. Shared
- * by route-missing and route-nexthop-wrong, computed once per model.
+ * by route-missing and route-nexthop-wrong, computed once per model. A route (or local address)
+ * on one of the node's own bridges that claims the range is an overlap, cidr-overlap's to report.
  */
 import type {NodeModel} from '../model/cluster.js'
 import type {AnalysisModel} from '../model/model.js'
@@ -10,13 +11,15 @@ import {formatIp, parseCidr} from '../net/cidr.js'
 import {lookupRoute} from '../net/route-lookup.js'
 import {describeRoute} from '../parse/iproute2/routes.js'
 import type {Evidence} from '../report/finding.js'
+import {bridgeClaimOver} from './bridge-claims.js'
 import {nodeEvidence, OWN_IPAM_CNIS, PER_NODE_ROUTE_CNIS} from './evidence.js'
 
 export interface PodRouteResult {
   node: NodeDatapath
   remote: NodeModel
   cidr: string
-  status: 'ok' | 'missing' | 'wrong'
+  /** overlap: the route delivers onto one of the node's own bridges, which claims that range (cidr-overlap reports it). */
+  status: 'ok' | 'missing' | 'wrong' | 'overlap'
   message: string
   evidence: Evidence[]
 }
@@ -70,6 +73,13 @@ function judge(model: AnalysisModel, node: NodeDatapath, remote: NodeModel, cidr
   const found = lookupRoute({...(rules ? {rules} : {}), routes}, {dst: probe, family: cidr.family})
   const base = {node, remote, cidr: cidr.text}
   const where = `${remote.name}'s pod CIDR ${cidr.text}`
+  // The route (or the local address) is on a bridge of this node that claims part of that range:
+  // a CIDR overlap, which cidr-overlap reports with the bridge's address and route lines.
+  const claim = bridgeClaimOver(node, found.route?.dev ?? found.dev, cidr)
+  if (claim) {
+    const evidence = found.route ? [nodeEvidence(node, routesId, describeRoute(found.route))] : claim.evidence
+    return {...base, status: 'overlap', message: `${node.name} delivers ${where} onto its own bridge ${claim.dev} (${claim.cidr.text})`, evidence}
+  }
   if (found.kind !== 'unicast') {
     const text = found.route ? describeRoute(found.route) : `ip route get ${probe}: ${found.kind === 'no-route' ? 'no route in any table consulted' : found.kind}`
     return {...base, status: 'missing', message: `no usable route to ${where} (${found.kind})`, evidence: [nodeEvidence(node, routesId, text)]}

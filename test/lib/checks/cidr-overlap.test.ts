@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {cidrOverlap} from '../../../src/lib/checks/cidr-overlap.js'
-import {NODES, nodeEvidence, run, snapshotOf} from './fixtures.js'
-import {dockerBridge, node1, SCENARIOS} from './scenarios.js'
+import {editJson, NODES, nodeEvidence, run, snapshotOf} from './fixtures.js'
+import {bridgeTakesNode2, dockerBridge, node1, SCENARIOS} from './scenarios.js'
 
 describe('cidr-overlap', () => {
   test("reports node-3's pod CIDR inside docker0's 172.17.0.0/16 on node-1", () => {
@@ -20,6 +20,10 @@ describe('cidr-overlap', () => {
             {
               "source": "node-1: ip -j addr show",
               "text": "docker0 inet 172.17.0.1/16"
+            },
+            {
+              "source": "node-1: ip -j route show table all",
+              "text": "172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown"
             },
             {
               "source": "api: Node node-3 spec.podCIDRs[0]",
@@ -65,17 +69,49 @@ describe('cidr-overlap', () => {
     const both = {...node1((o) => Object.assign(o, dockerBridge(o))), name: 'node-1'}
     const {findings} = run(cidrOverlap, snapshotOf({nodes: [both, node2]}))
     expect(findings.map((f) => [f.node, f.message, f.evidence.map((e) => e.text)])).toEqual([
-      ['node-1', 'bridge docker0 172.17.0.0/16 on node-1 overlaps bridge cbr0 172.17.2.0/24 on node-2', ['docker0 inet 172.17.0.1/16', 'cbr0 inet 172.17.2.1/24']],
+      ['node-1', 'bridge docker0 172.17.0.0/16 on node-1 overlaps bridge cbr0 172.17.2.0/24 on node-2', ['docker0 inet 172.17.0.1/16', '172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 linkdown', 'cbr0 inet 172.17.2.1/24']],
     ])
   })
 
   test('the same bridge prefix on every node (docker0 everywhere) is not an overlap with itself', () => {
-    // Both nodes here reuse node-1's captured cbr0 too, which is a (correct) finding of its own; this
-    // test is only about docker0 merging into one range owned by both nodes.
+    // Both nodes reuse node-1's captured evidence: docker0 merges into one range owned by both, and
+    // node-2's copy of cbr0 (node-1's range, outside node-2's own pod CIDR) is a finding of its own.
     const docker = (name: string) => ({...node1((o) => Object.assign(o, dockerBridge(o))), name})
-    const messages = run(cidrOverlap, snapshotOf({nodes: [docker('node-1'), docker('node-2')]})).findings.map((f) => f.message)
-    expect(messages.filter((m) => m.includes('docker0'))).toEqual([])
-    expect(messages).toContain('pod CIDR 10.244.1.0/24 of node-1 overlaps bridge cbr0 10.244.1.0/24 on node-1, node-2')
+    const {findings} = run(cidrOverlap, snapshotOf({nodes: [docker('node-1'), docker('node-2')]}))
+    expect(findings.map((f) => [f.subject.name, f.node, f.message])).toEqual([['node-1', 'node-2', 'bridge cbr0 10.244.1.0/24 on node-2 overlaps pod CIDR 10.244.1.0/24 of node-1']])
+  })
+
+  test("a bridge given another node's pod CIDR (the lab's cidr-overlap): once, on the node that misroutes, with the address and route lines", () => {
+    const node2 = nodeEvidence('node-2', {
+      links: JSON.stringify([{ifindex: 3, ifname: 'cbr0', flags: ['UP'], mtu: 1500, operstate: 'UP', linkinfo: {info_kind: 'bridge'}}]),
+      addrs: JSON.stringify([{ifindex: 3, ifname: 'cbr0', flags: ['UP'], addr_info: [{family: 'inet', local: '10.244.2.1', prefixlen: 24, scope: 'global'}]}]),
+    })
+    const snapshot = snapshotOf({nodes: [node1((o) => bridgeTakesNode2(o)), node2]})
+    expect(run(cidrOverlap, snapshot).findings).toEqual([
+      {
+        check: 'cidr-overlap',
+        severity: 'error',
+        subject: {kind: 'node', name: 'node-2'},
+        node: 'node-1',
+        message: 'bridge cbr0 10.244.2.0/24 on node-1 overlaps pod CIDR 10.244.2.0/24 of node-2',
+        evidence: [
+          {source: 'node-1: ip -j addr show', text: 'cbr0 inet 10.244.2.1/24'},
+          {source: 'node-1: ip -j route show table all', text: '10.244.2.0/24 dev cbr0 proto kernel scope link src 10.244.2.1'},
+          {source: 'api: Node node-2 spec.podCIDRs[0]', text: '10.244.2.0/24'},
+        ],
+      },
+    ])
+    // node-2's own cbr0 is its CNI bridge (inside its pod CIDR): not a range of its own.
+    const routeOnly = run(cidrOverlap, snapshotOf({nodes: [node1((o) => bridgeTakesNode2(o, {address: false}))]})).findings
+    expect(routeOnly.map((f) => [f.node, f.message, f.evidence.map((e) => e.text)])).toEqual([
+      ['node-1', 'bridge cbr0 10.244.2.0/24 on node-1 overlaps pod CIDR 10.244.2.0/24 of node-2', ['10.244.2.0/24 dev cbr0 proto kernel scope link src 10.244.2.1', '10.244.2.0/24']],
+    ])
+  })
+
+  test("a bridge network outside every pod CIDR but inside the cluster's is reported against the cluster CIDR", () => {
+    const snapshot = snapshotOf({nodes: [node1((o) => (o.addrs = editJson(o.addrs as string, (a) => a.map((x) => (x.ifname === 'br-stp' ? {...x, addr_info: [{family: 'inet', local: '10.244.200.1', prefixlen: 24, scope: 'global'}]} : x)))))]})
+    expect(run(cidrOverlap, snapshot).findings.map((f) => [f.subject.name, f.node, f.message])).toEqual([
+      ['cluster', 'node-1', 'bridge br-stp 10.244.200.0/24 on node-1 overlaps cluster pod CIDR 10.244.0.0/16'],
+    ])
   })
 })
-

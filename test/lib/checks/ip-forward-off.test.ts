@@ -35,4 +35,13 @@ describe('ip-forward-off', () => {
   test('is skipped, with the reason, when its evidence is missing', () => {
     expect(run(ipForwardOff, snapshotOf({nodes: [nodeEvidence('node-1', {...flannelNode(), 'sysctls': {status: 'failed', reason: 'permission denied'}})]}))).toEqual({findings: [], skipped: [{check: 'ip-forward-off', reason: "sysctls failed on node-1 (permission denied)"}]})
   })
+
+  test('a node whose sysctls output lacks ip_forward is skipped with the reason; the others are still checked', () => {
+    const without = {...flannelNode(), sysctls: (flannelNode().sysctls ?? '').split('\n').filter((l) => !l.includes('ip_forward')).join('\n')}
+    const off = {...flannelNode(), sysctls: (flannelNode().sysctls ?? '').replace('ip_forward:1', 'ip_forward:0')}
+    expect(run(ipForwardOff, snapshotOf({nodes: [nodeEvidence('node-1', without), nodeEvidence('node-2', off)]}))).toMatchObject({
+      findings: [{node: 'node-2', evidence: [{text: '/proc/sys/net/ipv4/ip_forward:0'}]}],
+      skipped: [{check: 'ip-forward-off', reason: 'net.ipv4.ip_forward is not in the sysctls output of node-1'}],
+    })
+  })
 })

@@ -60,4 +60,12 @@ describe('kube-proxy-mode', () => {
       ],
     ])
   })
+
+  test('a node showing no kube-proxy rules at all is skipped with the reason, not judged', () => {
+    const bare = {...flannelNode(), 'iptables-save': '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'}
+    expect(run(kubeProxyMode, snapshotOf({nodes: [nodeEvidence('node-1', bare)]}))).toEqual({
+      findings: [],
+      skipped: [{check: 'kube-proxy-mode', reason: 'no kube-proxy rules visible on node-1 (no KUBE-SERVICES chain, kube-ipvs0 or nft table kube-proxy)'}],
+    })
+  })
 })

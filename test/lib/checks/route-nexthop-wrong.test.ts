@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {routeNexthopWrong} from '../../../src/lib/checks/route-nexthop-wrong.js'
 import {editJson, flannelNode, nodeEvidence, run, snapshotOf} from './fixtures.js'
-import {SCENARIOS} from './scenarios.js'
+import {bridgeTakesNode2, node1, SCENARIOS} from './scenarios.js'
 
 describe('route-nexthop-wrong', () => {
   test("reports an FDB entry still pointing at node-3's old IP", () => {
@@ -49,6 +49,20 @@ describe('route-nexthop-wrong', () => {
     const {findings} = run(routeNexthopWrong, snapshotOf({nodes: [nodeEvidence('node-1', {...flannelNode(), routes4})]}))
     expect(findings.map((f) => [f.node, f.message, f.evidence[0]?.text])).toEqual([
       ['node-1', "route to node-2's pod CIDR 10.244.2.0/24 goes via 10.100.0.4, which is node-3's address", '10.244.2.0/24 via 10.100.0.4 dev eth0'],
+    ])
+  })
+
+  test("a route onto the node's own bridge is cidr-overlap's finding; a wrong VTEP elsewhere is still reported", () => {
+    const snapshot = snapshotOf({
+      nodes: [
+        node1((o) => {
+          bridgeTakesNode2(o, {address: false})
+          o['bridge-fdb'] = editJson(o['bridge-fdb'] as string, (f) => f.map((x) => (x.mac === '0a:00:00:00:03:00' ? {...x, dst: '10.100.0.9'} : x)))
+        }),
+      ],
+    })
+    expect(run(routeNexthopWrong, snapshot).findings.map((f) => f.message)).toEqual([
+      "VXLAN traffic for node-3's pod CIDR 10.244.3.0/24 is sent to VTEP 10.100.0.9, which is no node's address (a replaced node's old IP?); node-3 is 10.100.0.4",
     ])
   })
 })

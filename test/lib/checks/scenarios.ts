@@ -124,3 +124,19 @@ export function dockerBridge(o: Record<string, string>): Record<string, string> 
     ]),
   }
 }
+
+/**
+ * node-1's cbr0 also given node-2's range, as the lab's cidr-overlap fault does it (a stale CNI
+ * config): the address without its prefix route, and the connected route replacing the one to
+ * node-2. `address: false` leaves only the route.
+ */
+export function bridgeTakesNode2(o: Record<string, string>, options: {address?: boolean} = {}): void {
+  const route = {dst: '10.244.2.0/24', dev: 'cbr0', protocol: 'kernel', scope: 'link', prefsrc: '10.244.2.1', flags: []}
+  o.routes4 = editJson(o.routes4 as string, (r) => r.map((x) => (x.dst === '10.244.2.0/24' ? route : x)))
+  if (options.address === false) return
+  // The address also brings its local-table entry: node-1 now owns 10.244.2.1 itself.
+  const local = {type: 'local', dst: '10.244.2.1', dev: 'cbr0', table: 'local', protocol: 'kernel', scope: 'host', prefsrc: '10.244.2.1', flags: []}
+  o.routes4 = editJson(o.routes4 as string, (r) => [...r, local])
+  const extra = {family: 'inet', local: '10.244.2.1', prefixlen: 24, scope: 'global', noprefixroute: true, label: 'cbr0', valid_life_time: 4294967295, preferred_life_time: 4294967295}
+  o.addrs = editJson(o.addrs as string, (a) => a.map((x) => (x.ifname === 'cbr0' ? {...x, addr_info: [...(x.addr_info as unknown[]), extra]} : x)))
+}
