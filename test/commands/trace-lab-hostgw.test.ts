@@ -1,3 +1,3 @@
 import {traceLabSuite} from '../lib/trace/trace-lab-suite.js'
 
-traceLabSuite('host-gw', 'trhgw')
+traceLabSuite('host-gw', 'trhgw', 3)

@@ -70,5 +70,18 @@ export function renderTraceTable(r: TraceResult, options: TraceTableOptions): st
   }
   out.push('')
   out.push(`verdict: ${verdictText(c, r.verdict)}${r.reason ? ` — ${r.reason.code}${r.reason.hop === null ? '' : ` at hop ${r.reason.hop}`}: ${r.reason.message}` : ''}`)
+  if (r.probe) out.push('', ...probeLines(c, r))
   return out.join('\n')
+}
+
+/** --probe: prediction and observation side by side, and whether they agree. */
+function probeLines(c: ChalkInstance, r: TraceResult): string[] {
+  const p = r.probe as NonNullable<TraceResult['probe']>
+  const observed = p.observed.toUpperCase()
+  const agreement = p.agrees === null ? c.yellow('no prediction to compare') : p.agrees ? c.green('agrees') : c.red('DISAGREES')
+  return [
+    `predicted:    ${verdictText(c, r.verdict)}${r.reason ? ` (${r.reason.code})` : ''}`,
+    `real packet:  ${p.observed === 'delivered' ? c.green(observed) : c.red(observed)} — ${p.detail}`,
+    `              ${agreement}`,
+  ]
 }

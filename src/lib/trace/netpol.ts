@@ -7,7 +7,9 @@
 import type {ClusterModel, LabelSelector, NetworkPolicyModel, PodModel, PolicyPeer, PolicyPort} from '../model/cluster.js'
 import {selectorMatches} from '../model/cluster/netpol.js'
 import {cidrContains} from '../net/cidr.js'
+import type {Packet} from '../datapath/netfilter/packet.js'
 import type {HopStatus, TraceEvidence, TraceProtocol} from './types.js'
+import {podByIp, type Walk} from './walk.js'
 
 export interface PolicyJudgement {
   status: HopStatus
@@ -80,4 +82,16 @@ export function judgePolicy(
     message: `NetworkPolicy ${names.join(', ')} selects ${pod.namespace}/${pod.name} for ${what} and admits nothing from ${peer.pod ? `${peer.pod.namespace}/${peer.pod.name}` : peer.ip}${port === null ? ` (${protocol})` : ` on ${port}/${protocol}`}`,
     evidence: selecting.map((p) => ev(p, `spec.podSelector selects ${pod.name}; policyTypes ${p.policyTypes.join(',')}; ${(direction === 'Ingress' ? p.ingress : p.egress).length} ${what} rule(s), none matching`)),
   }
+}
+
+/** Forward direction only: does the API's NetworkPolicy deny this connection (egress of the source, ingress of the pod it now goes to)? */
+export function deniedByPolicy(w: Walk, p: Packet): PolicyJudgement | undefined {
+  if (w.reply) return undefined
+  const target = podByIp(w.cluster, p.dst)
+  const port = p.dport ?? null
+  const checks = [
+    ...(w.source.pod && target ? [judgePolicy(w.cluster, 'Egress', w.source.pod, {ip: p.dst, pod: target}, w.protocol, port, target)] : []),
+    ...(target ? [judgePolicy(w.cluster, 'Ingress', target, {ip: w.source.ip, ...(w.source.pod ? {pod: w.source.pod} : {})}, w.protocol, port, target)] : []),
+  ]
+  return checks.find((j) => j.status === 'fail')
 }

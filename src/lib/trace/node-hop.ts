@@ -13,8 +13,10 @@ import {netfilterContext, type Packet} from '../datapath/netfilter/packet.js'
 import {traverse, type TraverseOutcome} from '../datapath/netfilter/traverse.js'
 import {bridgeState, downDeviceFor, isPodFacingVeth, podAttachment} from './bridge.js'
 import {linkEvidence, linkIsUp, sourceOf, sysctl, sysctlEvidence} from './evidence.js'
-import {judgePolicy, type PolicyJudgement} from './netpol.js'
-import {overlayStep} from './overlay.js'
+import {deniedByPolicy, judgePolicy, type PolicyJudgement} from './netpol.js'
+import {trackedFlow} from './conntrack.js'
+import {misdelivered, localPodByNeighbour, onOneSubnet} from './overlap.js'
+import {overlayStep, VXLAN_OVERHEAD} from './overlay.js'
 import type {TraceEvidence} from './types.js'
 import {failLeaf, hop, packetBytes, podByIp, type HopDraft, type Leaf, type Walk} from './walk.js'
 
@@ -34,6 +36,7 @@ export interface Arrival {
   hops: HopDraft[]
   dnat?: Leaf['dnat']
   masquerade: boolean
+  snat?: Leaf['snat']
   visited: string[]
 }
 
@@ -81,7 +84,7 @@ function byEndpoint(outcomes: TraverseOutcome[]): {o: TraverseOutcome; probabili
 
 export function visitNode(w: Walk, a: Arrival): Leaf[] {
   const dp = w.node(a.node)
-  const rest = {...(a.dnat ? {dnat: a.dnat} : {}), masquerade: a.masquerade}
+  const rest = {...(a.dnat ? {dnat: a.dnat} : {}), masquerade: a.masquerade, ...(a.snat ? {snat: a.snat} : {})}
   const arrival = hop(a.node, a.inIface ?? null, a.label, '', 'ok', [])
   if (!dp) return [failLeaf(a.hops, {...arrival, action: `no evidence for ${a.node} in the snapshot`}, 'evidence-missing', `${a.node}'s datapath was not gathered`, rest, true)]
   if (a.visited.length >= MAX_NODES) return [failLeaf(a.hops, {...arrival, action: 'the path visits too many nodes (a routing loop?)'}, 'route-nexthop-wrong', `routing loop through ${a.visited.join(', ')}`, rest)]
@@ -90,10 +93,21 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
     const ev = missing.map((id) => ({source: sourceOf(dp, id), text: `${dp.evidence[id]?.status ?? 'absent'}${dp.evidence[id]?.reason ? `: ${dp.evidence[id]?.reason}` : ''}`}))
     return [failLeaf(a.hops, {...arrival, evidence: ev, action: `${missing.join(', ')} of ${a.node} not in evidence`}, 'evidence-missing', `cannot evaluate ${a.node}: ${missing.join(', ')} not gathered`, rest, true)]
   }
+  // A flow conntrack already holds (--source-port): not NEW, so no nat table; the entry decides the translation.
+  const tracked = !w.reply && !a.dnat ? trackedFlow(w, dp, a, arrival, rest) : undefined
+  if (tracked?.leaf) return [tracked.leaf]
+  if (tracked?.next) return visitNode(w, tracked.next)
   const tables = {rules: dp.rules4 ?? [], routes: dp.routes4 ?? []}
   const nf = netfilterContext(dp)
   const dump = dp.iptables4 as NonNullable<NodeDatapath['iptables4']>
   let packet = a.packet
+  const unSnat = w.reply?.unSnat
+  const replyNotes: string[] = []
+  if (unSnat && unSnat.node === a.node && packet.dst === unSnat.address) {
+    // conntrack undoes the request's masquerade before routing: the reply goes on to the client.
+    packet = {...packet, dst: unSnat.original}
+    replyNotes.push(`conntrack reverses the masquerade: destination ${unSnat.address} → ${unSnat.original}`)
+  }
   const first = lookupRoute(tables, {dst: packet.dst, ...(packet.src ? {src: packet.src} : {}), ...(a.inIface ? {iif: a.inIface} : {})})
   if (!a.inIface && !packet.src) {
     // A locally generated packet takes the route's preferred source, else the device's first address.
@@ -102,9 +116,17 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   }
   const inBridge = a.inIface ? dp.links?.find((l) => l.ifname === a.inIface && l.kind === 'bridge') : undefined
   // Pod to pod on one bridge is switched, not routed: no ip_forward, and iptables only with br_netfilter.
-  const bridged = inBridge !== undefined && first.kind === 'unicast' && first.dev === a.inIface && !first.gateway && !a.dnat
+  const bridged = inBridge !== undefined && first.kind === 'unicast' && first.dev === a.inIface && !first.gateway && !a.dnat && onOneSubnet(dp, inBridge.ifname, packet.src, packet.dst)
   const brNf = sysctl(dp, 'net.bridge.bridge-nf-call-iptables')
   const skipNetfilter = bridged && brNf?.value !== '1'
+  const unDnat = w.reply?.dnat
+  if (skipNetfilter && unDnat?.node === a.node) {
+    // The request was DNATed here; its reply, switched on the bridge without br_netfilter, never meets conntrack.
+    const ev: TraceEvidence[] = brNf ? [sysctlEvidence(dp, brNf)] : [{source: sourceOf(dp, 'sysctls'), text: '(no net.bridge.bridge-nf-call-iptables: br_netfilter is not loaded)'}]
+    const value = brNf ? `bridge-nf-call-iptables is ${brNf.value}` : 'br_netfilter is not loaded'
+    const h = {...arrival, action: `${[...(a.note ? [a.note] : []), ...replyNotes].join('; ')}${a.note || replyNotes.length ? '; ' : ''}switched on ${a.inIface ?? ''} from ${packet.src} to ${packet.dst}, but ${value}: iptables and conntrack never see it, so its source is not rewritten back to ${unDnat.original} and the client drops it`, evidence: ev}
+    return [failLeaf(a.hops, h, 'bridge-nf-off', `${a.node}: ${value}, so a reply switched on ${a.inIface ?? ''} is not un-DNATed (it comes from ${packet.src}, not ${unDnat.original})`, rest)]
+  }
   const routeFn = (p: Packet) => {
     const r = lookupRoute(tables, {dst: p.dst, src: p.src, ...(a.inIface ? {iif: a.inIface} : {}), fwmark: p.mark})
     return r.kind === 'local' ? {local: true as const} : {local: false as const, ...(r.dev ? {outIface: r.dev} : {})}
@@ -116,16 +138,18 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   for (const {o, probability} of outcomes) {
     const p = o?.packet ?? packet
     const evidence: TraceEvidence[] = o ? trailEvidence(dp, o.trail) : brNf ? [sysctlEvidence(dp, brNf)] : []
-    const notes: string[] = [...(a.note ? [a.note] : []), ...(bridged ? [`switched on ${a.inIface ?? ''} (same bridge; br_netfilter ${skipNetfilter ? 'off: iptables not consulted' : 'on: iptables consulted'})`] : [])]
+    const notes: string[] = [...(a.note ? [a.note] : []), ...replyNotes, ...(bridged ? [`switched on ${a.inIface ?? ''} (same bridge; br_netfilter ${skipNetfilter ? 'off: iptables not consulted' : 'on: iptables consulted'})`] : [])]
     let dnat = a.dnat
     const newDnat = o?.nat.dnat && !a.dnat ? o.nat.dnat : undefined
     if (newDnat) {
-      dnat = {ip: newDnat.ip, port: newDnat.port ?? null, probability, at: a.hops.length}
+      dnat = {ip: newDnat.ip, port: newDnat.port ?? null, probability, at: a.hops.length, node: a.node, original: packet.dst}
       notes.push(`DNAT to ${newDnat.ip}${newDnat.port ? `:${newDnat.port}` : ''} (${Math.round(probability * 1000) / 10}%)`)
     }
     const masquerade = a.masquerade || o?.nat.masquerade !== undefined
     if (o?.nat.masquerade) notes.push('masqueraded')
-    const r = {...(dnat ? {dnat} : {}), masquerade}
+    const snatHere = (o?.nat.masquerade || o?.nat.snat) && p.src !== packet.src ? {node: a.node, address: p.src, original: packet.src} : undefined
+    const snat = snatHere ?? a.snat
+    const r = {...(dnat ? {dnat} : {}), masquerade, ...(snat ? {snat} : {})}
     const at = (action: string, extra: TraceEvidence[] = []): HopDraft => ({...arrival, action: [...notes, action].join('; '), evidence: [...evidence, ...extra]})
     if (newDnat) {
       const dnatRule = o?.trail.find((t) => t.kind === 'rule' && t.chain === newDnat.chain && t.line === newDnat.line)
@@ -136,12 +160,12 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       }
     }
     if (o && o.verdict !== 'ACCEPT' && o.at.hook === 'PREROUTING') {
-      leaves.push(netfilterFail(a, o, at))
+      leaves.push(netfilterFail(w, a, o, at))
       continue
     }
     if (o?.delivery === 'local') {
-      if (o.verdict !== 'ACCEPT') leaves.push(netfilterFail(a, o, at))
-      else leaves.push({hops: [...a.hops, at(`delivered to ${a.node} itself (${p.dst} is a local address)`)], verdict: 'delivered', ...r})
+      if (o.verdict !== 'ACCEPT') leaves.push(netfilterFail(w, a, o, at))
+      else leaves.push({hops: [...a.hops, at(`delivered to ${a.node} itself (${p.dst} is a local address)`)], verdict: 'delivered', ...r, delivered: {node: a.node, packet: p}})
       continue
     }
     const route = lookupRoute(tables, {dst: p.dst, src: p.src, ...(a.inIface ? {iif: a.inIface} : {}), fwmark: p.mark})
@@ -160,7 +184,7 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       continue
     }
     if (route.kind === 'local') {
-      leaves.push(o && o.verdict !== 'ACCEPT' ? netfilterFail(a, o, at) : {hops: [...a.hops, at(`delivered to ${a.node} itself`, rEv)], verdict: 'delivered', ...r})
+      leaves.push(o && o.verdict !== 'ACCEPT' ? netfilterFail(w, a, o, at) : {hops: [...a.hops, at(`delivered to ${a.node} itself`, rEv)], verdict: 'delivered', ...r, delivered: {node: a.node, packet: p}})
       continue
     }
     if (route.kind !== 'unicast' || !route.dev) {
@@ -181,11 +205,11 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       }
     }
     if (o && o.verdict !== 'ACCEPT') {
-      leaves.push(netfilterFail(a, o, (action) => at(action, rEv)))
+      leaves.push(netfilterFail(w, a, o, (action, extra = []) => at(action, [...rEv, ...extra])))
       continue
     }
     // A Service address routed on without DNAT: the node has no rule for it.
-    if (w.destination.kind === 'service' && p.dst === w.destination.ip) {
+    if (!w.reply && w.destination.kind === 'service' && p.dst === w.destination.ip) {
       const svc = w.destination.service
       const eps = svc ? w.cluster.endpointSlices.filter((s) => s.namespace === svc.namespace && s.serviceName === svc.name).flatMap((s) => s.endpoints.filter((e) => e.ready !== false)) : []
       leaves.push(failLeaf(a.hops, at(`${p.dst} is routed by ${route.dev} without DNAT: no kube-proxy rule for ${w.destination.name ?? p.dst}`, rEv), 'nat-missing-service', `${a.node} has no NAT rule for ${w.destination.name ?? p.dst}${eps.length ? ` although it has ${eps.length} ready endpoint(s)` : ''}`, r))
@@ -200,9 +224,14 @@ function node(dp: NodeDatapath, id: 'routes4' | 'links' | 'iptables-save'): unkn
   return id === 'routes4' ? dp.routes4 : id === 'links' ? dp.links : dp.iptables4
 }
 
-function netfilterFail(a: Arrival, o: TraverseOutcome, at: (action: string) => HopDraft): Leaf {
-  const rest = {...(a.dnat ? {dnat: a.dnat} : {}), masquerade: a.masquerade}
+function netfilterFail(w: Walk, a: Arrival, o: TraverseOutcome, at: (action: string, extra?: TraceEvidence[]) => HopDraft): Leaf {
+  const rest = {...(a.dnat ? {dnat: a.dnat} : {}), masquerade: a.masquerade, ...(a.snat ? {snat: a.snat} : {})}
   const where = `${o.at.table} ${o.at.hook}`
+  // A filter drop where the API's NetworkPolicy denies this very connection: the rule is that policy, enforced.
+  const policy = o.at.table === 'filter' && (o.verdict === 'DROP' || o.verdict === 'REJECT') ? deniedByPolicy(w, o.packet) : undefined
+  if (policy) {
+    return failLeaf(a.hops, at(`${o.verdict === 'DROP' ? 'dropped' : 'rejected'} in ${where}, enforcing: ${policy.message}`, policy.evidence), 'netpol-denied', `${policy.message} (enforced on ${a.node} in ${where})`, rest)
+  }
   if (o.verdict === 'REJECT') return failLeaf(a.hops, at(`rejected (${o.rejectWith ?? 'icmp-port-unreachable'}) in ${where}`), 'netfilter-reject', `${a.node} rejects it in ${where}${o.trail.at(-1)?.comment ? ` (${o.trail.at(-1)?.comment})` : ''}`, rest)
   if (o.verdict === 'DROP') {
     const policy = o.decidedBy === 'policy' && o.at.hook === 'FORWARD'
@@ -220,7 +249,10 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
   const evalHop: HopDraft = {...decided, action: [decided.action, decision].filter(Boolean).join('; ')}
   if (!link) return [failLeaf(a.hops, evalHop, 'evidence-missing', `${a.node}: the route names ${dev}, which is not among its links`, r, true)]
   const hops = [...a.hops, evalHop]
-  const targetPod = podByIp(w.cluster, p.dst)
+  const apiPod = podByIp(w.cluster, p.dst)
+  // An address the API does not list (a second address on a pod's eth0): the pod whose MAC it has here.
+  const local = apiPod || (link.kind !== 'bridge') ? undefined : localPodByNeighbour(w, dp, dev, p.dst, a.node)
+  const targetPod = apiPod ?? local?.pod
   const mtuFail = (mtu: number | undefined, where: HopDraft): Leaf | undefined =>
     w.size !== undefined && mtu !== undefined && packetBytes(w.size, w.protocol) > mtu
       ? failLeaf(hops, where, 'mtu-exceeded', `a ${packetBytes(w.size, w.protocol)}-byte packet does not fit the MTU ${mtu} of ${where.label}`, r)
@@ -228,7 +260,8 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
   const isPodSide = link.kind === 'bridge' || isPodFacingVeth(dp, link)
   if (isPodSide) {
     if (!targetPod || targetPod.node !== a.node) {
-      return [failLeaf(a.hops, evalHop, 'route-missing', `${a.node} routes ${p.dst} to ${dev}, but no pod on ${a.node} has that address`, r)]
+      const m = misdelivered(w, dp, route, p.dst)
+      return [failLeaf(a.hops, {...evalHop, evidence: [...evalHop.evidence, ...m.evidence]}, m.code, m.message, r)]
     }
     const out: HopDraft[] = []
     if (link.kind === 'bridge' && dev !== a.inIface) {
@@ -247,12 +280,16 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     // Back out of the port it came in by (a pod reaching itself through a Service): only with hairpin on.
     const port = att.device ? dp.links?.find((l) => l.ifname === att.device) : undefined
     const sameBridge = link.kind === 'bridge' && a.inIface === dev
-    if (sameBridge && port && (a.inPort === port.ifname || p.dst === w.source.ip) && port.bridgePort?.hairpin === false) {
+    if (!w.reply && sameBridge && port && (a.inPort === port.ifname || p.dst === w.source.ip) && port.bridgePort?.hairpin === false) {
       const h = {...vethHop, action: `${port.ifname} is the port the packet came in by, and its hairpin mode is off: ${dev} does not send it back`, evidence: [...vethHop.evidence]}
       return [failLeaf([...hops, ...out], h, 'hairpin-off', `${a.node}: ${port.ifname} has hairpin off, so ${targetPod.name} cannot reach itself through ${dev}`, r)]
     }
     out.push(vethHop)
-    const podHop = hop(a.node, 'eth0', `${targetPod.name} eth0`, `delivered to pod ${targetPod.namespace}/${targetPod.name} (${p.dst}${p.dport ? `:${p.dport}` : ''})`, 'ok', [{source: `Pod ${targetPod.namespace}/${targetPod.name}`, text: `status.podIP: ${p.dst}; spec.nodeName: ${targetPod.node ?? ''}`}])
+    const podEvidence: TraceEvidence[] = local ? local.evidence : [{source: `Pod ${targetPod.namespace}/${targetPod.name}`, text: `status.podIP: ${p.dst}; spec.nodeName: ${targetPod.node ?? ''}`}]
+    const podHop = hop(a.node, 'eth0', `${targetPod.name} eth0`, `delivered to pod ${targetPod.namespace}/${targetPod.name} (${p.dst}${p.dport ? `:${p.dport}` : ''})`, 'ok', podEvidence)
+    const delivered = {node: a.node, packet: p, pod: targetPod}
+    // The reply of an allowed connection is admitted by every policy (they are stateful).
+    if (w.reply) return [{hops: [...hops, ...out, podHop], verdict: 'delivered', ...r, delivered}]
     // NetworkPolicy, from the API objects: egress of the source pod, ingress of this one, on the translated port.
     const dport = p.dport ?? null
     const judgements = [
@@ -267,7 +304,7 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
       return [failLeaf([...hops, ...out], h, bad.status === 'fail' ? 'netpol-denied' : 'evidence-missing', bad.message, r, bad.status === 'unknown')]
     }
     const admitted = judgements.flatMap((j) => j.evidence)
-    return [{hops: [...hops, ...out, {...podHop, evidence: [...podHop.evidence, ...admitted]}], verdict: 'delivered', ...r}]
+    return [{hops: [...hops, ...out, {...podHop, evidence: [...podHop.evidence, ...admitted]}], verdict: 'delivered', ...r, delivered}]
   }
   if (!linkIsUp(link)) {
     const h = hop(a.node, dev, deviceLabel(dp, a.node, dev), `${dev} is down`, 'fail', [linkEvidence(dp, link)], 'link-down')
@@ -281,6 +318,9 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     if (!step.ok || !step.vtep) return [failLeaf(hops, h, step.code ?? 'route-missing', `${a.node}: ${step.action}`, r, step.code === 'evidence-missing')]
     const mtu = mtuFail(step.mtu, h)
     if (mtu) return [mtu]
+    const outer = w.size === undefined ? undefined : packetBytes(w.size, w.protocol) + VXLAN_OVERHEAD
+    const fragmented = outer !== undefined && step.underlayMtu !== undefined && outer > step.underlayMtu
+    if (fragmented) h.action += `; the ${outer}-byte encapsulated packet is bigger than ${step.underlayDev ?? 'the underlay'}'s MTU ${step.underlayMtu}: it leaves in fragments`
     const vtepNode = w.cluster.nodes.find((n) => n.addresses.some((x) => x.address === step.vtep))
     const under = hop(null, step.vtep, step.vtep, `underlay to ${vtepNode ? `${vtepNode.name}'s InternalIP` : 'an address no node has'} ${step.vtep} by ${step.underlayDev ?? '?'}`, 'ok', [...(step.underlayEvidence ?? []), ...nodeAddressEvidence(vtepNode, step.vtep)])
     if (!vtepNode || (ownerName !== undefined && vtepNode.name !== ownerName)) {
@@ -289,6 +329,8 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     const remote = w.node(vtepNode.name)
     const remoteVxlan = remote?.links?.find((l) => l.kind === 'vxlan' && l.vxlan?.id === step.vni)
     if (remote && !remoteVxlan) return [failLeaf([...hops, h], under, 'route-missing', `${vtepNode.name} has no VXLAN device with VNI ${step.vni ?? '?'}`, r)]
+    const tooBig = fragmented ? undefined : receiveMtu(w, remote, step.vtep, VXLAN_OVERHEAD)
+    if (tooBig) return [failLeaf([...hops, h], {...under, evidence: [...under.evidence, tooBig.evidence]}, 'mtu-exceeded', tooBig.message, r)]
     const inIface = remoteVxlan?.ifname ?? dev
     return visitNode(w, {...a, note: undefined, inPort: undefined, node: vtepNode.name, packet: {...p, inIface, outIface: undefined}, inIface, label: `${vtepNode.name} ${inIface}`, hops: [...hops, h, under], ...r, visited: [...a.visited, a.node]})
   }
@@ -314,6 +356,8 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
   }
   const remote = w.node(nextNode.name)
   const inIface = remote?.addrs?.find((i) => i.addrs.some((x) => x.local === nextHop))?.ifname ?? 'eth0'
+  const tooBig = receiveMtu(w, remote, nextHop, 0)
+  if (tooBig) return [failLeaf([...hops, outHop], {...underHop, evidence: [...underHop.evidence, tooBig.evidence]}, 'mtu-exceeded', tooBig.message, r)]
   return visitNode(w, {...a, note: undefined, inPort: undefined, node: nextNode.name, packet: {...p, inIface, outIface: undefined}, inIface, label: `${nextNode.name} ${inIface}`, hops: [...hops, outHop, underHop], ...r, visited: [...a.visited, a.node]})
 }
 
@@ -336,4 +380,14 @@ function masqueradedIngress(w: Walk, target: NonNullable<ReturnType<typeof podBy
   const j = judgePolicy(w.cluster, 'Ingress', target, {ip: w.source.ip}, w.protocol, port, target)
   if (j.status === 'ok') return j
   return {status: 'unknown', message: `the source is masqueraded to a node address, and NetworkPolicy ingress of ${target.namespace}/${target.name} is not judged for it`, evidence: j.evidence}
+}
+
+/** The receiving node's own device: a frame bigger than its MTU is dropped on arrival. */
+function receiveMtu(w: Walk, remote: NodeDatapath | undefined, address: string, overhead: number): {message: string; evidence: TraceEvidence} | undefined {
+  if (w.size === undefined || !remote) return undefined
+  const ifname = remote.addrs?.find((i) => i.addrs.some((x) => x.local === address))?.ifname
+  const link = ifname ? remote.links?.find((l) => l.ifname === ifname) : undefined
+  const bytes = packetBytes(w.size, w.protocol) + overhead
+  if (!link?.mtu || bytes <= link.mtu) return undefined
+  return {message: `a ${bytes}-byte ${overhead ? 'encapsulated ' : ''}packet does not fit the MTU ${link.mtu} of ${remote.name} ${link.ifname}, where it arrives`, evidence: linkEvidence(remote, link)}
 }

@@ -1,7 +1,10 @@
 /**
  * A VXLAN next hop (flannel's layout): the onlink gateway's permanent neighbour entry gives the
  * remote VTEP's MAC, the FDB entry for that MAC gives the remote VTEP's underlay address, and the
- * underlay route to it says how the encapsulated packet leaves. MTU left = underlay MTU − 50.
+ * underlay route to it says how the encapsulated packet leaves. An inner packet must fit the VXLAN
+ * device's MTU; an encapsulated one bigger than the underlay device's MTU leaves in fragments (the
+ * outer header's DF is not set by default), and it is the receiving node's own NIC that may then
+ * refuse full-size frames coming the other way (node-hop.ts checks arrivals).
  */
 import type {NodeDatapath} from '../model/node.js'
 import type {Link} from '../parse/iproute2/links.js'
@@ -18,8 +21,10 @@ export interface OverlayStep {
   evidence: TraceEvidence[]
   vtep?: string
   vni?: number
-  /** Bytes an inner packet may have: min(VXLAN device MTU, underlay MTU − 50). */
+  /** Bytes an inner packet may have: the VXLAN device's MTU (else underlay MTU − 50). */
   mtu?: number
+  /** The underlay device's MTU: a bigger encapsulated packet leaves in fragments. */
+  underlayMtu?: number
   underlayDev?: string
   underlayEvidence?: TraceEvidence[]
 }
@@ -51,10 +56,10 @@ export function overlayStep(node: NodeDatapath, vxlan: Link, gateway: string): O
   const underLink = node.links?.find((l) => l.ifname === under.dev)
   if (underLink) underlayEvidence.push(linkEvidence(node, underLink))
   const left = underLink?.mtu === undefined ? undefined : underLink.mtu - VXLAN_OVERHEAD
-  const mtu = left === undefined ? vxlan.mtu : vxlan.mtu === undefined ? left : Math.min(left, vxlan.mtu)
+  const mtu = vxlan.mtu ?? left
   return {
     ok: true,
-    action: `encapsulated in VXLAN${vni === undefined ? '' : ` VNI ${vni}`} to VTEP ${vtep}${mtu === undefined ? '' : `; MTU left after encapsulation ${mtu}`}`,
-    evidence, vtep, ...(vni === undefined ? {} : {vni}), ...(mtu === undefined ? {} : {mtu}), underlayDev: under.dev, underlayEvidence,
+    action: `encapsulated in VXLAN${vni === undefined ? '' : ` VNI ${vni}`} to VTEP ${vtep}${mtu === undefined ? '' : `; inner MTU ${mtu}`}${left === undefined ? '' : `, ${left} left after encapsulation on ${under.dev}`}`,
+    evidence, vtep, ...(vni === undefined ? {} : {vni}), ...(mtu === undefined ? {} : {mtu}), ...(underLink?.mtu === undefined ? {} : {underlayMtu: underLink.mtu}), underlayDev: under.dev, underlayEvidence,
   }
 }

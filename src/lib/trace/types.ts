@@ -19,6 +19,8 @@ export const REASON_CODES = [
   'veth-detached',
   /** Beyond the issue's list: a bridge sends a frame back out of the port it came in by only with hairpin on. */
   'hairpin-off',
+  /** Beyond the issue's list: the address is in a node's pod CIDR but no pod has it (a deleted pod), so nothing answers. */
+  'address-unowned',
   'link-down',
   'bridge-nf-off',
   'netpol-denied',
@@ -105,4 +107,14 @@ export interface TraceResult {
   hops: Hop[]
   nat: {dnat: DnatChoice[]; masquerade: boolean}
   branches: TraceBranch[]
+  /** With --probe only: what a real packet did, and whether that agrees with the verdict. */
+  probe?: TraceProbe
+}
+
+export interface TraceProbe {
+  /** The real packet's outcome (`knet lab probe`'s): delivered, refused, timeout, error, or partial. */
+  observed: 'delivered' | 'refused' | 'timeout' | 'error' | 'partial'
+  /** null when the verdict is unknown (no prediction to compare). */
+  agrees: boolean | null
+  detail: string
 }

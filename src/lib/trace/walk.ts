@@ -1,6 +1,7 @@
 /** What the walk over nodes shares: the model, the resolved endpoints, and what a finished path is. */
 import type {ClusterModel, PodModel} from '../model/cluster.js'
 import type {NodeDatapath} from '../model/node.js'
+import type {Packet} from '../datapath/netfilter/packet.js'
 import type {ResolvedEndpoint} from './endpoints.js'
 import type {Hop, ReasonCode, TraceProtocol} from './types.js'
 
@@ -15,6 +16,16 @@ export interface Walk {
   protocol: TraceProtocol
   /** Payload bytes (--size); MTU checks fail only when it is given. */
   size?: number
+  /** Set while walking the reply back to the client (see reply.ts). */
+  reply?: ReplyContext
+}
+
+/** What conntrack must undo on the reply's way back, and where. */
+export interface ReplyContext {
+  /** The node that DNATed the request: the reply's source is rewritten back there, if it passes netfilter. */
+  dnat?: {node: string; original: string}
+  /** The node that masqueraded the request: the reply arrives for its address and is sent on to the client. */
+  unSnat?: {node: string; address: string; original: string}
 }
 
 /** One way a packet can end: its hops from the start, and how it ended. */
@@ -22,9 +33,13 @@ export interface Leaf {
   hops: HopDraft[]
   verdict: 'delivered' | 'dropped' | 'unknown'
   failure?: {code: ReasonCode; message: string; hop: HopDraft}
-  /** The DNAT a Service's rules chose, and the index (in hops) of the hop where it happened. */
-  dnat?: {ip: string; port: number | null; probability: number; at: number}
+  /** The DNAT a Service's rules chose, the index (in hops) of the hop where it happened, and its node. */
+  dnat?: {ip: string; port: number | null; probability: number; at: number; node?: string; original?: string}
   masquerade: boolean
+  /** Where the request was masqueraded (SNAT to a node address), for the reply. */
+  snat?: {node: string; address: string; original: string}
+  /** For a delivered leaf: the packet as it arrived and where (for the reply walk). */
+  delivered?: {node: string; packet: Packet; pod?: PodModel}
 }
 
 export function podByIp(cluster: ClusterModel, ip: string): PodModel | undefined {
@@ -40,7 +55,7 @@ export function hop(node: string | null, device: string | null, label: string, a
   return {node, device, label, action, status, ...(code ? {code} : {}), evidence}
 }
 
-export function failLeaf(hops: HopDraft[], h: HopDraft, code: ReasonCode, message: string, rest: Pick<Leaf, 'dnat' | 'masquerade'>, unknown = false): Leaf {
+export function failLeaf(hops: HopDraft[], h: HopDraft, code: ReasonCode, message: string, rest: Pick<Leaf, 'dnat' | 'masquerade' | 'snat'>, unknown = false): Leaf {
   const failed = {...h, status: unknown ? ('unknown' as const) : ('fail' as const), code}
   return {hops: [...hops, failed], verdict: unknown ? 'unknown' : 'dropped', failure: {code, message, hop: failed}, ...rest}
 }
