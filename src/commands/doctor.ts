@@ -1,14 +1,8 @@
 import {Flags} from '@oclif/core'
 import {CHECK_IDS, CHECKS, selectChecks} from '../lib/checks/registry.js'
-import {runDoctor} from '../lib/checks/context.js'
 import {useLabFlag} from '../lib/lab/flags.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, snapshotFlag} from '../lib/cli/flags.js'
-import {parseNodeSelector, resolveAnalysisSnapshot} from '../lib/gather/analysis-source.js'
-import {catalogueJson, renderDoctorJson, renderDoctorYaml} from '../lib/render/doctor-json.js'
-import {renderCatalogue, renderDoctorTable} from '../lib/render/doctor-table.js'
-import {renderJunit} from '../lib/render/junit.js'
-import {renderSarif} from '../lib/render/sarif.js'
+import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, podAccessOptions, remoteAccessOptions, snapshotFlag} from '../lib/cli/flags.js'
 import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 import {exitCodeFor} from '../lib/report/report.js'
 
@@ -19,7 +13,8 @@ export default class Doctor extends BaseCommand {
 
 ${EXIT_CODES_HELP}
   A finding at or above --fail-on (exit 1) takes precedence over missing evidence (exit 3):
-  3 means nothing gathered fails, but some evidence could not be gathered.`
+  3 means nothing gathered fails, but some evidence could not be gathered.
+  130/143  --node-access pod interrupted by SIGINT/SIGTERM (its node pods were removed)`
 
   static override examples = [
     '<%= config.bin %> doctor --snapshot lab.json.gz',
@@ -44,10 +39,17 @@ ${EXIT_CODES_HELP}
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Doctor)
+    // Loaded here, not at the top: `knet --help` and other commands should not pay for them.
+    const {catalogueJson, renderDoctorJson, renderDoctorYaml} = await import('../lib/render/doctor-json.js')
+    const {renderCatalogue, renderDoctorTable} = await import('../lib/render/doctor-table.js')
     if (flags.list) {
       process.stdout.write(flags.output === 'table' ? `${renderCatalogue(CHECKS)}\n` : `${JSON.stringify(catalogueJson(CHECKS), null, 2)}\n`)
       return
     }
+    const {parseNodeSelector, resolveAnalysisSnapshot} = await import('../lib/gather/analysis-source.js')
+    const {runDoctor} = await import('../lib/checks/context.js')
+    const {renderJunit} = await import('../lib/render/junit.js')
+    const {renderSarif} = await import('../lib/render/sarif.js')
     const snapshot = await resolveAnalysisSnapshot({
       snapshot: flags.snapshot,
       lab: flags.lab,
@@ -57,6 +59,8 @@ ${EXIT_CODES_HELP}
       timeoutMs: flags.timeout,
       nodeAccess: flags['node-access'],
       netnsMap: flags['netns-map'],
+      ...remoteAccessOptions(flags),
+      ...podAccessOptions(flags),
       nodes: flags.nodes,
       ...(flags['node-selector'] ? {nodeSelector: parseNodeSelector(flags['node-selector'])} : {}),
       parallel: flags.parallel,

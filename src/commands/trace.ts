@@ -1,30 +1,31 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {clusterFlags, isSafeName, nodeAccessFlags, snapshotFlag} from '../lib/cli/flags.js'
+import {clusterFlags, isSafeName, nodeAccessFlags, podAccessOptions, remoteAccessOptions, snapshotFlag} from '../lib/cli/flags.js'
 import {useLabFlag} from '../lib/lab/flags.js'
-import {renderTraceJson} from '../lib/render/trace-json.js'
-import {renderTraceTable} from '../lib/render/trace-table.js'
 import {badInput} from '../lib/report/errors.js'
 import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 import {parseEndpoint} from '../lib/trace/endpoints.js'
-import {traceExitCode} from '../lib/trace/exit-code.js'
-import {traceSnapshot} from '../lib/trace/path.js'
-import {resolveAnalysisSnapshot} from '../lib/gather/analysis-source.js'
+import {TRACE_DISAGREES, traceExitCode} from '../lib/trace/exit-code.js'
+import type {TraceRequest} from '../lib/trace/path.js'
 
 export default class Trace extends BaseCommand {
   static override summary = "Follow one packet from SRC to DST hop by hop through the cluster's real datapath state, with a verdict."
 
   static override description = `SRC and DST: pod/NS/NAME, NS/NAME, NAME (with -n), svc/NS/NAME[:PORT|:PORTNAME], node/NAME, or an IP with an optional port (10.96.0.10:53). A raw IP is resolved to the pod, Service or node owning it; a source that is none of those enters at --entry-node. Each hop names the device, what happens there, its evidence (the route, rule, FDB line or object field and the node command it came from) and ok/fail/unknown. A Service is traced through its DNAT, one branch per endpoint.
 
-Verdicts: delivered, dropped (with a reason code and the hop), partial (some Service endpoints reached, some not), unknown.
+Verdicts: delivered (the reply gets back too), dropped (with a reason code and the hop), partial (some Service endpoints reached, some not), unknown. Only the nodes on the path are gathered (every node when DST is an address the cluster state does not place).
+
+--probe (with --lab) also sends the real packet from SRC with the lab's prober and shows prediction and observation side by side; when they disagree, stderr says so and the exit code is ${TRACE_DISAGREES}.
 
 ${EXIT_CODES_HELP}
-  For trace: 0 delivered, 1 dropped or partial, 3 unknown.`
+  For trace: 0 delivered, 1 dropped or partial, 3 unknown, ${TRACE_DISAGREES} --probe: the real packet disagrees with the verdict.
+  130/143  --node-access pod interrupted by SIGINT/SIGTERM (its node pods were removed)`
 
   static override examples = [
     '<%= config.bin %> trace web-1-1 web-2-1 --lab knet',
     '<%= config.bin %> trace pod/default/web-1-1 svc/default/web:80 --snapshot lab.json.gz -o json',
     '<%= config.bin %> trace node/node-1 10.244.2.3 --protocol icmp --snapshot lab.json.gz',
+    '<%= config.bin %> trace web-1-2 svc/default/dns --lab knet --probe',
   ]
 
   static override args = {
@@ -40,9 +41,11 @@ ${EXIT_CODES_HELP}
       if (!isSafeName(v)) throw badInput(`--entry-node: "${v}" is not a node name`)
       return v
     }})(),
+    'source-port': Flags.integer({description: "the client's source port (tcp/udp): a flow conntrack already holds follows its entry (e.g. a stale DNAT), not the nat rules", min: 1, max: 65535}),
     size: Flags.integer({description: 'payload bytes; a packet larger than an MTU on the path is then a drop (mtu-exceeded)', min: 0, max: 65_000}),
     output: Flags.option({char: 'o', options: ['table', 'json'] as const, default: 'table' as const, description: 'output format'})(),
     json: Flags.boolean({description: 'same as -o json'}),
+    probe: Flags.boolean({description: `also send the real packet (the lab's prober; needs --lab) and compare; exit ${TRACE_DISAGREES} when they disagree`}),
     ...snapshotFlag,
     ...useLabFlag,
     ...clusterFlags,
@@ -52,8 +55,22 @@ ${EXIT_CODES_HELP}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Trace)
-    const source = parseEndpoint(args.src, flags.namespace)
-    const destination = parseEndpoint(args.dst, flags.namespace)
+    if (flags.probe && flags.lab === undefined) throw badInput('--probe needs --lab: real packets are sent only in a knet lab until pod-exec node access lands')
+    const request: TraceRequest = {
+      source: parseEndpoint(args.src, flags.namespace),
+      destination: parseEndpoint(args.dst, flags.namespace),
+      ...(flags.protocol ? {protocol: flags.protocol} : {}),
+      ...(flags.port === undefined ? {} : {port: flags.port}),
+      ...(flags['entry-node'] ? {entryNode: flags['entry-node']} : {}),
+      ...(flags.size === undefined ? {} : {size: flags.size}),
+      ...(flags['source-port'] === undefined ? {} : {sourcePort: flags['source-port']}),
+    }
+    // Loaded here, not at the top: `knet --help` and other commands should not pay for them.
+    const {resolveAnalysisSnapshot} = await import('../lib/gather/analysis-source.js')
+    const {traceSnapshot} = await import('../lib/trace/path.js')
+    const {pathNodes} = await import('../lib/trace/path-nodes.js')
+    const {renderTraceJson} = await import('../lib/render/trace-json.js')
+    const {renderTraceTable} = await import('../lib/render/trace-table.js')
     const snapshot = await resolveAnalysisSnapshot({
       snapshot: flags.snapshot,
       lab: flags.lab,
@@ -63,20 +80,19 @@ ${EXIT_CODES_HELP}
       timeoutMs: flags.timeout,
       nodeAccess: flags['node-access'],
       netnsMap: flags['netns-map'],
+      ...remoteAccessOptions(flags),
+      ...podAccessOptions(flags),
       parallel: flags.parallel,
       knetVersion: this.config.version,
       command: ['knet', 'trace', ...this.argv].join(' '),
+      pathNodes: (cluster) => pathNodes(cluster, request),
       ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
     })
-    const result = traceSnapshot(snapshot, {
-      source, destination,
-      ...(flags.protocol ? {protocol: flags.protocol} : {}),
-      ...(flags.port === undefined ? {} : {port: flags.port}),
-      ...(flags['entry-node'] ? {entryNode: flags['entry-node']} : {}),
-      ...(flags.size === undefined ? {} : {size: flags.size}),
-    })
+    const result = traceSnapshot(snapshot, request)
+    if (flags.probe && flags.lab !== undefined) result.probe = await (await import('../lib/trace/probe.js')).probeInLab(flags.lab, result, flags.size)
     const json = flags.json || flags.output === 'json'
     process.stdout.write(json ? renderTraceJson(result) : `${renderTraceTable(result, {width: process.stdout.columns ?? 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`)
-    process.exitCode = traceExitCode(result.verdict)
+    if (result.probe?.agrees === false) this.note(`knet's prediction disagrees with the real packet: ${result.probe.detail}`)
+    process.exitCode = traceExitCode(result.verdict, result.probe)
   }
 }

@@ -1,25 +1,25 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {clusterFlags, nodeAccessFlags} from '../../lib/cli/flags.js'
-import {captureSnapshot, type NodeAccess} from '../../lib/gather/capture.js'
+import {clusterFlags, nodeAccessFlags, podAccessOptions, remoteAccessOptions} from '../../lib/cli/flags.js'
+import type {NodeAccess} from '../../lib/gather/capture.js'
 import {useLabFlag} from '../../lib/lab/flags.js'
-import {labNodeAccess} from '../../lib/lab/status.js'
-import {resolveClusterEvidence} from '../../lib/gather/cluster-source.js'
 import {EXIT_CODES_HELP, ExitCode} from '../../lib/report/exit-codes.js'
 import {renderSnapshotSummary, summariseSnapshot} from '../../lib/render/snapshot-summary.js'
-import {writeSnapshot} from '../../lib/snapshot/write.js'
 
 export default class Snapshot extends BaseCommand {
   static override summary = 'Capture raw cluster and node evidence into one replayable file.'
 
   static override description = `Gathers the Kubernetes objects knet uses (API or --objects) and, from each node, the output of knet's read-only command catalogue (routes, rules, links, bridges, neighbours, iptables/nftables/IPVS, conntrack, sysctls, CNI config). Raw output is kept, so trace and doctor can replay the file offline later.
 
-${EXIT_CODES_HELP}`
+${EXIT_CODES_HELP}
+  130/143  --node-access pod interrupted by SIGINT/SIGTERM (its node pods were removed)`
 
   static override examples = [
     '<%= config.bin %> snapshot --node-access local -o host.json.gz',
     '<%= config.bin %> snapshot --objects dump.yaml --node-access netns --netns-map node-1=ns1,node-2=ns2 -o lab.json',
     '<%= config.bin %> snapshot --kubeconfig ~/.kube/config --node-access none -o api-only.json.gz',
+    '<%= config.bin %> snapshot --node-access ssh --ssh-user ubuntu -o prod.json.gz',
+    '<%= config.bin %> snapshot --context kind-kind --node-access docker -o kind.json.gz',
     '<%= config.bin %> snapshot --lab knet -o lab.json.gz',
   ]
 
@@ -40,6 +40,11 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Snapshot)
+    // Loaded here, not at the top: `knet --help` and other commands should not pay for them.
+    const {captureSnapshot} = await import('../../lib/gather/capture.js')
+    const {labNodeAccess} = await import('../../lib/lab/status.js')
+    const {resolveClusterEvidence} = await import('../../lib/gather/cluster-source.js')
+    const {writeSnapshot} = await import('../../lib/snapshot/write.js')
     const progress = flags.json ? undefined : (m: string) => this.note(m)
     const lab = flags.lab ? await labNodeAccess(flags.lab) : undefined
     const cluster = await resolveClusterEvidence(
@@ -52,11 +57,14 @@ ${EXIT_CODES_HELP}`
       },
       progress,
     )
-    const nodeAccess: NodeAccess = lab ? 'netns' : (flags['node-access'] ?? (flags['netns-map'] ? 'netns' : 'local'))
+    // A live cluster's nodes are read through pods on them by default; otherwise this host.
+    const nodeAccess: NodeAccess = lab ? 'netns' : (flags['node-access'] ?? (flags['netns-map'] ? 'netns' : cluster?.source === 'api' ? 'pod' : 'local'))
     const snapshot = await captureSnapshot({
       knetVersion: this.config.version,
       nodeAccess,
       netnsMap: lab?.nodeMap ?? flags['netns-map'],
+      ...remoteAccessOptions(flags),
+      pod: {...podAccessOptions(flags).pod, kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs: flags.timeout},
       localNodeName: flags['node-name'],
       cluster,
       parallel: flags.parallel,

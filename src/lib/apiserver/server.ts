@@ -2,15 +2,20 @@
  * A small stand-in for kube-apiserver that speaks the subset of the REST API knet uses, over HTTP
  * or HTTPS on loopback. It is not a cluster: it serves a fixed set of objects read-only, with
  * real pagination (limit/continue/remainingItemCount), real Status objects, bearer-token checks,
- * and injectable faults. Tests and `knet lab` reach it through a kubeconfig and unmodified
+ * and injectable faults; the one thing it writes is pods (create/delete, pods.ts), with
+ * pods/exec over WebSocket (exec.ts) for `--node-access pod`. Tests and `knet lab` reach it through a kubeconfig and unmodified
  * client-node, so what passes here passes against the same HTTP a real server speaks.
  */
-import {createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
+import type {Duplex} from 'node:stream'
 import {testCerts} from './certs.js'
 import {coreVersions, groupList, resourceList, SERVER_VERSION} from './discovery.js'
+import {chooseProtocol, EXEC_PROTOCOLS, execServer, runExecSession, type ExecHook} from './exec.js'
 import {writeKubeconfigFile, type KubeconfigOptions} from './kubeconfig.js'
+import {parseLabelSelector} from './labels.js'
+import {createPod, deletePod, findPod, POD_TYPE, type PodLifecycle} from './pods.js'
 import {apiVersionOf, typeForPath, type ResourceType} from './resources.js'
 import * as status from './status.js'
 import {buildStore, itemsOf, type ObjectStore} from './store.js'
@@ -18,7 +23,7 @@ import {buildStore, itemsOf, type ObjectStore} from './store.js'
 export interface ApiServerFaults {
   /** Every request is refused with 401, as with expired credentials. */
   status401?: boolean
-  /** Requests matching verb ('list', 'get' or '*') and resource get 403. */
+  /** Requests matching verb ('list', 'get', 'create', 'delete' or '*') and resource ('pods', 'pods/exec', …) get 403. */
   forbid?: {verb: string; resource: string}[]
   /** Resources answered with 500 InternalError. */
   status500?: string[]
@@ -41,6 +46,24 @@ export interface ApiServerOptions {
   /** The largest page the server returns whatever limit is asked (real servers may also cap). */
   pageSizeLimit?: number
   faults?: ApiServerFaults
+  /**
+   * Runs the commands of pods/exec sessions (see exec.ts, and exec-netns.ts for one that runs
+   * them in a node's network namespace). Without it every exec fails with a Status.
+   */
+  exec?: ExecHook
+  /** The exec subprotocols served (default v5 and v4; an older server speaks only v4). */
+  execProtocols?: readonly string[]
+  /** A created pod bound to a known node turns Running after this many ms (default 100). */
+  podStartDelayMs?: number
+}
+
+/** A pod as the server holds it now, for tests to inspect. */
+export interface PodSummary {
+  namespace: string
+  name: string
+  node?: string
+  phase?: string
+  labels: Record<string, string>
 }
 
 export interface LoggedRequest {
@@ -59,6 +82,10 @@ export interface ApiServer {
   /** The CA a client must trust (undefined over HTTP). */
   caPem?: string
   writeKubeconfig(path: string, options?: Omit<KubeconfigOptions, 'server'> & {trust?: 'server' | 'wrong-ca' | 'none'}): string
+  /** The pods the server holds now (those created through the API included), optionally by label selector. */
+  pods(labelSelector?: string): PodSummary[]
+  /** Exec sessions still running. */
+  execSessions(): number
   close(): Promise<void>
 }
 
@@ -75,6 +102,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let continueExpired = false
   const user = options.user ?? 'system:serviceaccount:knet:knet'
   const certs = options.tls === 'self-signed' ? testCerts() : undefined
+  const life: PodLifecycle = {
+    store,
+    startDelayMs: options.podStartDelayMs ?? 100,
+    later(fn, ms) {
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        fn()
+      }, ms)
+      timers.add(timer)
+    },
+    now: () => new Date(),
+  }
+  const served = options.execProtocols ?? EXEC_PROTOCOLS
+  const wss = execServer(served)
+  const sessions = new Set<Promise<void>>()
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -88,32 +130,42 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const route = parseRoute(url.pathname)
     const delay = (route.type && faults.delayMs?.[route.type.resource]) ?? faults.delayMs?.['*'] ?? 0
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
     const answer = (): void => {
       try {
-        const [code, body, contentType] = respond(req, url, route)
+        const [code, body, contentType] = respond(req, url, route, Buffer.concat(chunks).toString('utf8'))
         reply(code, body, contentType)
       } catch (error) {
         reply(500, JSON.stringify(status.internalError(error instanceof Error ? error.message : String(error))))
       }
     }
-    if (delay > 0) {
-      const timer = setTimeout(() => {
-        timers.delete(timer)
-        answer()
-      }, delay)
-      timers.add(timer)
-    } else {
-      answer()
-    }
+    req.on('end', () => {
+      if (delay > 0) life.later(answer, delay)
+      else answer()
+    })
   }
 
-  const respond = (req: IncomingMessage, url: URL, route: Route): [number, string, string?] => {
+  const respond = (req: IncomingMessage, url: URL, route: Route, body: string): [number, string, string?] => {
     const json = (code: number, body: unknown): [number, string] => [code, JSON.stringify(body)]
     if (faults.status401 || (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`)) {
       return json(401, status.unauthorized())
     }
+    if ((req.method === 'POST' || req.method === 'DELETE') && route.type === POD_TYPE && route.namespace !== undefined) {
+      const verb = req.method === 'POST' ? 'create' : 'delete'
+      if (verb === 'create' ? route.name !== undefined : route.name === undefined) return json(405, methodNotAllowed())
+      if (isForbidden(verb, 'pods')) return json(403, status.forbidden({user, verb, resource: 'pods', group: '', namespace: route.namespace, name: route.name}))
+      if (verb === 'delete') return json(...deletePod(life, route.namespace, route.name as string))
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(body)
+      } catch {
+        return json(400, status.badRequest('the body of the request was in an unknown format'))
+      }
+      return json(...createPod(life, route.namespace, parsed))
+    }
     if (req.method !== 'GET') {
-      return json(405, {...status.badRequest(`the server does not allow this method on the requested resource`), reason: 'MethodNotAllowed', code: 405})
+      return json(405, methodNotAllowed())
     }
     if (route.discovery !== undefined) {
       return route.discovery === null ? [404, '404 page not found\n', 'text/plain; charset=utf-8'] : json(200, route.discovery)
@@ -122,8 +174,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (!type || (faults.notServed ?? []).includes(type.resource)) return [404, '404 page not found\n', 'text/plain; charset=utf-8']
     const verb = route.name === undefined ? 'list' : 'get'
     // knet never reads Secrets; refusing them here (and logging the attempt) lets tests prove it.
-    const forbidden =
-      type.resource === 'secrets' || (faults.forbid ?? []).some((f) => f.resource === type.resource && (f.verb === verb || f.verb === '*'))
+    const forbidden = type.resource === 'secrets' || isForbidden(verb, type.resource)
     if (forbidden) {
       return json(403, status.forbidden({user, verb, resource: type.resource, group: type.group, namespace: route.namespace, name: route.name}))
     }
@@ -136,8 +187,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return list(url, type, route.namespace)
   }
 
+  const isForbidden = (verb: string, resource: string): boolean =>
+    (faults.forbid ?? []).some((f) => f.resource === resource && (f.verb === verb || f.verb === '*'))
+
   const list = (url: URL, type: ResourceType, namespace: string | undefined): [number, string] => {
-    const items = itemsOf(store, type, namespace)
+    let items = itemsOf(store, type, namespace)
+    const selector = url.searchParams.get('labelSelector')
+    if (selector) {
+      const match = parseLabelSelector(selector)
+      if ('error' in match) return [400, JSON.stringify(status.badRequest(match.error))]
+      items = items.filter((o) => match(labelsOf(o.json)))
+    }
     const limitParam = url.searchParams.get('limit')
     let limit = limitParam === null ? 0 : Number(limitParam)
     if (!Number.isInteger(limit) || limit < 0) return [400, JSON.stringify(status.badRequest(`invalid limit "${limitParam}"`))]
@@ -175,6 +235,45 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const entry: LoggedRequest = {method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0}
+    requests.push(entry)
+    const refuse = (code: number, body: unknown): void => {
+      entry.status = code
+      const text = typeof body === 'string' ? body : JSON.stringify(body)
+      const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
+      socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+    }
+    socket.on('error', () => undefined)
+    if (faults.status401 || (options.token !== undefined && req.headers.authorization !== `Bearer ${options.token}`)) return refuse(401, status.unauthorized())
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname)
+    if (!m) return refuse(404, '404 page not found\n')
+    const namespace = decodeURIComponent(m[1] ?? '')
+    const name = decodeURIComponent(m[2] ?? '')
+    if (isForbidden('create', 'pods/exec')) {
+      return refuse(403, status.forbiddenBecause('pods', name, `User "${user}" cannot create resource "pods/exec" in API group "" in the namespace "${namespace}"`))
+    }
+    const pod = findPod(store, namespace, name)
+    if (!pod) return refuse(404, status.notFound('pods', name))
+    const containers = ((pod.spec as {containers?: {name?: string}[]} | undefined)?.containers ?? []).map((c) => String(c.name))
+    const container = url.searchParams.get('container') || (containers.length === 1 ? containers[0] : undefined)
+    if (!container) return refuse(400, status.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`))
+    if (!containers.includes(container)) return refuse(400, status.badRequest(`container ${container} is not valid for pod ${name}`))
+    const phase = (pod.status as {phase?: string} | undefined)?.phase
+    if (phase !== 'Running') return refuse(400, status.badRequest(`unable to upgrade connection: container not found ("${container}")`))
+    const command = url.searchParams.getAll('command')
+    if (command.length === 0) return refuse(400, status.badRequest('you must specify at least 1 command'))
+    const protocol = chooseProtocol(req.headers['sec-websocket-protocol'], served)
+    if (req.headers.upgrade?.toLowerCase() !== 'websocket' || !protocol) {
+      return refuse(400, status.badRequest(`unable to upgrade connection: none of the requested protocols is served (${served.join(', ')})`))
+    }
+    entry.status = 101
+    const done = runExecSession(wss, req, socket, head, {namespace, pod, container, command, stdin: url.searchParams.get('stdin') === 'true', protocol}, options.exec)
+    sessions.add(done)
+    void done.finally(() => sessions.delete(done))
+  })
+
   let connections = 0
   server.on(certs || typeof options.tls === 'object' ? 'secureConnection' : 'connection', () => connections++)
   const port = (server.address() as AddressInfo).port
@@ -193,13 +292,40 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const ca = trust === 'none' ? undefined : trust === 'wrong-ca' ? testCerts().wrongCa : caPem
       return writeKubeconfigFile(path, {...o, server: url, caPem: ca, token: o.token ?? options.token})
     },
+    pods(labelSelector) {
+      const match = labelSelector ? parseLabelSelector(labelSelector) : () => true
+      if (typeof match !== 'function') throw new Error(match.error)
+      return itemsOf(store, POD_TYPE)
+        .map((o) => {
+          const p = JSON.parse(o.json) as {metadata?: {labels?: Record<string, string>}; spec?: {nodeName?: string}; status?: {phase?: string}}
+          return {
+            namespace: o.namespace,
+            name: o.name,
+            ...(p.spec?.nodeName ? {node: p.spec.nodeName} : {}),
+            ...(p.status?.phase ? {phase: p.status.phase} : {}),
+            labels: p.metadata?.labels ?? {},
+          }
+        })
+        .filter((p) => match(p.labels))
+    },
+    execSessions: () => sessions.size,
     async close() {
       for (const t of timers) clearTimeout(t)
       timers.clear()
+      for (const client of wss.clients) client.terminate()
+      wss.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+function methodNotAllowed(): status.StatusObject {
+  return {...status.badRequest(`the server does not allow this method on the requested resource`), reason: 'MethodNotAllowed', code: 405}
+}
+
+function labelsOf(json: string): Record<string, string> {
+  return (JSON.parse(json) as {metadata?: {labels?: Record<string, string>}}).metadata?.labels ?? {}
 }
 
 function withTypeMeta(json: string, type: ResourceType): string {

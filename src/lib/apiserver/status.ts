@@ -68,3 +68,21 @@ export function internalError(detail: string): StatusObject {
 export function badRequest(message: string): StatusObject {
   return failure(400, 'BadRequest', message)
 }
+
+export function alreadyExists(resource: string, name: string): StatusObject {
+  return failure(409, 'AlreadyExists', `${resource} "${name}" already exists`, {name, kind: resource})
+}
+
+/** 422 as the API returns it for a field that fails validation. */
+export function invalid(kind: string, name: string, field: string, value: string, detail: string): StatusObject {
+  return failure(422, 'Invalid', `${kind} "${name}" is invalid: ${field}: Invalid value: ${JSON.stringify(value)}: ${detail}`, {
+    name,
+    kind,
+    causes: [{message: `Invalid value: ${JSON.stringify(value)}: ${detail}`}],
+  })
+}
+
+/** A 403 whose message is not RBAC's (admission plugins such as PodSecurity). */
+export function forbiddenBecause(resource: string, name: string, reason: string): StatusObject {
+  return failure(403, 'Forbidden', `${resource} "${name}" is forbidden: ${reason}`, {name, kind: resource})
+}

@@ -58,3 +58,36 @@ export function itemsOf(store: ObjectStore, type: ResourceType, namespace?: stri
   const all = store.byResource.get(type.resource) ?? []
   return namespace === undefined ? all : all.filter((o) => o.namespace === namespace)
 }
+
+/** Insert or replace one object (pods created through the API); bumps the store's resourceVersion. */
+export function putObject(store: ObjectStore, type: ResourceType, namespace: string, name: string, item: {metadata?: unknown}): string {
+  const rv = bumpResourceVersion(store)
+  if (typeof item.metadata === 'object' && item.metadata !== null) (item.metadata as {resourceVersion?: string}).resourceVersion = rv
+  const json = JSON.stringify(item)
+  const list = store.byResource.get(type.resource) ?? []
+  store.byResource.set(type.resource, list)
+  const at = list.findIndex((o) => o.namespace === namespace && o.name === name)
+  if (at >= 0) {
+    list[at] = {namespace, name, json}
+    return rv
+  }
+  // Keep etcd key order without re-sorting the whole list.
+  let index = list.findIndex((o) => (o.namespace === namespace ? cmp(o.name, name) > 0 : cmp(o.namespace, namespace) > 0))
+  if (index < 0) index = list.length
+  list.splice(index, 0, {namespace, name, json})
+  return rv
+}
+
+export function removeObject(store: ObjectStore, type: ResourceType, namespace: string, name: string): StoredObject | undefined {
+  const list = store.byResource.get(type.resource) ?? []
+  const at = list.findIndex((o) => o.namespace === namespace && o.name === name)
+  if (at < 0) return undefined
+  const [removed] = list.splice(at, 1)
+  bumpResourceVersion(store)
+  return removed
+}
+
+function bumpResourceVersion(store: ObjectStore): string {
+  store.resourceVersion = String(Number(store.resourceVersion) + 1)
+  return store.resourceVersion
+}

@@ -10,6 +10,9 @@ import type {Snapshot} from '../snapshot/schema.js'
 import {captureSnapshot} from './capture.js'
 import type {ClusterEvidence} from './cluster/evidence.js'
 import {resolveClusterEvidence} from './cluster-source.js'
+import type {DockerAccessOptions} from './node/docker.js'
+import type {SshAccessOptions} from './node/ssh.js'
+import type {PodAccessOptions} from './node/pod-access.js'
 
 export interface AnalysisSourceOptions {
   snapshot?: string
@@ -21,9 +24,15 @@ export interface AnalysisSourceOptions {
   timeoutMs: number
   nodeAccess?: NodeAccessMode
   netnsMap?: Map<string, string>
+  ssh?: SshAccessOptions
+  docker?: DockerAccessOptions
+  /** pod and agent: image, namespaces, agent selector, per-node timeout (kubeconfig and context are added here). */
+  pod?: PodAccessOptions
   nodes?: string[]
   /** Equality label selector over Node labels: {"kubernetes.io/os": "linux"}. */
   nodeSelector?: Record<string, string>
+  /** Live gathers only: the nodes worth reading, decided from the cluster state (trace: the nodes on the path); undefined = all. */
+  pathNodes?: (cluster: ClusterEvidence) => string[] | undefined
   parallel: number
   knetVersion: string
   command: string
@@ -50,16 +59,24 @@ export async function resolveAnalysisSnapshot(options: AnalysisSourceOptions): P
     {kubeconfig: options.kubeconfig, context: options.context, objects: options.objects, timeoutMs: options.timeoutMs},
     options.onProgress,
   )
-  const selected = selectedNodes(cluster, options)
-  // With a cluster and no way into its nodes named, gather the API only: reading this host as if it
-  // were a node would be wrong. Debug pods and ssh are the planned ways in.
-  const nodeAccess = options.nodeAccess ?? (options.netnsMap ? 'netns' : cluster ? 'none' : 'local')
+  const onPath = cluster && options.pathNodes ? options.pathNodes(cluster) : undefined
+  const bySelector = selectedNodes(cluster, options)
+  const selected = onPath ? new Set(onPath.filter((n) => !bySelector || bySelector.has(n))) : bySelector
+  // A live cluster's nodes are read through pods on them. An objects file names no way into its
+  // nodes, so only the API state is used: reading this host as if it were a node would be wrong.
+  const nodeAccess = options.nodeAccess ?? (options.netnsMap ? 'netns' : cluster?.source === 'api' ? 'pod' : cluster ? 'none' : 'local')
   const netnsMap = options.netnsMap && selected ? new Map([...options.netnsMap].filter(([node]) => selected.has(node))) : options.netnsMap
   if (nodeAccess === 'netns' && netnsMap && netnsMap.size === 0) throw badInput('--nodes/--node-selector leave no node in --netns-map')
   const snapshot = await captureSnapshot({
     knetVersion: options.knetVersion,
     nodeAccess,
     ...(netnsMap ? {netnsMap} : {}),
+    // ssh and docker reach only the selected nodes.
+    ...(options.ssh ? {ssh: {...options.ssh, ...(selected ? {only: selected} : {})}} : {}),
+    ...(options.docker ? {docker: {...options.docker, ...(selected ? {only: selected} : {})}} : {}),
+    ...(nodeAccess === 'pod' || nodeAccess === 'agent'
+      ? {pod: {...options.pod, kubeconfig: options.kubeconfig, context: options.context, timeoutMs: options.timeoutMs, ...(selected ? {only: selected} : {})}}
+      : {}),
     cluster,
     parallel: options.parallel,
     command: options.command,

@@ -13,6 +13,9 @@ import {CATALOG} from './node/catalog.js'
 import {gatherNodes, type NodeTarget} from './node/gather-node.js'
 import {LocalTransport} from './node/local.js'
 import {NetnsTransport} from './node/netns.js'
+import {dockerTargets, type DockerAccessOptions} from './node/docker.js'
+import {sshTargets, type SshAccessOptions} from './node/ssh.js'
+import type {PodAccessOptions} from './node/pod-access.js'
 
 export type NodeAccess = NodeAccessMode
 
@@ -21,6 +24,12 @@ export interface CaptureOptions {
   nodeAccess: NodeAccess
   /** netns: node name → namespace. */
   netnsMap?: Map<string, string>
+  /** ssh: user, host map, identity, config, sudo. */
+  ssh?: SshAccessOptions
+  /** docker: node → container map. */
+  docker?: DockerAccessOptions
+  /** pod and agent: kubeconfig, image, namespaces, agent selector, per-node timeout. */
+  pod?: PodAccessOptions
   /** local: the name this host is recorded under (default: its hostname). */
   localNodeName?: string
   /** Already-gathered cluster state, or null for node evidence only. */
@@ -34,13 +43,16 @@ export interface CaptureOptions {
 }
 
 export async function captureSnapshot(options: CaptureOptions): Promise<Snapshot> {
-  const {targets, errors: targetErrors} = nodeTargets(options)
-  options.onProgress?.(targets.length ? `gathering ${targets.length} node(s) via ${options.nodeAccess}` : 'no node evidence requested')
-  const gathered = await gatherNodes(targets, {
-    parallel: options.parallel,
-    signal: options.signal,
-    onNodeDone: (n: NodeEvidence) => options.onProgress?.(`  ${n.name}: ${summariseNode(n)}`),
-  })
+  const viaPods = options.nodeAccess === 'pod' || options.nodeAccess === 'agent' ? options.nodeAccess : undefined
+  const {targets, errors: targetErrors} = viaPods ? {targets: [], errors: []} : nodeTargets(options)
+  if (!viaPods) options.onProgress?.(targets.length ? `gathering ${targets.length} node(s) via ${options.nodeAccess}` : 'no node evidence requested')
+  const gathered = viaPods
+    ? await (await import('./node/pod-access.js')).gatherThroughPods(viaPods, options.cluster, options.pod ?? {}, options)
+    : await gatherNodes(targets, {
+        parallel: options.parallel,
+        signal: options.signal,
+        onNodeDone: (n: NodeEvidence) => options.onProgress?.(`  ${n.name}: ${summariseNode(n)}`),
+      })
   const collectionErrors = [...(options.cluster?.errors ?? []), ...targetErrors, ...gathered.errors]
   return {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
@@ -62,6 +74,8 @@ export async function captureSnapshot(options: CaptureOptions): Promise<Snapshot
 function nodeTargets(options: CaptureOptions): {targets: NodeTarget[]; errors: CollectionError[]} {
   const errors: CollectionError[] = []
   if (options.nodeAccess === 'none') return {targets: [], errors}
+  if (options.nodeAccess === 'ssh') return sshTargets(options.cluster, options.ssh ?? {})
+  if (options.nodeAccess === 'docker') return dockerTargets(options.cluster, options.docker ?? {})
   if (options.nodeAccess !== 'local' && options.nodeAccess !== 'netns') throw badInput(`--node-access ${options.nodeAccess} is not available yet`)
   if (options.nodeAccess === 'local') {
     return {targets: [{name: options.localNodeName ?? hostname(), transport: new LocalTransport()}], errors}

@@ -4,24 +4,40 @@
  * bearer token, and a kubeconfig for it. It is a stand-in that speaks the real API's HTTP, not a
  * real kube-apiserver.
  *
+ * It also serves pods/exec for the lab's nodes: a hostNetwork pod bound to node-N (knet's node pod
+ * with `--node-access pod`) runs commands in that node's namespace (`ip netns exec knetlab-NAME-nN`),
+ * and only the commands of knet's catalogue, so the pod path reads the same real state as netns.
+ *
  * argv: --knetlab-marker MARKER OBJECTS_FILE KUBECONFIG_PATH
  * Prints "ready URL" once listening; `down` stops it by pid after checking the marker.
  */
 import {randomBytes} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
+import {netnsExecHook} from '../apiserver/exec-netns.js'
 import {startApiServer} from '../apiserver/server.js'
+import {isCatalogArgv} from '../gather/node/catalog.js'
+import {MAX_NODES, nodeName} from './plan.js'
 
 async function main(): Promise<void> {
-  const [, , , , objectsFile, kubeconfig] = process.argv
-  if (!objectsFile || !kubeconfig) throw new Error('usage: api-server --knetlab-marker MARKER OBJECTS_FILE KUBECONFIG')
+  const [, , , marker, objectsFile, kubeconfig] = process.argv
+  if (!marker || !objectsFile || !kubeconfig) throw new Error('usage: api-server --knetlab-marker MARKER OBJECTS_FILE KUBECONFIG')
   const list = JSON.parse(await readFile(objectsFile, 'utf8')) as {items?: unknown[]}
   const token = randomBytes(24).toString('hex')
-  const server = await startApiServer({objects: list.items ?? [], tls: 'self-signed', token, user: 'knet-lab'})
+  const exec = netnsExecHook({netnsFor: nodeNetns(marker), allow: isCatalogArgv})
+  const server = await startApiServer({objects: list.items ?? [], tls: 'self-signed', token, user: 'knet-lab', exec})
   server.writeKubeconfig(kubeconfig, {token, cluster: 'knet-lab', user: 'knet-lab', context: 'knet-lab'})
   process.stdout.write(`ready ${server.url}\n`)
   const stop = (): void => void server.close().finally(() => process.exit(0))
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
+}
+
+/** node-N is played by the namespace MARKER + nN (the marker is the lab's prefix, see plan.ts). */
+function nodeNetns(marker: string): (node: string) => string | undefined {
+  if (!/^knetlab-[a-z0-9-]+-$/.test(marker)) throw new Error(`not a lab marker: ${marker}`)
+  const byName = new Map<string, string>()
+  for (let i = 1; i <= MAX_NODES; i++) byName.set(nodeName(i), `${marker}n${i}`)
+  return (node) => byName.get(node)
 }
 
 main().catch((error: unknown) => {

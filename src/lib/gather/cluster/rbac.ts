@@ -42,6 +42,38 @@ export const CLUSTER_READ_RULES: readonly RuleGroup[] = [
   },
 ]
 
+/**
+ * What each --node-access mode adds to the read rules. pod and agent exec into pods; pod also
+ * creates and deletes its own (and `knet cleanup` lists and deletes what a killed run left).
+ * ssh, docker, local, netns and none reach nodes without the API, so they add nothing.
+ * pods/exec also has get: API servers before 1.31 authorise the WebSocket exec (an HTTP GET) as
+ * get, newer ones as create.
+ */
+export const NODE_ACCESS_RULES: Readonly<Record<'pod' | 'agent', readonly RuleGroup[]>> = {
+  pod: [
+    {
+      reason: "--node-access pod and knet cleanup: create knet's short-lived node pods, wait for them to run, delete them (list finds a killed run's leftovers)",
+      rule: {apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'get', 'list']},
+    },
+    {
+      reason: "--node-access pod: run the read-only command catalogue in knet's node pods",
+      rule: {apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get']},
+    },
+  ],
+  agent: [
+    {
+      reason: '--node-access agent: run the read-only command catalogue in the existing agent pods (--agent-selector)',
+      rule: {apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get']},
+    },
+  ],
+}
+
+/** The rule groups a mode needs: the read rules plus the mode's own. */
+export function ruleGroupsFor(mode: string | undefined): RuleGroup[] {
+  const extra = mode === 'pod' || mode === 'agent' ? NODE_ACCESS_RULES[mode] : []
+  return [...CLUSTER_READ_RULES, ...extra]
+}
+
 export interface RoleOptions {
   name?: string
   groups?: readonly RuleGroup[]
