@@ -1,6 +1,7 @@
 /**
  * doctor's API-level checks on a large synthetic cluster, against JSON.parse of the same snapshot.
  *   npx tsx bench/doctor-api.ts [nodes] [pods] [services]
+ * A per-check breakdown; `npm run bench -- cluster` (bench/run.js) gives the figures of record.
  * Defaults: 5,000 nodes / 150,000 pods / 10,000 Services (issue 8's targets: checks ≤ 3× JSON.parse
  * time, RSS ≤ 4× the file size). "Checks" = buildModel (cluster model + indexes) + every check that
  * needs no node evidence; the snapshot has no node evidence, so node checks only record a skip.
@@ -10,13 +11,11 @@ import {fork} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {generateCluster} from '../src/lib/apiserver/generate.js'
 import {runChecks} from '../src/lib/checks/context.js'
 import {CHECKS} from '../src/lib/checks/registry.js'
-import {objectsFromText} from '../src/lib/gather/cluster/objects-file.js'
 import {buildModel} from '../src/lib/model/model.js'
 import {decodeSnapshot} from '../src/lib/snapshot/read.js'
-import type {Snapshot} from '../src/lib/snapshot/schema.js'
+import {clusterSnapshot} from './generators/cluster.js'
 
 const args = process.argv.slice(2)
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`
@@ -60,16 +59,7 @@ if (args[0] === '--parse-only') {
   const dir = mkdtempSync(join(tmpdir(), 'knet-doctor-bench-'))
   const file = join(dir, 'snapshot.json')
   const t = performance.now()
-  const objects = generateCluster({nodes, pods, services, seed: 42, cni: 'flannel'})
-  const cluster = objectsFromText(JSON.stringify({apiVersion: 'v1', kind: 'List', items: objects}), 'generated')
-  const snapshot: Snapshot = {
-    schemaVersion: 1,
-    kind: 'KnetSnapshot',
-    meta: {knetVersion: 'bench', capturedAt: '2026-01-01T00:00:00.000Z', nodeAccess: 'none', clusterSource: 'objects-file', catalog: []},
-    nodes: [],
-    cluster,
-    collectionErrors: [],
-  }
+  const snapshot = clusterSnapshot({nodes, pods, services})
   writeFileSync(file, JSON.stringify(snapshot))
   const size = statSync(file).size
   console.log(`generated ${nodes} nodes / ${pods} pods / ${services} Services → ${mb(size)} snapshot in ${ms(performance.now() - t)}`)

@@ -1,4 +1,14 @@
 #!/usr/bin/env -S node --import tsx --no-warnings
-import {execute} from '@oclif/core'
+import {readFileSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import {execute, Plugin, settings} from '@oclif/core'
 
-await execute({development: true, dir: import.meta.url})
+// Development runs the TypeScript sources directly (tsx is loaded by the shebang): commands are
+// discovered in src/commands, and oclif.manifest.json (a snapshot of the last build) is ignored.
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+pjson.oclif.commands = {...pjson.oclif.commands, target: './src/commands'}
+settings.enableAutoTranspile = false // oclif's own tsx/ts-node registration: tsx is already loaded
+const plugin = new Plugin({root, pjson, type: 'core', isRoot: true, ignoreManifest: true})
+await plugin.load()
+await execute({development: true, loadOptions: {root, pjson, plugins: new Map([[plugin.name, plugin]])}})

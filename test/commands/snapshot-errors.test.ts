@@ -81,7 +81,7 @@ describe('snapshot flags are validated at parse time', () => {
   it('rejects an unknown --node-access mode', () => {
     const r = knet(['snapshot', '--node-access', 'telnet', '--no-cluster'])
     expect(r.status).toBe(2)
-    expect(r.stderr).toMatch(/^knet: Expected --node-access=telnet to be one of: local, netns, none/)
+    expect(r.stderr).toMatch(/^knet: Expected --node-access=telnet to be one of: pod, agent, ssh, docker, local, netns, none/)
   })
   it('rejects an unknown flag', () => {
     const r = knet(['snapshot', '--frobnicate'])

@@ -4,6 +4,7 @@
  * because a partial dump from a broken node is exactly the evidence a diagnosis needs.
  */
 import {readCounters, readRule} from './iptables/rule.js'
+import {clearScanCache} from './iptables/scan-rule.js'
 import type {IptablesChain, IptablesDump, IptablesTable} from './iptables/types.js'
 import {problem, type ParseProblem, type ParseResult} from './result.js'
 
@@ -86,6 +87,7 @@ export function parseIptablesSave(text: string): ParseResult<IptablesDump> {
     problems.push(problem(lineNo, 'unknown line type', raw))
   }
   if (table && !table.committed) problems.push(problem(lines.length, `table ${table.name} has no COMMIT at end of input`))
+  clearScanCache()
   return {value: {tables}, problems}
 }
 

@@ -5,6 +5,12 @@ import {SNAPSHOT_KIND, SNAPSHOT_SCHEMA_VERSION, snapshotSchema, type Snapshot} f
 
 /** Read a snapshot file (plain or gzip, told by its magic bytes, not its name). Errors are one line, exit 2. */
 export async function readSnapshot(path: string): Promise<Snapshot> {
+  // The file's bytes are only referenced inside readText, so they can be collected before
+  // JSON.parse runs: on a 5,000-node snapshot that is the file's size off the peak memory.
+  return decodeText(await readText(path), path)
+}
+
+async function readText(path: string): Promise<string> {
   let bytes: Buffer
   try {
     bytes = await readFile(path)
@@ -12,16 +18,22 @@ export async function readSnapshot(path: string): Promise<Snapshot> {
     const code = (error as NodeJS.ErrnoException).code
     throw badInput(`cannot read snapshot ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`)
   }
-  return decodeSnapshot(bytes, path)
+  return textOf(bytes, path)
 }
 
-export function decodeSnapshot(bytes: Buffer, label: string): Snapshot {
-  let text: string
+function textOf(bytes: Buffer, label: string): string {
   try {
-    text = isGzip(bytes) ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8')
+    return isGzip(bytes) ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8')
   } catch {
     throw badInput(`${label} is not a knet snapshot: corrupt gzip data`)
   }
+}
+
+export function decodeSnapshot(bytes: Buffer, label: string): Snapshot {
+  return decodeText(textOf(bytes, label), label)
+}
+
+function decodeText(text: string, label: string): Snapshot {
   let doc: unknown
   try {
     doc = JSON.parse(text)

@@ -2,45 +2,15 @@
 import {tokenize} from '../tokenize.js'
 import {fastMatch} from './fast-matches.js'
 import {ifaceOf, readMatch} from './matches.js'
+import {scanRule} from './scan-rule.js'
 import {readTarget} from './targets.js'
-import type {AddrMatch, Counters, IptablesMatch, IptablesRule, IptablesTarget, MatchOption, ProtoMatch} from './types.js'
-import {addressFamily} from './values.js'
+import type {Counters, IptablesMatch, IptablesRule, IptablesTarget, MatchOption} from './types.js'
+import {readAddr, readCounters, readProto} from './values.js'
 
-const PROTOCOL_NUMBERS: Record<string, number> = {
-  all: 0, icmp: 1, igmp: 2, ipip: 4, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, ah: 51,
-  'ipv6-icmp': 58, icmpv6: 58, ospf: 89, sctp: 132, udplite: 136, dccp: 33, mh: 135,
-}
+export {readCounters}
 
 /** Protocols whose port options may follow -p without an explicit -m (iptables loads them implicitly). */
 const IMPLICIT_MODULES: Record<string, string> = {tcp: 'tcp', udp: 'udp', sctp: 'sctp', icmp: 'icmp', 'ipv6-icmp': 'icmp6', icmpv6: 'icmp6', udplite: 'udplite', dccp: 'dccp'}
-
-const COUNTERS = /^\[([0-9]{1,20}):([0-9]{1,20})\]$/
-
-export function readCounters(text: string): Counters | null {
-  const m = COUNTERS.exec(text)
-  return m ? {packets: Number(m[1]), bytes: Number(m[2])} : null
-}
-
-function readAddr(text: string, negated: boolean): AddrMatch | null {
-  const slash = text.indexOf('/')
-  const host = slash < 0 ? text : text.slice(0, slash)
-  const family = addressFamily(host)
-  if (family === null) return null
-  if (slash < 0) return {cidr: `${text}/${family === 4 ? 32 : 128}`, family, negated}
-  const len = text.slice(slash + 1)
-  const bits = Number(len)
-  const okLen = /^[0-9]{1,3}$/.test(len) && bits <= (family === 4 ? 32 : 128)
-  // Non-contiguous masks are printed dotted (10.0.0.0/255.0.255.0); keep them as written.
-  if (!okLen && addressFamily(len) !== family) return null
-  return {cidr: text, family, negated}
-}
-
-function readProto(text: string, negated: boolean): ProtoMatch {
-  const name = text.toLowerCase()
-  const known = Object.hasOwn(PROTOCOL_NUMBERS, name) ? PROTOCOL_NUMBERS[name] : undefined
-  const number = known ?? (/^[0-9]{1,3}$/.test(name) ? Number(name) : null)
-  return {name, number, negated}
-}
 
 
 interface Group {
@@ -53,6 +23,11 @@ interface Group {
  * message saying what could not be read.
  */
 export function readRule(raw: string, line: number, knownChain: (name: string) => boolean): IptablesRule | string {
+  return scanRule(raw, line, knownChain) ?? readRuleGeneral(raw, line, knownChain)
+}
+
+/** The reader for every line, including the ones scanRule leaves to it; exported so tests can compare the two. */
+export function readRuleGeneral(raw: string, line: number, knownChain: (name: string) => boolean): IptablesRule | string {
   const tk = tokenize(raw)
   if (tk.error !== undefined) return tk.error
   const words = tk.words

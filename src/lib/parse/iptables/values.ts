@@ -1,5 +1,5 @@
 /** Small value readers shared by the iptables match and target readers; each returns null when unreadable. */
-import type {PortMatch, PortRange} from './types.js'
+import type {AddrMatch, Counters, PortMatch, PortRange, ProtoMatch} from './types.js'
 
 const DECIMAL = /^[0-9]+$/
 const HEX = /^0[xX][0-9a-fA-F]+$/
@@ -63,4 +63,37 @@ export function addressFamily(text: string): 4 | 6 | null {
   if (IPV4.test(text)) return 4
   if (text.includes(':') && text.length <= 45 && IPV6.test(text)) return 6
   return null
+}
+
+const PROTOCOL_NUMBERS: Record<string, number> = {
+  all: 0, icmp: 1, igmp: 2, ipip: 4, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, ah: 51,
+  'ipv6-icmp': 58, icmpv6: 58, ospf: 89, sctp: 132, udplite: 136, dccp: 33, mh: 135,
+}
+
+const COUNTERS = /^\[([0-9]{1,20}):([0-9]{1,20})\]$/
+
+export function readCounters(text: string): Counters | null {
+  const m = COUNTERS.exec(text)
+  return m ? {packets: Number(m[1]), bytes: Number(m[2])} : null
+}
+
+export function readAddr(text: string, negated: boolean): AddrMatch | null {
+  const slash = text.indexOf('/')
+  const host = slash < 0 ? text : text.slice(0, slash)
+  const family = addressFamily(host)
+  if (family === null) return null
+  if (slash < 0) return {cidr: `${text}/${family === 4 ? 32 : 128}`, family, negated}
+  const len = text.slice(slash + 1)
+  const bits = Number(len)
+  const okLen = /^[0-9]{1,3}$/.test(len) && bits <= (family === 4 ? 32 : 128)
+  // Non-contiguous masks are printed dotted (10.0.0.0/255.0.255.0); keep them as written.
+  if (!okLen && addressFamily(len) !== family) return null
+  return {cidr: text, family, negated}
+}
+
+export function readProto(text: string, negated: boolean): ProtoMatch {
+  const name = text.toLowerCase()
+  const known = Object.hasOwn(PROTOCOL_NUMBERS, name) ? PROTOCOL_NUMBERS[name] : undefined
+  const number = known ?? (/^[0-9]{1,3}$/.test(name) ? Number(name) : null)
+  return {name, number, negated}
 }
