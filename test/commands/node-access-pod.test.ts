@@ -136,7 +136,7 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
     const r = await knet(['doctor', '--kubeconfig', kubeconfig, '--debug-namespace', 'restricted-ns', '-o', 'json']).done
     expect(r.stdout).toBe('')
     expect(r.stderr.split('\n')).toHaveLength(2)
-    expect(r.stderr).toMatch(/^knet: PodSecurity "restricted:latest" in namespace restricted-ns rejected knet's node pod knet-[0-9a-f]{8}-\d-node-\d: host namespaces \(hostNetwork=true\), hostPath volume/)
+    expect(r.stderr).toMatch(/^knet: PodSecurity "restricted:latest" in namespace restricted-ns rejected knet's node pod knet-[0-9a-f]{8}-\d-node-\d: host namespaces \(hostNetwork=true, hostPID=true\), hostPath volume/)
     expect(r.stderr).toContain('(label the namespace pod-security.kubernetes.io/enforce=privileged (kubectl label namespace restricted-ns pod-security.kubernetes.io/enforce=privileged), pass --debug-namespace with a namespace that allows privileged pods, or use --node-access agent or ssh)\n')
     expect(r.status).toBe(3)
     expect(server.pods()).toEqual([])
