@@ -58,8 +58,10 @@ function faults(plan: LabPlan): Fault[] {
     {code: 'route-nexthop-wrong', apply: [[1, 'ip route replace 10.244.2.0/24 via 10.100.0.1 dev eth0']], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-1'},
     {code: 'netfilter-drop', apply: [[2, 'iptables -I FORWARD -d 10.244.2.3 -j DROP']], restore: [[2, 'iptables -D FORWARD -d 10.244.2.3 -j DROP']], src: 'web-1-1', dst: 'web-2-2'},
     // br_netfilter bridges a DNATed frame back out of its port (so hairpin matters) only when node-2's
-    // neighbour entry for the pod has its header cached, else it is routed: a ping from node-2 makes sure.
-    {code: 'hairpin-off', apply: [[2, 'ping -c 1 -W 1 10.244.2.3 >/dev/null; ip link set veth2 type bridge_slave hairpin off']], restore: [[2, 'ip link set veth2 type bridge_slave hairpin on']], src: 'web-2-2', dst: 'svc/default/web', probe: {attempts: 40}, verdict: 'partial'},
+    // neighbour entry for the pod has its hardware header cached; otherwise the frame leaves straight
+    // through the veth. The kernel caches that header only when it sends to an entry that is not
+    // REACHABLE, so the entry is made STALE (same MAC) before node-2 pings the pod.
+    {code: 'hairpin-off', apply: [[2, 'ping -c 1 -W 1 10.244.2.3 >/dev/null; ip neigh replace 10.244.2.3 lladdr "$(ip neigh show 10.244.2.3 dev cbr0 | cut -d" " -f3)" dev cbr0 nud stale; ping -c 1 -W 1 10.244.2.3 >/dev/null; ip link set veth2 type bridge_slave hairpin off']], restore: [[2, 'ip link set veth2 type bridge_slave hairpin on']], src: 'web-2-2', dst: 'svc/default/web', probe: {attempts: 40}, verdict: 'partial'},
     {code: 'netfilter-reject', apply: [], restore: [], src: 'web-2-1', dst: 'svc/default/empty'},
   ]
   if (topology === 'vxlan') {
