@@ -15,7 +15,7 @@ export default class Trace extends BaseCommand {
 
 Verdicts: delivered (the reply gets back too), dropped (with a reason code and the hop), partial (some Service endpoints reached, some not), unknown. Only the nodes on the path are gathered (every node when DST is an address the cluster state does not place).
 
---probe (with --lab) also sends the real packet from SRC with the lab's prober and shows prediction and observation side by side; when they disagree, stderr says so and the exit code is ${TRACE_DISAGREES}.
+--probe also sends the real packet from SRC and shows prediction and observation side by side; when they disagree, stderr says so and the exit code is ${TRACE_DISAGREES}. With --lab the lab's prober sends it; on a live cluster it is sent from the source pod through exec with the first tool the pod has (nc, curl, wget, bash /dev/tcp; nc -u or bash /dev/udp for UDP; ping for ICMP), or, when it has none, from an ephemeral container (--image) added to the pod — which Kubernetes never lets anyone remove (it stops by itself after 5 minutes). A node or outside source is not probed (reported as unknown). Needs pods/exec and, for the ephemeral container, pods/ephemeralcontainers patch (knet rbac --probe).
 
 ${EXIT_CODES_HELP}
   For trace: 0 delivered, 1 dropped or partial, 3 unknown, ${TRACE_DISAGREES} --probe: the real packet disagrees with the verdict.
@@ -26,6 +26,7 @@ ${EXIT_CODES_HELP}
     '<%= config.bin %> trace pod/default/web-1-1 svc/default/web:80 --snapshot lab.json.gz -o json',
     '<%= config.bin %> trace node/node-1 10.244.2.3 --protocol icmp --snapshot lab.json.gz',
     '<%= config.bin %> trace web-1-2 svc/default/dns --lab knet --probe',
+    '<%= config.bin %> trace pod/shop/cart-0 svc/shop/db:5432 --probe --context prod',
   ]
 
   static override args = {
@@ -45,7 +46,7 @@ ${EXIT_CODES_HELP}
     size: Flags.integer({description: 'payload bytes; a packet larger than an MTU on the path is then a drop (mtu-exceeded)', min: 0, max: 65_000}),
     output: Flags.option({char: 'o', options: ['table', 'json'] as const, default: 'table' as const, description: 'output format'})(),
     json: Flags.boolean({description: 'same as -o json'}),
-    probe: Flags.boolean({description: `also send the real packet (the lab's prober; needs --lab) and compare; exit ${TRACE_DISAGREES} when they disagree`}),
+    probe: Flags.boolean({description: `also send the real packet from SRC (the lab's prober, or exec in the source pod) and compare; exit ${TRACE_DISAGREES} when they disagree`}),
     ...snapshotFlag,
     ...useLabFlag,
     ...clusterFlags,
@@ -55,7 +56,9 @@ ${EXIT_CODES_HELP}
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Trace)
-    if (flags.probe && flags.lab === undefined) throw badInput('--probe needs --lab: real packets are sent only in a knet lab until pod-exec node access lands')
+    if (flags.probe && flags.lab === undefined && (flags.snapshot !== undefined || flags.objects !== undefined)) {
+      throw badInput(`--probe sends a real packet: it needs a live cluster (a kubeconfig) or --lab, not ${flags.snapshot === undefined ? '--objects' : '--snapshot'}`)
+    }
     const request: TraceRequest = {
       source: parseEndpoint(args.src, flags.namespace),
       destination: parseEndpoint(args.dst, flags.namespace),
@@ -89,7 +92,13 @@ ${EXIT_CODES_HELP}
       ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
     })
     const result = traceSnapshot(snapshot, request)
-    if (flags.probe && flags.lab !== undefined) result.probe = await (await import('../lib/trace/probe.js')).probeInLab(flags.lab, result, flags.size)
+    if (flags.probe) {
+      const {probeInLab, probeLive} = await import('../lib/trace/probe.js')
+      result.probe =
+        flags.lab === undefined
+          ? await probeLive(result, {kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs: flags.timeout, image: flags.image, startTimeoutMs: flags['node-timeout'], size: flags.size, onProgress: (m) => this.note(m)})
+          : await probeInLab(flags.lab, result, flags.size)
+    }
     const json = flags.json || flags.output === 'json'
     process.stdout.write(json ? renderTraceJson(result) : `${renderTraceTable(result, {width: process.stdout.columns ?? 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`)
     if (result.probe?.agrees === false) this.note(`knet's prediction disagrees with the real packet: ${result.probe.detail}`)

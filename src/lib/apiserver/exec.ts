@@ -31,6 +31,8 @@ export interface ExecContext {
   /** spec.nodeName. */
   node?: string
   container: string
+  /** The container is an ephemeral one (added through pods/NAME/ephemeralcontainers). */
+  ephemeral: boolean
   command: string[]
   /** The client's stdin when it asked for one (ended by a v5 close frame or the socket closing). */
   stdin: Readable | null
@@ -48,6 +50,7 @@ export interface ExecRequest {
   namespace: string
   pod: Record<string, unknown>
   container: string
+  ephemeral: boolean
   command: string[]
   stdin: boolean
   protocol: ExecProtocol
@@ -99,6 +102,7 @@ async function session(ws: WebSocket, exec: ExecRequest, hook: ExecHook | undefi
           pod: exec.pod,
           node: typeof (exec.pod.spec as {nodeName?: unknown} | undefined)?.nodeName === 'string' ? ((exec.pod.spec as {nodeName: string}).nodeName) : undefined,
           container: exec.container,
+          ephemeral: exec.ephemeral,
           command: exec.command,
           stdin,
           stdout: (c) => send(STDOUT, c),

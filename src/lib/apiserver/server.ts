@@ -2,8 +2,9 @@
  * A small stand-in for kube-apiserver that speaks the subset of the REST API knet uses, over HTTP
  * or HTTPS on loopback. It is not a cluster: it serves a fixed set of objects read-only, with
  * real pagination (limit/continue/remainingItemCount), real Status objects, bearer-token checks,
- * and injectable faults; the one thing it writes is pods (create/delete, pods.ts), with
- * pods/exec over WebSocket (exec.ts) for `--node-access pod`. Tests and `knet lab` reach it through a kubeconfig and unmodified
+ * and injectable faults; the one thing it writes is pods (create/delete, pods.ts, and ephemeral
+ * containers, ephemeral.ts), with pods/exec over WebSocket (exec.ts) for `--node-access pod` and
+ * `trace --probe`. Tests and `knet lab` reach it through a kubeconfig and unmodified
  * client-node, so what passes here passes against the same HTTP a real server speaks.
  */
 import {createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -15,6 +16,7 @@ import {coreVersions, groupList, resourceList, SERVER_VERSION} from './discovery
 import {chooseProtocol, EXEC_PROTOCOLS, execServer, runExecSession, type ExecHook} from './exec.js'
 import {writeKubeconfigFile, type KubeconfigOptions} from './kubeconfig.js'
 import {parseLabelSelector} from './labels.js'
+import {execTarget, getEphemeral, patchEphemeral} from './ephemeral.js'
 import {createPod, deletePod, findPod, POD_TYPE, type PodLifecycle} from './pods.js'
 import {apiVersionOf, typeForPath, type ResourceType} from './resources.js'
 import * as status from './status.js'
@@ -23,7 +25,7 @@ import {buildStore, itemsOf, type ObjectStore} from './store.js'
 export interface ApiServerFaults {
   /** Every request is refused with 401, as with expired credentials. */
   status401?: boolean
-  /** Requests matching verb ('list', 'get', 'create', 'delete' or '*') and resource ('pods', 'pods/exec', …) get 403. */
+  /** Requests matching verb ('list', 'get', 'create', 'delete', 'patch' or '*') and resource ('pods', 'pods/exec', 'pods/ephemeralcontainers', …) get 403. */
   forbid?: {verb: string; resource: string}[]
   /** Resources answered with 500 InternalError. */
   status500?: string[]
@@ -164,6 +166,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       return json(...createPod(life, route.namespace, parsed))
     }
+    if (route.subresource !== undefined) {
+      if (route.type !== POD_TYPE || route.subresource !== 'ephemeralcontainers' || route.namespace === undefined || route.name === undefined) return [404, '404 page not found\n', 'text/plain; charset=utf-8']
+      const verb = req.method === 'PATCH' ? 'patch' : req.method === 'GET' ? 'get' : undefined
+      if (!verb) return json(405, methodNotAllowed())
+      if (isForbidden(verb, 'pods/ephemeralcontainers')) {
+        return json(403, status.forbidden({user, verb, resource: 'pods/ephemeralcontainers', group: '', namespace: route.namespace, name: route.name}))
+      }
+      return verb === 'get' ? json(...getEphemeral(life, route.namespace, route.name)) : json(...patchEphemeral(life, route.namespace, route.name, req.headers['content-type'], body))
+    }
     if (req.method !== 'GET') {
       return json(405, methodNotAllowed())
     }
@@ -259,7 +270,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const containers = ((pod.spec as {containers?: {name?: string}[]} | undefined)?.containers ?? []).map((c) => String(c.name))
     const container = url.searchParams.get('container') || (containers.length === 1 ? containers[0] : undefined)
     if (!container) return refuse(400, status.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`))
-    if (!containers.includes(container)) return refuse(400, status.badRequest(`container ${container} is not valid for pod ${name}`))
+    const target = execTarget(pod, container)
+    if (!target) return refuse(400, status.badRequest(`container ${container} is not valid for pod ${name}`))
+    if (target === 'ephemeral-not-running') return refuse(400, status.badRequest(`unable to upgrade connection: container not found ("${container}")`))
     const phase = (pod.status as {phase?: string} | undefined)?.phase
     if (phase !== 'Running') return refuse(400, status.badRequest(`unable to upgrade connection: container not found ("${container}")`))
     const command = url.searchParams.getAll('command')
@@ -269,7 +282,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return refuse(400, status.badRequest(`unable to upgrade connection: none of the requested protocols is served (${served.join(', ')})`))
     }
     entry.status = 101
-    const done = runExecSession(wss, req, socket, head, {namespace, pod, container, command, stdin: url.searchParams.get('stdin') === 'true', protocol}, options.exec)
+    const done = runExecSession(wss, req, socket, head, {namespace, pod, container, ephemeral: target === 'ephemeral', command, stdin: url.searchParams.get('stdin') === 'true', protocol}, options.exec)
     sessions.add(done)
     void done.finally(() => sessions.delete(done))
   })
@@ -338,6 +351,8 @@ interface Route {
   type?: ResourceType
   namespace?: string
   name?: string
+  /** namespaces/NS/pods/NAME/SUBRESOURCE (exec is served on the upgrade path). */
+  subresource?: string
 }
 
 function parseRoute(pathname: string): Route {
@@ -362,6 +377,7 @@ function parseRoute(pathname: string): Route {
   if (rest.length === 0) return {discovery: resourceList(group === '' ? version : `${group}/${version}`) ?? null}
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const type = typeForPath(group, version, rest[2] ?? '')
+    if (rest.length === 5) return {type, namespace: rest[1], name: rest[3], subresource: rest[4]}
     return rest.length > 4 ? {} : {type, namespace: rest[1], name: rest[3]}
   }
   if (rest.length > 2) return {}

@@ -78,10 +78,13 @@ export function renderTraceTable(r: TraceResult, options: TraceTableOptions): st
 function probeLines(c: ChalkInstance, r: TraceResult): string[] {
   const p = r.probe as NonNullable<TraceResult['probe']>
   const observed = p.observed.toUpperCase()
-  const agreement = p.agrees === null ? c.yellow('no prediction to compare') : p.agrees ? c.green('agrees') : c.red('DISAGREES')
+  const agreement = p.agrees === null ? c.yellow(p.observed === 'unknown' ? 'nothing to compare' : 'no prediction to compare') : p.agrees ? c.green('agrees') : c.red('DISAGREES')
+  const shown = p.observed === 'delivered' ? c.green(observed) : p.observed === 'unknown' ? c.yellow(observed) : c.red(observed)
   return [
     `predicted:    ${verdictText(c, r.verdict)}${r.reason ? ` (${r.reason.code})` : ''}`,
-    `real packet:  ${p.observed === 'delivered' ? c.green(observed) : c.red(observed)} — ${p.detail}`,
+    `real packet:  ${shown} — ${p.detail}`,
+    // Live clusters: how it was sent (exec in the pod, or knet's ephemeral container).
+    ...(p.via ? [`sent by:      ${p.via}`] : []),
     `              ${agreement}`,
   ]
 }

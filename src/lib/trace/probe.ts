@@ -1,8 +1,8 @@
 /**
- * `knet trace --probe`: the prediction next to a real packet (the lab's prober, what `knet lab
- * probe` sends), and whether they agree. A disagreement is a finding about knet itself: the command
- * says so on stderr and exits TRACE_DISAGREES. Only the lab can send packets until pod-exec node
- * access lands.
+ * `knet trace --probe`: the prediction next to a real packet, and whether they agree. In a lab the
+ * packet is the lab's prober's (what `knet lab probe` sends); on a live cluster it is sent from the
+ * source pod through exec (probe-exec.ts). A disagreement is a finding about knet itself: the
+ * command says so on stderr and exits TRACE_DISAGREES.
  */
 import type {ProbeRequest, ProbeResult} from '../lab/probe.js'
 import {badInput} from '../report/errors.js'
@@ -25,7 +25,14 @@ export function probeRequestFor(result: TraceResult, size?: number): ProbeReques
 
 const short = (endpoint: string) => endpoint.split('/').pop() ?? endpoint
 
-function describe(o: ProbeResult): string {
+/**
+ * What a real packet did, whoever sent it: the lab prober's result, or the exec probe's. Which
+ * endpoint answered is known when the reply names it (the lab's responders answer with their pod
+ * name); identifiesEndpoints false means a partial outcome can only be compared as partial.
+ */
+export type Observation = Pick<ProbeResult, 'outcome' | 'answeredBy' | 'attempts' | 'outcomes' | 'silentEndpoints' | 'detail'> & {identifiesEndpoints?: boolean}
+
+function describe(o: Observation): string {
   const counts = Object.entries(o.outcomes).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')
   const parts = [`${o.attempts} attempt${o.attempts === 1 ? '' : 's'}: ${counts || 'none'}`]
   if (o.answeredBy.length > 0) parts.push(`answered by ${o.answeredBy.join(', ')}`)
@@ -35,7 +42,7 @@ function describe(o: ProbeResult): string {
 }
 
 /** Prediction against observation. unknown predicts nothing (agrees: null); partial must name the same answering endpoints. */
-export function compareWithProbe(result: TraceResult, observed: ProbeResult): TraceProbe {
+export function compareWithProbe(result: TraceResult, observed: Observation): TraceProbe {
   const seen = describe(observed)
   const o = observed.outcome
   const base = {observed: o}
@@ -50,6 +57,7 @@ export function compareWithProbe(result: TraceResult, observed: ProbeResult): Tr
         : {...base, agrees: true, detail: seen}
     case 'partial': {
       if (o !== 'partial') return {...base, agrees: false, detail: `predicted partial, but the real packet was ${o} (${seen})`}
+      if (observed.identifiesEndpoints === false) return {...base, agrees: true, detail: `${seen}; which endpoints answered is unknown (the replies do not name them)`}
       const predicted = result.branches.filter((b) => b.verdict === 'delivered').map((b) => short(b.endpoint)).sort()
       const answered = [...observed.answeredBy].sort()
       if (predicted.join(',') === answered.join(',')) return {...base, agrees: true, detail: seen}
@@ -62,4 +70,33 @@ export function compareWithProbe(result: TraceResult, observed: ProbeResult): Tr
 export async function probeInLab(lab: string, result: TraceResult, size?: number): Promise<TraceProbe> {
   const {labProbe} = await import('../lab/probe.js')
   return compareWithProbe(result, await labProbe(lab, probeRequestFor(result, size)))
+}
+
+export interface LiveProbeOptions {
+  kubeconfig?: string
+  context?: string
+  /** Each API request (--timeout). */
+  timeoutMs: number
+  /** The ephemeral container's image (--image). */
+  image?: string
+  /** The most the ephemeral container may take to run (--node-timeout). */
+  startTimeoutMs?: number
+  size?: number
+  onProgress?: (message: string) => void
+}
+
+/** Send the real packet from the source pod of a live cluster (through the API's exec) and compare. */
+export async function probeLive(result: TraceResult, o: LiveProbeOptions): Promise<TraceProbe> {
+  const {probeFromPod, unsupportedSource} = await import('./probe-exec.js')
+  const unsupported = unsupportedSource(result)
+  if (unsupported) return {observed: 'unknown', agrees: null, via: null, detail: unsupported}
+  const {openPodClient} = await import('../gather/cluster/pods.js')
+  const {DEFAULT_IMAGE} = await import('../gather/node/pod-manifest.js')
+  return probeFromPod(result, {
+    client: openPodClient({kubeconfig: o.kubeconfig, context: o.context, timeoutMs: o.timeoutMs}),
+    image: o.image ?? DEFAULT_IMAGE,
+    startTimeoutMs: o.startTimeoutMs ?? 120_000,
+    ...(o.size === undefined ? {} : {size: o.size}),
+    ...(o.onProgress ? {onProgress: o.onProgress} : {}),
+  })
 }

@@ -112,9 +112,18 @@ export interface TraceResult {
 }
 
 export interface TraceProbe {
-  /** The real packet's outcome (`knet lab probe`'s): delivered, refused, timeout, error, or partial. */
-  observed: 'delivered' | 'refused' | 'timeout' | 'error' | 'partial'
-  /** null when the verdict is unknown (no prediction to compare). */
+  /**
+   * The real packet's outcome (`knet lab probe`'s): delivered, refused, timeout, error, or partial;
+   * unknown when no packet could be sent (a source knet cannot probe from; detail says why).
+   */
+  observed: 'delivered' | 'refused' | 'timeout' | 'error' | 'partial' | 'unknown'
+  /** null when the verdict is unknown (no prediction to compare) or no packet was sent. */
   agrees: boolean | null
   detail: string
+  /**
+   * Live clusters only: how the packet was sent — "exec nc in pod/NS/NAME (container C)", or
+   * "ephemeral container knet-probe-ID (image IMG) in pod/NS/NAME: nc" when the pod had no tool;
+   * null when none was sent. Absent with --lab (the lab's prober).
+   */
+  via?: string | null
 }

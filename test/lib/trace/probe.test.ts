@@ -12,7 +12,7 @@ import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
 import {TRACE_DISAGREES, traceExitCode} from '../../../src/lib/trace/exit-code.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
-import {compareWithProbe, probeRequestFor} from '../../../src/lib/trace/probe.js'
+import {compareWithProbe, probeLive, probeRequestFor} from '../../../src/lib/trace/probe.js'
 import type {TraceResult} from '../../../src/lib/trace/types.js'
 
 const fixture = fileURLToPath(new URL('fixtures/lab-host-gw.json.gz', import.meta.url))
@@ -77,5 +77,30 @@ describe('trace --probe: prediction against the real packet', () => {
     ])
     // The JSON keeps every existing field and adds probe last.
     expect(Object.keys(JSON.parse(JSON.stringify(r)) as object).at(-1)).toBe('probe')
+  })
+
+  it('on a live cluster, a node or an outside source is not probed: an unknown observation that says why, and no API call', async () => {
+    // A kubeconfig that does not exist: any attempt to reach an API would fail loudly.
+    const o = {kubeconfig: '/nonexistent/knet-kubeconfig', timeoutMs: 1000}
+    const fromNode = await probeLive(run('node/node-1', 'web-2-2'), o)
+    expect(fromNode).toEqual({
+      observed: 'unknown', agrees: null, via: null,
+      detail: "no packet was sent: probing from node/node-1 is not supported on a live cluster yet (only from a pod, through exec; knet's node pods are gone once the evidence is read) — use --lab, or trace from a pod on that node",
+    })
+    const external = traceSnapshot(snap, {source: parseEndpoint('192.0.2.9', 'default'), destination: parseEndpoint('10.100.0.3:30080', 'default'), entryNode: 'node-2'})
+    expect(await probeLive(external, o)).toEqual({observed: 'unknown', agrees: null, via: null, detail: 'no packet was sent: 192.0.2.9 is outside the cluster, and knet sends real packets only from a pod (through exec)'})
+    // Not an error: the exit code is the verdict's, and the table says there is nothing to compare.
+    expect(traceExitCode('delivered', fromNode)).toBe(0)
+    expect(renderTraceTable({...run('node/node-1', 'web-2-2'), probe: fromNode}, {width: 300, color: false}).split('\n').slice(-2)).toEqual([
+      `real packet:  UNKNOWN — ${fromNode.detail}`,
+      '              nothing to compare',
+    ])
+  })
+
+  it('a partial Service outcome whose replies do not name endpoints is compared as partial only', () => {
+    const partial: TraceResult = {...run('web-1-1', 'svc/default/web'), verdict: 'partial'}
+    expect(compareWithProbe(partial, {...observed('partial', [], {delivered: 9, timeout: 3}), identifiesEndpoints: false})).toEqual({
+      observed: 'partial', agrees: true, detail: '12 attempts: 9 delivered, 3 timeout; which endpoints answered is unknown (the replies do not name them)',
+    })
   })
 })

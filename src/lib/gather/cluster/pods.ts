@@ -5,8 +5,8 @@
  * Status object), as kubectl reads it. Every failure becomes a KnetError here (api-errors.ts), and a
  * PodSecurity admission rejection gets its own message naming the way out.
  */
-import {CoreV1Api, Exec, Observable, type ConfigurationOptions, type KubeConfig, type RequestContext, type ResponseContext, type V1Pod, type V1Status} from '@kubernetes/client-node'
-import {Writable} from 'node:stream'
+import {CoreV1Api, Exec, Observable, PatchStrategy, setHeaderOptions, type ConfigurationOptions, type KubeConfig, type RequestContext, type ResponseContext, type V1Pod, type V1Status} from '@kubernetes/client-node'
+import {PassThrough, Writable, type Readable} from 'node:stream'
 import {KnetError} from '../../report/errors.js'
 import {ApiHttpError, apiErrorToKnet, httpStatusOf, parseStatus} from './api-errors.js'
 import {resolveKubeconfig} from './kubeconfig.js'
@@ -22,12 +22,26 @@ export interface PodState {
   /** Why the first waiting container is not running yet (ErrImagePull, CreateContainerConfigError…). */
   waiting?: {reason: string; message?: string}
   deleting: boolean
+  /** kubectl's default container (annotation kubectl.kubernetes.io/default-container), when set. */
+  defaultContainer?: string
+  /** Ephemeral containers (kubectl debug's, knet's probe container) and what state each is in. */
+  ephemeral: EphemeralState[]
+}
+
+export interface EphemeralState {
+  name: string
+  image?: string
+  state: 'running' | 'waiting' | 'terminated' | 'unknown'
+  /** waiting/terminated: the runtime's reason (ErrImagePull, Completed…). */
+  reason?: string
 }
 
 export interface ExecLimits {
   timeoutMs: number
   maxBytes: number
   signal?: AbortSignal
+  /** Sent on the exec's stdin (which stays open until the command ends: v4 cannot half-close it). */
+  stdin?: string
 }
 
 export interface ExecOutput {
@@ -50,6 +64,11 @@ export interface PodClient {
   /** False when the pod was already gone. Never aborted by the run's signal: cleanup must finish. */
   delete(namespace: string, name: string): Promise<boolean>
   exec(namespace: string, name: string, container: string, argv: readonly string[], limits: ExecLimits): Promise<ExecOutput>
+  /**
+   * Add an ephemeral container (PATCH pods/NAME/ephemeralcontainers, a strategic merge by name, as
+   * kubectl debug does). It can never be removed from the pod; its command decides when it stops.
+   */
+  addEphemeralContainer(namespace: string, name: string, container: Record<string, unknown>): Promise<PodState>
 }
 
 export function openPodClient(options: {kubeconfig?: string; context?: string; timeoutMs: number}): PodClient {
@@ -103,6 +122,18 @@ export function podClient(kc: KubeConfig, server: string, timeoutMs: number): Po
       }
     },
     exec: (namespace, name, container, argv, limits) => runExec(exec, server, timeoutMs, namespace, name, container, argv, limits),
+    async addEphemeralContainer(namespace, name, container) {
+      try {
+        const body = {spec: {ephemeralContainers: [container]}}
+        const patched = await core.patchNamespacedPodEphemeralcontainers({namespace, name, body}, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, opts()))
+        return podState(patched)
+      } catch (error) {
+        if (httpStatusOf(error) === 404) throw new KnetError('not-found', `pod ${namespace}/${name} does not exist on ${server} (or the server does not serve ephemeral containers)`, {cause: error})
+        const known = podSecurityError(error, namespace, name) ?? apiErrorToKnet(error, ctx('patch', 'pods/ephemeralcontainers', `${namespace}/${name}`))
+        if (known.kind !== 'forbidden' || known.message.includes('PodSecurity')) throw known
+        throw new KnetError('forbidden', known.message, {verb: 'patch', resource: 'pods/ephemeralcontainers', suggestion: 'run `knet rbac --probe` for what trace --probe needs (pods/ephemeralcontainers: patch)', cause: error})
+      }
+    },
   }
 }
 
@@ -129,7 +160,8 @@ async function runExec(
   const cancelled: ExecOutput = {stdout: '', stderr: '', exitCode: null, error: 'cancelled', timedOut: false, truncated: false}
   if (limits.signal?.aborted) return cancelled
   let gaveUp = false
-  const connecting = exec.exec(namespace, name, container, [...argv], stdout.stream, stderr.stream, null, false, (s) => (status = s))
+  const stdin = limits.stdin === undefined ? null : openStdin(limits.stdin)
+  const connecting = exec.exec(namespace, name, container, [...argv], stdout.stream, stderr.stream, stdin, false, (s) => (status = s))
   // A socket that opens after knet stopped waiting must still be closed, or it keeps the process alive.
   connecting.then(
     (ws) => gaveUp && ws.close(),
@@ -163,6 +195,13 @@ async function runExec(
   if (status) return {...out, ...statusResult(status)}
   if (timedOut || truncated) return {...out, exitCode: null}
   return {...out, exitCode: null, error: limits.signal?.aborted ? 'cancelled' : 'the exec stream closed without an exit status'}
+}
+
+/** A stdin that sends text and then stays open (ending it would close a v4 session before its status arrives). */
+function openStdin(text: string): Readable {
+  const stream = new PassThrough()
+  stream.write(text)
+  return stream
 }
 
 /** Success → 0; NonZeroExitCode → the ExitCode cause; anything else is a failure to run. */
@@ -277,6 +316,13 @@ function podState(pod: V1Pod): PodState {
     containers: (pod.spec?.containers ?? []).map((c) => c.name),
     ...(waiting?.reason ? {waiting: {reason: waiting.reason, ...(waiting.message ? {message: waiting.message} : {})}} : {}),
     deleting: pod.metadata?.deletionTimestamp !== undefined,
+    ...(pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'] ? {defaultContainer: pod.metadata.annotations['kubectl.kubernetes.io/default-container']} : {}),
+    ephemeral: (pod.spec?.ephemeralContainers ?? []).map((c): EphemeralState => {
+      const st = pod.status?.ephemeralContainerStatuses?.find((s) => s.name === c.name)?.state
+      const state = st?.running ? 'running' : st?.terminated ? 'terminated' : st?.waiting ? 'waiting' : 'unknown'
+      const reason = st?.waiting?.reason ?? st?.terminated?.reason
+      return {name: c.name, ...(c.image ? {image: c.image} : {}), state, ...(reason ? {reason} : {})}
+    }),
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The minimal ClusterRole knet needs, as rule groups each with the reason knet needs it, so a
- * cluster admin can see why every permission is asked for — and later features (pod probes,
- * exec into node agents) add their own group here rather than widening an existing one.
+ * cluster admin can see why every permission is asked for — and each feature (node pods, exec
+ * into node agents, trace --probe) adds its own group here rather than widening an existing one.
  * Secrets are deliberately absent: knet never reads them.
  */
 import {stringify} from 'yaml'
@@ -68,10 +68,26 @@ export const NODE_ACCESS_RULES: Readonly<Record<'pod' | 'agent', readonly RuleGr
   ],
 }
 
-/** The rule groups a mode needs: the read rules plus the mode's own. */
-export function ruleGroupsFor(mode: string | undefined): RuleGroup[] {
+/**
+ * `trace --probe` on a live cluster: exec in the source pod to send the real packet, and, when the
+ * pod has no tool to send it with, add an ephemeral container to it (the one write knet makes to
+ * a workload; Kubernetes never lets it be removed). Getting the pod is already in the read rules.
+ */
+export const PROBE_RULES: readonly RuleGroup[] = [
+  {
+    reason: 'trace --probe: send the real packet from the source pod (nc, curl, wget, bash or ping, through exec)',
+    rule: {apiGroups: [''], resources: ['pods/exec'], verbs: ['create', 'get']},
+  },
+  {
+    reason: 'trace --probe: add an ephemeral debug container to a source pod that has no tool to send the packet with (it cannot be removed; it stops by itself)',
+    rule: {apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['patch']},
+  },
+]
+
+/** The rule groups a mode needs: the read rules plus the mode's own, plus trace --probe's. */
+export function ruleGroupsFor(mode: string | undefined, options: {probe?: boolean} = {}): RuleGroup[] {
   const extra = mode === 'pod' || mode === 'agent' ? NODE_ACCESS_RULES[mode] : []
-  return [...CLUSTER_READ_RULES, ...extra]
+  return [...CLUSTER_READ_RULES, ...extra, ...(options.probe ? PROBE_RULES : [])]
 }
 
 export interface RoleOptions {
