@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import {CHECK_IDS, CHECKS, selectChecks} from '../lib/checks/registry.js'
 import {useLabFlag} from '../lib/lab/flags.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, podAccessOptions, remoteAccessOptions, snapshotFlag} from '../lib/cli/flags.js'
+import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, snapshotFlag} from '../lib/cli/flags.js'
+import {analysisSourceOptions} from '../lib/cli/source-options.js'
 import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 import {exitCodeFor} from '../lib/report/report.js'
 
@@ -51,23 +52,14 @@ ${EXIT_CODES_HELP}
     const {renderJunit} = await import('../lib/render/junit.js')
     const {renderSarif} = await import('../lib/render/sarif.js')
     const snapshot = await resolveAnalysisSnapshot({
-      snapshot: flags.snapshot,
-      lab: flags.lab,
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      objects: flags.objects,
-      timeoutMs: flags.timeout,
-      nodeAccess: flags['node-access'],
-      netnsMap: flags['netns-map'],
-      ...remoteAccessOptions(flags),
-      ...podAccessOptions(flags),
+      ...analysisSourceOptions(flags, {
+        knetVersion: this.config.version,
+        command: ['knet', 'doctor', ...this.argv].join(' '),
+        // Progress only for a person watching a terminal; nothing extra in pipes and CI logs.
+        ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
+      }),
       nodes: flags.nodes,
       ...(flags['node-selector'] ? {nodeSelector: parseNodeSelector(flags['node-selector'])} : {}),
-      parallel: flags.parallel,
-      knetVersion: this.config.version,
-      command: ['knet', 'doctor', ...this.argv].join(' '),
-      // Progress only for a person watching a terminal; nothing extra in pipes and CI logs.
-      ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
     })
     const checks = selectChecks(flags.only, flags.skip)
     const report = runDoctor(snapshot, checks)

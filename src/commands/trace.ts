@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {clusterFlags, isSafeName, nodeAccessFlags, podAccessOptions, remoteAccessOptions, snapshotFlag} from '../lib/cli/flags.js'
+import {clusterFlags, isSafeName, nodeAccessFlags, snapshotFlag} from '../lib/cli/flags.js'
+import {analysisSourceOptions} from '../lib/cli/source-options.js'
 import {useLabFlag} from '../lib/lab/flags.js'
 import {badInput} from '../lib/report/errors.js'
 import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
@@ -75,21 +76,12 @@ ${EXIT_CODES_HELP}
     const {renderTraceJson} = await import('../lib/render/trace-json.js')
     const {renderTraceTable} = await import('../lib/render/trace-table.js')
     const snapshot = await resolveAnalysisSnapshot({
-      snapshot: flags.snapshot,
-      lab: flags.lab,
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      objects: flags.objects,
-      timeoutMs: flags.timeout,
-      nodeAccess: flags['node-access'],
-      netnsMap: flags['netns-map'],
-      ...remoteAccessOptions(flags),
-      ...podAccessOptions(flags),
-      parallel: flags.parallel,
-      knetVersion: this.config.version,
-      command: ['knet', 'trace', ...this.argv].join(' '),
+      ...analysisSourceOptions(flags, {
+        knetVersion: this.config.version,
+        command: ['knet', 'trace', ...this.argv].join(' '),
+        ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
+      }),
       pathNodes: (cluster) => pathNodes(cluster, request),
-      ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
     })
     const result = traceSnapshot(snapshot, request)
     if (flags.probe) {
