@@ -195,7 +195,7 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
   }
   const views = new WeakMap<NodeDatapath, KubeProxyView | undefined>()
   const kubeProxyView = (node: NodeDatapath): KubeProxyView | undefined => {
-    if (!views.has(node)) views.set(node, node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined)
+    if (!views.has(node)) views.set(node, nodeKubeProxyView(node))
     return views.get(node)
   }
   return {
@@ -278,6 +278,15 @@ export function readKubeProxyView(node: string, source: string, dump: IptablesDu
     if (m?.[1] && rule.target?.kind === 'reject') noEndpoints.push({portName: m[1], rule: ruleRef(rule)})
   }
   return {node, source, ports, byKey, noEndpoints}
+}
+
+function nodeKubeProxyView(node: NodeDatapath): KubeProxyView | undefined {
+  return node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined
+}
+
+/** The kube-proxy mode a node's own state shows (its rules, kube-ipvs0, IPVS services, nft table). */
+export function observeKubeProxyMode(node: NodeDatapath): ObservedMode | undefined {
+  return observeMode(node, nodeKubeProxyView(node))
 }
 
 function observeMode(node: NodeDatapath, view: KubeProxyView | undefined): ObservedMode | undefined {

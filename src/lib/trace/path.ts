@@ -4,6 +4,7 @@
  * node by node, and turn the leaves into shared hops, one branch per Service endpoint, and a verdict.
  */
 import {buildClusterModel, type ClusterModel} from '../model/cluster.js'
+import {observeKubeProxyMode} from '../model/model.js'
 import {buildNodeDatapath, type NodeDatapath} from '../model/node.js'
 import {lookupRoute} from '../net/route-lookup.js'
 import {badInput} from '../report/errors.js'
@@ -51,11 +52,14 @@ export function traceSnapshot(snapshot: Snapshot, request: TraceRequest): TraceR
     ...(protocol === 'icmp' ? {icmpType: 8, icmpCode: 0} : {}),
   }
   let leaves: Leaf[]
+  const unreadableNat = serviceNatNotReadable(w, request)
   const cni = cluster.cni
   if (cni?.cni === 'cilium' && !cni.kubeProxy) {
     // Cilium without kube-proxy forwards and translates in eBPF, which no evidence knet reads shows.
     const h = hop(source.node, null, source.name ?? source.ip, 'the datapath is Cilium eBPF with kube-proxy replacement: routing and NAT happen in BPF programs knet cannot read', 'unknown', [{source: 'cluster state', text: `${cni.evidence ?? 'cilium DaemonSet'}; no kube-proxy DaemonSet`}])
     leaves = [failLeaf([], h, 'unknown-datapath', 'Cilium with kube-proxy replacement: the eBPF datapath is not in evidence', {masquerade: false}, true)]
+  } else if (unreadableNat) {
+    leaves = [unreadableNat]
   } else {
     // Delivered means the connection works: its reply must find its way back too.
     leaves = start(w, packet, request).map((leaf) => withReply(w, leaf))
@@ -85,6 +89,27 @@ export function resolveRequest(cluster: ClusterModel, request: TraceRequest): {s
 function strip<T extends {pod?: unknown; service?: unknown; servicePort?: unknown; nodeModel?: unknown}>(e: T): Omit<T, 'pod' | 'service' | 'servicePort' | 'nodeModel'> {
   const {pod: _p, service: _s, servicePort: _sp, nodeModel: _n, ...rest} = e
   return rest
+}
+
+/**
+ * A Service (or NodePort) is translated by kube-proxy on the node where the packet first meets
+ * netfilter. In IPVS or nftables mode those translations are not in iptables, and knet does not read
+ * them yet: the trace says so (unknown-datapath) instead of walking iptables rules that are not used.
+ */
+function serviceNatNotReadable(w: Walk, request: TraceRequest): Leaf | undefined {
+  const {source, destination} = w
+  const natNode = destination.kind === 'service'
+    ? (source.kind === 'external' ? request.entryNode : source.node)
+    : destination.kind === 'node' && destination.port !== null ? destination.node : undefined
+  if (!natNode) return undefined
+  const dp = w.node(natNode)
+  const observed = dp ? observeKubeProxyMode(dp) : undefined
+  const configured = w.cluster.kubeProxy.mode
+  const mode = observed?.mode ?? (configured === 'ipvs' || configured === 'nftables' ? configured : undefined)
+  if (mode !== 'ipvs' && mode !== 'nftables') return undefined
+  const evidence = observed ? [observed.evidence] : [{source: w.cluster.kubeProxy.source ?? 'kube-proxy ConfigMap', text: `mode: ${mode}`}]
+  const h = hop(natNode, null, destination.name ?? destination.ip, `kube-proxy on ${natNode} runs in ${mode} mode: the Service translation is in ${mode === 'ipvs' ? 'IPVS' : 'nftables'}, which trace does not read yet`, 'unknown', evidence)
+  return failLeaf([], h, 'unknown-datapath', `${natNode}: kube-proxy ${mode} mode is not traced yet (iptables mode only)`, {masquerade: false}, true)
 }
 
 function start(w: Walk, packet: Packet, request: TraceRequest): Leaf[] {

@@ -131,6 +131,25 @@ for (const topology of ['host-gw', 'vxlan'] as const) {
       expect([r.verdict, r.reason?.code, r.hops.length]).toEqual(['unknown', 'unknown-datapath', 1])
     })
 
+    it('a Service on a node whose kube-proxy runs in IPVS mode is an unknown datapath, naming the evidence; pod to pod is still traced', () => {
+      const ipvs = structuredClone(snap)
+      const node1 = ipvs.nodes.find((n) => n.name === 'node-1')
+      const result = (id: string) => node1?.results.find((r) => r.id === id)
+      const save = result('iptables-save')
+      const vs = result('ipvsadm')
+      if (!save || !vs) throw new Error('fixture lacks iptables-save or ipvsadm')
+      // IPVS mode: no KUBE-SVC/KUBE-SEP DNAT chains in iptables; the virtual servers live in IPVS.
+      save.stdout = save.stdout.split('\n').filter((l) => !/KUBE-(SERVICES|SVC|SEP|EXT|NODEPORTS)/.test(l)).join('\n')
+      Object.assign(vs, {status: 'ok', exitCode: 0, stdout: '-A -t 10.96.0.80:80 -s rr\n-a -t 10.96.0.80:80 -r 10.244.2.3:8080 -m -w 1\n', stderr: ''})
+      const r = run(ipvs, 'web-1-1', 'svc/default/web:80')
+      expect([r.verdict, r.reason?.code]).toEqual(['unknown', 'unknown-datapath'])
+      expect(r.reason?.message).toMatch(/node-1: kube-proxy ipvs mode is not traced yet/)
+      expect(r.hops[0]?.evidence[0]?.text).toMatch(/-A tcp 10\.96\.0\.80:80 -s rr/)
+      // From node-2, whose rules are iptables-mode, the same Service is traced as before.
+      expect(run(ipvs, 'web-2-1', 'svc/default/web:80').verdict).toBe('delivered')
+      expect(run(ipvs, 'web-1-1', 'web-2-1').verdict).toBe('delivered')
+    })
+
     it('resolves raw IPs to their owners and refuses what cannot be traced', () => {
       expect(run(snap, '10.244.1.2', '10.244.2.3').source.name).toBe('pod/default/web-1-1')
       expect(run(snap, '10.244.1.2', '10.96.0.80:80').destination).toMatchObject({kind: 'service', name: 'svc/default/web', port: 80})
