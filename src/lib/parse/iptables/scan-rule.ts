@@ -106,20 +106,63 @@ function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
   return v
 }
 
+/** Stores a value made without a closure (the hot lookups); returns it. */
+function remember<T>(map: Map<string, T>, key: string, value: T): T {
+  if (map.size >= CACHE_MAX) map.clear()
+  map.set(key, value)
+  return value
+}
+
 export function clearScanCache(): void {
   for (const m of Object.values(caches)) m.clear()
 }
 
+/**
+ * Looks at the next word as word() would read it, without moving or slicing it (a peek on every
+ * option would otherwise copy each word twice): true with peekStart/peekEnd/peekQuoted set, false
+ * at the end of the line or when word() would bail (then bail is set, as word() would).
+ */
+let peekStart = 0
+let peekEnd = 0
+let peekQuoted = false
+function peek(): boolean {
+  const s = line
+  const n = s.length
+  let i = pos
+  while (i < n && s.charCodeAt(i) === 32) i++
+  if (i >= n) return false
+  if (s.charCodeAt(i) === 34) {
+    const close = s.indexOf('"', i + 1)
+    if (close < 0 || (close + 1 < n && s.charCodeAt(close + 1) !== 32)) {
+      bail = true
+      return false
+    }
+    peekQuoted = true
+    peekStart = i + 1
+    peekEnd = close
+    return true
+  }
+  let end = s.indexOf(' ', i)
+  if (end < 0) end = n
+  if (nextQuote < end) {
+    bail = true
+    return false
+  }
+  peekQuoted = false
+  peekStart = i
+  peekEnd = end
+  return true
+}
+
+function peekIs(w: string): boolean {
+  return peekEnd - peekStart === w.length && line.startsWith(w, peekStart)
+}
+
 /** Whether the rest of the line starts with a word that ends a match's options (or is empty). */
 function atGroupEnd(): boolean {
-  const save = pos
-  const saveQuote = nextQuote
-  const w = word()
-  const q = quoted
-  pos = save
-  nextQuote = saveQuote
-  if (bail) return true
-  return w === undefined || (!q && (w === '-m' || w === '-j' || w === '-g' || w === '--match' || w === '--jump' || w === '--goto'))
+  if (!peek()) return true
+  if (peekQuoted) return false
+  return peekIs('-m') || peekIs('-j') || peekIs('-g') || peekIs('--match') || peekIs('--jump') || peekIs('--goto')
 }
 
 /**
@@ -150,13 +193,7 @@ function singleArg(): string | undefined {
     return undefined
   }
   // A second argument would be kept (or joined) by the general readers; leave that to them.
-  const save = pos
-  const saveQuote = nextQuote
-  const next = word()
-  const nextQuoted = quoted
-  pos = save
-  nextQuote = saveQuote
-  if (next !== undefined && (nextQuoted || !isOptionText(next))) {
+  if (peek() && (peekQuoted || !(peekIs('!') || (peekEnd - peekStart > 1 && line.charCodeAt(peekStart) === 45)))) {
     bail = true
     return undefined
   }
@@ -191,7 +228,7 @@ function scanMatch(module: string): IptablesMatch | null {
         if (!isD && o !== '--sport' && o !== '--source-port') return null
         const v = singleArg()
         if (v === undefined) return null
-        const ports = negated ? readPorts(v, true) : cached(caches.ports, v, () => readPorts(v, false))
+        const ports = negated ? readPorts(v, true) : caches.ports.get(v) ?? remember(caches.ports, v, readPorts(v, false))
         if (!ports) return null
         if (isD) dport = ports
         else sport = ports
@@ -204,7 +241,7 @@ function scanMatch(module: string): IptablesMatch | null {
       if (count === 0) return cached(caches.bareMatch, kind, () => ({kind, module: kind, extra: NO_OPTIONS, sport: null, dport: null, tcpFlags: null}))
       if (count === 1 && sport === null && dport?.negated === false && kind === 'tcp') {
         const d = dport
-        return cached(caches.portMatch, lastArg, () => ({kind, module: kind, extra: NO_OPTIONS, sport: null, dport: d, tcpFlags: null}))
+        return caches.portMatch.get(lastArg) ?? remember(caches.portMatch, lastArg, {kind, module: kind, extra: NO_OPTIONS, sport: null, dport: d, tcpFlags: null})
       }
       return {kind, module: kind, extra: NO_OPTIONS, sport, dport, tcpFlags: null}
     }
@@ -214,7 +251,7 @@ function scanMatch(module: string): IptablesMatch | null {
       const v = singleArg()
       const p = v === undefined ? NaN : Number(v)
       if (!Number.isFinite(p) || p < 0 || p > 1 || !atGroupEnd()) return null
-      return cached(caches.statistic, v as string, () => ({kind: 'statistic', module, extra: NO_OPTIONS, mode: 'random', probability: p, negated: false}))
+      return caches.statistic.get(v as string) ?? remember(caches.statistic, v as string, {kind: 'statistic', module, extra: NO_OPTIONS, mode: 'random', probability: p, negated: false})
     }
     case 'mark': {
       if (option() !== '--mark') return null
@@ -377,7 +414,8 @@ export function scanRule(raw: string, lineNo: number, knownChain: (name: string)
     switch (w) {
       case '-s': case '-d': {
         const v = word()
-        const a = v === undefined || v.length === 0 ? null : cached(neg ? caches.notAddr : caches.addr, v, () => readAddr(v, neg))
+        const addrs = neg ? caches.notAddr : caches.addr
+        const a = v === undefined || v.length === 0 ? null : addrs.has(v) ? (addrs.get(v) as AddrMatch | null) : remember(addrs, v, readAddr(v, neg))
         if (!a) return null
         if (w === '-s') src = a
         else dst = a
@@ -386,7 +424,8 @@ export function scanRule(raw: string, lineNo: number, knownChain: (name: string)
       case '-p': {
         const v = word()
         if (v === undefined || v.length === 0) return null
-        protocol = cached(neg ? caches.notProto : caches.proto, v, () => readProto(v, neg))
+        const protos = neg ? caches.notProto : caches.proto
+        protocol = protos.get(v) ?? remember(protos, v, readProto(v, neg))
         continue
       }
       case '-i': case '-o': {
