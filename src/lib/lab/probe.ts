@@ -13,6 +13,7 @@ import {helperScript} from './processes.js'
 import type {ProberAttempt, ProberJob} from './prober.js'
 import {labRoot, readLabState} from './state.js'
 import {resolveDestination, resolveSource, type ProbeProtocol, type ProbeSource, type ResolvedDestination} from './targets.js'
+import {pingFailureReason} from '../parse/ping.js'
 
 export const PROBE_SCHEMA_VERSION = 1
 export const SERVICE_ATTEMPTS = 40
@@ -173,15 +174,6 @@ async function prober(netns: string, jobs: ProberJob[]): Promise<ProberAttempt[]
   return out
 }
 
-// ping's own words for why a packet did not make it.
-const PING_REASONS: [RegExp, string][] = [
-  [/message too long, mtu=(\d+)/, 'message too long (mtu $1)'],
-  [/Frag needed and DF set \(mtu = (\d+)\)/, 'fragmentation needed (mtu $1)'],
-  [/Destination Host Unreachable/, 'host unreachable'],
-  [/Destination Net Unreachable/, 'network unreachable'],
-  [/Destination Port Unreachable/, 'port unreachable'],
-  [/Network is unreachable/, 'network unreachable'],
-]
 
 async function ping(netns: string, ip: string, size: number, attempts: number, timeoutMs: number): Promise<ProberAttempt[]> {
   const out: ProberAttempt[] = []
@@ -196,8 +188,8 @@ async function ping(netns: string, ip: string, size: number, attempts: number, t
       out.push({outcome: 'delivered', ms})
       continue
     }
-    const reason = PING_REASONS.find(([re]) => re.test(text))
-    if (reason) out.push({outcome: 'error', detail: text.match(reason[0])?.[0].replace(reason[0], reason[1]) ?? reason[1], ms})
+    const reason = pingFailureReason(text)
+    if (reason) out.push({outcome: 'error', detail: reason, ms})
     else if (r.exitCode === 1) out.push({outcome: 'timeout', ms})
     else out.push({outcome: 'error', detail: text.trim().split('\n')[0] ?? `ping exit ${r.exitCode}`, ms})
   }

@@ -9,6 +9,7 @@
  */
 import {isIPv4} from 'node:net'
 import type {TraceProtocol} from './types.js'
+import {pingFailureReason} from '../parse/ping.js'
 
 export type ProbeTool = 'nc' | 'curl' | 'wget' | 'bash' | 'ping'
 export type ExecOutcome = 'delivered' | 'refused' | 'timeout' | 'error'
@@ -136,15 +137,6 @@ const CONNECTED = /succeeded!|\bConnected to\b|\.\.\. connected\.|knet-probe: co
 const REFUSED = /connection refused/i
 const TIMED_OUT = /timed out|time-?out|timeout was reached/i
 const UNREACHABLE = /(no route to host|host is unreachable|network is unreachable|destination host unreachable|destination net unreachable)/i
-// ping's reasons, as the lab prober reads them.
-const PING_REASONS: [RegExp, string][] = [
-  [/message too long, mtu=(\d+)/, 'message too long (mtu $1)'],
-  [/Frag needed and DF set \(mtu = (\d+)\)/, 'fragmentation needed (mtu $1)'],
-  [/Destination Host Unreachable/, 'host unreachable'],
-  [/Destination Net Unreachable/, 'network unreachable'],
-  [/Destination Port Unreachable/, 'port unreachable'],
-  [/Network is unreachable/, 'network unreachable'],
-]
 
 const firstLine = (s: string): string => s.split('\n').map((l) => l.trim()).find(Boolean) ?? ''
 
@@ -157,8 +149,8 @@ export function readToolRun(tool: ProbeTool, protocol: TraceProtocol, run: ToolR
   if (run.error !== undefined && run.exitCode === null && !run.timedOut) return {usable: false, why: `${tool}: ${firstLine(run.error)}`}
   if (tool === 'ping') {
     if (run.exitCode === 0) return {usable: true, outcome: 'delivered'}
-    const reason = PING_REASONS.find(([re]) => re.test(text))
-    if (reason) return {usable: true, outcome: 'error', detail: text.match(reason[0])?.[0].replace(reason[0], reason[1]) ?? reason[1]}
+    const reason = pingFailureReason(text)
+    if (reason) return {usable: true, outcome: 'error', detail: reason}
     if (UNUSABLE.test(text)) return {usable: false, why: `ping: ${firstLine(text)}`}
     if (run.exitCode === 1 || run.timedOut) return {usable: true, outcome: 'timeout'}
     return {usable: true, outcome: 'error', detail: firstLine(text) || `ping exit ${String(run.exitCode)}`}
