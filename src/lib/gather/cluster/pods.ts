@@ -150,10 +150,10 @@ async function runExec(
   let truncated = false
   let timedOut = false
   let status: V1Status | undefined
-  let socket: {close(): void; readyState: number; once?(e: string, f: () => void): void; addEventListener?(e: string, f: () => void): void} | undefined
+  let socket: ExecSocket | undefined
   const cut = (): void => {
     truncated = true
-    socket?.close()
+    if (socket) stop(socket)
   }
   const stdout = collector(limits.maxBytes, cut)
   const stderr = collector(limits.maxBytes, cut)
@@ -164,7 +164,7 @@ async function runExec(
   const connecting = exec.exec(namespace, name, container, [...argv], stdout.stream, stderr.stream, stdin, false, (s) => (status = s))
   // A socket that opens after knet stopped waiting must still be closed, or it keeps the process alive.
   connecting.then(
-    (ws) => gaveUp && ws.close(),
+    (ws) => gaveUp && stop(ws),
     () => undefined,
   )
   try {
@@ -178,9 +178,9 @@ async function runExec(
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       timedOut = true
-      ws.close()
+      stop(ws)
     }, limits.timeoutMs)
-    const abort = (): void => ws.close()
+    const abort = (): void => stop(ws)
     limits.signal?.addEventListener('abort', abort, {once: true})
     const done = (): void => {
       clearTimeout(timer)
@@ -195,6 +195,23 @@ async function runExec(
   if (status) return {...out, ...statusResult(status)}
   if (timedOut || truncated) return {...out, exitCode: null}
   return {...out, exitCode: null, error: limits.signal?.aborted ? 'cancelled' : 'the exec stream closed without an exit status'}
+}
+
+interface ExecSocket {
+  close(): void
+  terminate?(): void
+  readyState: number
+  once?(e: string, f: () => void): void
+  addEventListener?(e: string, f: () => void): void
+}
+
+/**
+ * Give up on an exec session now. close() would wait for the server's closing handshake (ws allows
+ * it 30 s), and an API server whose command hangs never answers: the run would hang with it.
+ */
+function stop(ws: ExecSocket): void {
+  if (typeof ws.terminate === 'function') ws.terminate()
+  else ws.close()
 }
 
 /** A stdin that sends text and then stays open (ending it would close a v4 session before its status arrives). */
