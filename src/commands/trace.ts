@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {clusterFlags, isSafeName, nodeAccessFlags, snapshotFlag} from '../lib/cli/flags.js'
+import {clusterFlags, isSafeName, nodeAccessFlags, podAccessOptions, snapshotFlag} from '../lib/cli/flags.js'
 import {analysisSourceOptions} from '../lib/cli/source-options.js'
 import {useLabFlag} from '../lib/lab/flags.js'
 import {badInput} from '../lib/report/errors.js'
@@ -16,7 +16,7 @@ export default class Trace extends BaseCommand {
 
 Verdicts: delivered (the reply gets back too), dropped (with a reason code and the hop), partial (some Service endpoints reached, some not), unknown. Only the nodes on the path are gathered (every node when DST is an address the cluster state does not place).
 
---probe also sends the real packet from SRC and shows prediction and observation side by side; when they disagree, stderr says so and the exit code is ${TRACE_DISAGREES}. With --lab the lab's prober sends it; on a live cluster it is sent from the source pod through exec with the first tool the pod has (nc, curl, wget, bash /dev/tcp; nc -u or bash /dev/udp for UDP; ping for ICMP), or, when it has none, from an ephemeral container (--image) added to the pod — which Kubernetes never lets anyone remove (it stops by itself after 5 minutes). A node or outside source is not probed (reported as unknown). Needs pods/exec and, for the ephemeral container, pods/ephemeralcontainers patch (knet rbac --probe).
+--probe also sends the real packet from SRC and shows prediction and observation side by side; when they disagree, stderr says so and the exit code is ${TRACE_DISAGREES}. With --lab the lab's prober sends it; on a live cluster it is sent from the source pod through exec with the first tool the pod has (nc, curl, wget, bash /dev/tcp; nc -u or bash /dev/udp for UDP; ping for ICMP), or, when it has none, from an ephemeral container (--image) added to the pod — which Kubernetes never lets anyone remove (it stops by itself after 5 minutes). From a node source it is sent in the node's network namespace: from knet's node pod on that node (--node-access pod, deleted afterwards) or the agent's pod there (--node-access agent). An outside source is not probed (reported as unknown). Needs pods/exec and, for the ephemeral container, pods/ephemeralcontainers patch (knet rbac --probe).
 
 ${EXIT_CODES_HELP}
   For trace: 0 delivered, 1 dropped or partial, 3 unknown, ${TRACE_DISAGREES} --probe: the real packet disagrees with the verdict.
@@ -88,7 +88,17 @@ ${EXIT_CODES_HELP}
       const {probeInLab, probeLive} = await import('../lib/trace/probe.js')
       result.probe =
         flags.lab === undefined
-          ? await probeLive(result, {kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs: flags.timeout, image: flags.image, startTimeoutMs: flags['node-timeout'], size: flags.size, onProgress: (m) => this.note(m)})
+          ? await probeLive(result, {
+              kubeconfig: flags.kubeconfig,
+              context: flags.context,
+              timeoutMs: flags.timeout,
+              image: flags.image,
+              startTimeoutMs: flags['node-timeout'],
+              size: flags.size,
+              nodeAccess: flags['node-access'],
+              pod: podAccessOptions(flags).pod,
+              onProgress: (m) => this.note(m),
+            })
           : await probeInLab(flags.lab, result, flags.size)
     }
     const json = flags.json || flags.output === 'json'

@@ -90,6 +90,26 @@ describeNetns('knet trace --probe through the API of a live cluster (the lab) [r
     }
   }, 30_000)
 
+  it("node → pod: the packet leaves node-1's own network namespace from knet's node pod there, delivered, agreeing; no pod is left", async () => {
+    const r = knet(['trace', 'node/node-1', 'web-2-1', '--kubeconfig', labKubeconfig, '--probe', '-o', 'json'], {env})
+    const j = JSON.parse(r.stdout) as TraceResult
+    expect([r.status, j.verdict, j.probe?.observed, j.probe?.agrees, j.probe?.detail]).toEqual([0, 'delivered', 'delivered', true, '1 attempt: 1 delivered; answered by web-2-1'])
+    expect(j.probe?.via).toMatch(/^exec nc in knet's node pod default\/knet-[0-9a-f]{8}-0-node-1 on node-1 \(the node's network namespace\)$/)
+    expect(await openPodClient({kubeconfig: labKubeconfig, timeoutMs: 5000}).list(undefined, 'app.kubernetes.io/managed-by=knet')).toEqual([])
+  }, 60_000)
+
+  it('node → pod with ip forwarding off on the destination node: both say dropped (ip-forward-off) and agree; exit 1', async () => {
+    await breakFault(NAME, 'ip-forward-off', {node: 'node-2', root})
+    try {
+      const r = knet(['trace', 'node/node-1', 'web-2-1', '--kubeconfig', labKubeconfig, '--probe', '-o', 'json'], {env})
+      const j = JSON.parse(r.stdout) as TraceResult
+      expect([r.status, j.verdict, j.reason?.code, j.probe?.observed, j.probe?.agrees, j.probe?.detail]).toEqual([1, 'dropped', 'ip-forward-off', 'timeout', true, '1 attempt: 1 timeout; no connection within 2 s'])
+    } finally {
+      await healFaults(NAME, 'ip-forward-off', {root})
+    }
+    expect(await openPodClient({kubeconfig: labKubeconfig, timeoutMs: 5000}).list(undefined, 'app.kubernetes.io/managed-by=knet')).toEqual([])
+  }, 60_000)
+
   it('a pod without nc: the next tool (curl) sends it, and the skipped one is named', async () => {
     missing.set('web-1-1', ['nc'])
     const probe = await probeFromPod(traced as TraceResult, {client: openPodClient({kubeconfig, timeoutMs: 5000}), image: IMAGE, startTimeoutMs: 5000})

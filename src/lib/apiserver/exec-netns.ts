@@ -15,7 +15,7 @@ export interface NetnsExecOptions {
   netnsFor: (node: string) => string | undefined
   /** A workload (not hostNetwork) pod → its network namespace; without it only hostNetwork pods are served. */
   podNetnsFor?: (namespace: string, name: string) => string | undefined
-  /** Refuse commands this predicate rejects (the lab serves only knet's catalogue in node pods, its probe commands in workload pods). */
+  /** Refuse commands this predicate rejects (the lab serves knet's catalogue and probe commands in node pods, only the probe's in workload pods). */
   allow?: (command: string[], ctx: ExecContext) => boolean
   /** Binaries a pod's regular containers do not have (by base name): exec'ing one fails as containerd fails it. */
   missing?: (namespace: string, name: string) => readonly string[]

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const exec = netnsExecHook({
     netnsFor: nodeNetns(marker),
     podNetnsFor: await podNetns(marker, objectsFile),
-    allow: (argv, ctx) => ((ctx.pod.spec as {hostNetwork?: unknown} | undefined)?.hostNetwork === true ? isCatalogArgv(argv) : isProbeArgv(argv)),
+    // Node pods run knet's catalogue, and trace --probe's templates for a node source; workload pods only the probe's.
+    allow: (argv, ctx) => ((ctx.pod.spec as {hostNetwork?: unknown} | undefined)?.hostNetwork === true ? isCatalogArgv(argv) || isProbeArgv(argv) : isProbeArgv(argv)),
   })
   const server = await startApiServer({objects: list.items ?? [], tls: 'self-signed', token, user: 'knet-lab', exec})
   server.writeKubeconfig(kubeconfig, {token, cluster: 'knet-lab', user: 'knet-lab', context: 'knet-lab'})

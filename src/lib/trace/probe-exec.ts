@@ -6,12 +6,15 @@
  * the next is tried. A pod with none of them gets an ephemeral debug container (--image, as
  * `kubectl debug` adds one; it shares the pod's network namespace, so the packet is the pod's) —
  * the one thing knet ever writes to a workload, never removable, and said so in `probe.via`.
- * Sources that are not pods (a node, an outside address) are not probed: the answer says so, as
- * an unknown observation, not an error.
+ * A node source sends it from the node's own network namespace: from knet's node pod on that node
+ * (--node-access pod: created for the probe and deleted after it, as for gathering) or the agent's
+ * pod there (--node-access agent). An outside address is not probed: the answer says so, as an
+ * unknown observation, not an error.
  */
 import {randomBytes} from 'node:crypto'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {ExecOutput, PodClient, PodState} from '../gather/cluster/pods.js'
+import {onNodePod, type PodSessionOptions} from '../gather/node/pod-gather.js'
 import {KnetError} from '../report/errors.js'
 import {compareWithProbe, type Observation} from './probe.js'
 import {PROBE_WAIT_S, probeArgv, readToolRun, TOOL_ORDER, UDP_PAYLOAD, validTarget, type ExecOutcome, type ProbeTarget, type ProbeTool, type ToolVerdict} from './probe-exec-argv.js'
@@ -40,26 +43,46 @@ export interface ExecProbeOptions {
 
 type Run = {tool: ProbeTool; verdict: Extract<ToolVerdict, {usable: true}>}
 
-/** Send the real packet from the trace's source pod and compare it with the prediction. */
-export async function probeFromPod(result: TraceResult, o: ExecProbeOptions): Promise<TraceProbe> {
-  const unsupported = unsupportedSource(result)
-  if (unsupported) return {observed: 'unknown', agrees: null, via: null, detail: unsupported}
-  const [, namespace = '', name = ''] = (result.source.name ?? '').split('/')
-  const target: ProbeTarget = {protocol: result.protocol, ip: result.destination.ip, port: result.port, ...(result.protocol === 'icmp' && o.size !== undefined ? {size: o.size} : {}), ...(result.protocol !== 'icmp' && result.source.port !== null ? {sourcePort: result.source.port} : {})}
+/** Who sends the real packet: the source pod, the source node, or nobody (and why). */
+export type ProbeSource = {kind: 'pod'; namespace: string; name: string} | {kind: 'node'; node: string} | {kind: 'none'; why: string}
+
+export function probeSource(result: TraceResult): ProbeSource {
+  const s = result.source
+  if (s.kind === 'pod' && s.name?.startsWith('pod/')) {
+    const [, namespace = '', name = ''] = s.name.split('/')
+    return {kind: 'pod', namespace, name}
+  }
+  if (s.kind === 'node' && s.name?.startsWith('node/')) return {kind: 'node', node: s.name.slice('node/'.length)}
+  return {kind: 'none', why: `no packet was sent: ${s.ip} is outside the cluster, and knet sends real packets only from a pod or a node (through exec)`}
+}
+
+const notSent = (detail: string, via: string | null = null): TraceProbe => ({observed: 'unknown', agrees: null, via, detail})
+
+/** The packet the trace is about, as the probe tools' templates take it; a string when it cannot be sent (IPv6, no port). */
+function probeTarget(result: TraceResult, size: number | undefined): ProbeTarget | string {
+  const target: ProbeTarget = {protocol: result.protocol, ip: result.destination.ip, port: result.port, ...(result.protocol === 'icmp' && size !== undefined ? {size} : {}), ...(result.protocol !== 'icmp' && result.source.port !== null ? {sourcePort: result.source.port} : {})}
   try {
     validTarget(target)
+    return target
   } catch (error) {
-    // An IPv6 destination, or TCP/UDP without a port: nothing the templates may be filled with.
-    return {observed: 'unknown', agrees: null, via: null, detail: `no packet was sent: ${error instanceof Error ? error.message : String(error)}`}
+    return `no packet was sent: ${error instanceof Error ? error.message : String(error)}`
   }
+}
+
+/** Send the real packet from the trace's source pod and compare it with the prediction. */
+export async function probeFromPod(result: TraceResult, o: ExecProbeOptions): Promise<TraceProbe> {
+  const source = probeSource(result)
+  if (source.kind !== 'pod') return notSent(source.kind === 'none' ? source.why : `no packet was sent: ${result.source.name ?? 'the source'} is a node, not a pod`)
+  const {namespace, name} = source
+  const target = probeTarget(result, o.size)
+  if (typeof target === 'string') return notSent(target)
   const pod = await o.client.get(namespace, name)
   const where = `pod/${namespace}/${name}`
-  if (!pod) return {observed: 'unknown', agrees: null, via: null, detail: `${where} no longer exists: no packet was sent`}
-  if (pod.phase !== 'Running') return {observed: 'unknown', agrees: null, via: null, detail: `${where} is ${pod.phase ?? 'not running'}: no packet was sent`}
+  if (!pod) return notSent(`${where} no longer exists: no packet was sent`)
+  if (pod.phase !== 'Running') return notSent(`${where} is ${pod.phase ?? 'not running'}: no packet was sent`)
   const container = pod.defaultContainer && pod.containers.includes(pod.defaultContainer) ? pod.defaultContainer : pod.containers[0]
-  if (!container) return {observed: 'unknown', agrees: null, via: null, detail: `${where} has no container to exec in`}
+  if (!container) return notSent(`${where} has no container to exec in`)
 
-  const attempts = result.nat.dnat.length > 1 ? SERVICE_ATTEMPTS : 1
   const absent: string[] = []
   let found = await firstTool(o.client, namespace, name, container, target, absent)
   let via = found ? `exec ${found.tool} in ${where} (container ${container})` : ''
@@ -76,30 +99,58 @@ export async function probeFromPod(result: TraceResult, o: ExecProbeOptions): Pr
     }
     const ready = earlier ? true : await waitEphemeral(o, namespace, name, ephemeral)
     const prefix = `ephemeral container ${ephemeral} (image ${o.image}${earlier ? ', added by an earlier run' : ''}) in ${where}`
-    if (ready !== true) return {observed: 'unknown', agrees: null, via: prefix, detail: `no packet was sent: ${ready}; the pod has none of ${candidates(target).join(', ')} (${absent.join('; ')})`}
+    if (ready !== true) return notSent(`no packet was sent: ${ready}; the pod has none of ${candidates(target).join(', ')} (${absent.join('; ')})`, prefix)
     execIn = ephemeral
     found = await firstTool(o.client, namespace, name, ephemeral, target, [])
-    if (!found) return {observed: 'unknown', agrees: null, via: prefix, detail: `no packet was sent: the image has none of ${candidates(target).join(', ')} either`}
+    if (!found) return notSent(`no packet was sent: the image has none of ${candidates(target).join(', ')} either`, prefix)
     via = `${prefix}: ${found.tool}`
   }
+  const runs = await sendAgain(o.client, {namespace, name, container: execIn}, target, found, attempts(result))
+  return {...compareWithProbe(result, observation(result, runs, absent)), via}
+}
+
+export interface NodeProbeOptions {
+  /** Where the node's commands run: knet's node pod (created and deleted here) or the agent's pod. */
+  nodePods: PodSessionOptions
+  /** ICMP payload bytes (--size). */
+  size?: number
+}
+
+/** Send the real packet from the trace's source node (its network namespace, through a pod on it) and compare. */
+export async function probeFromNode(result: TraceResult, o: NodeProbeOptions): Promise<TraceProbe> {
+  const source = probeSource(result)
+  if (source.kind !== 'node') return notSent(source.kind === 'none' ? source.why : `no packet was sent: ${result.source.name ?? 'the source'} is a pod, not a node`)
+  const target = probeTarget(result, o.size)
+  if (typeof target === 'string') return notSent(target)
+  const {client} = o.nodePods
+  const {run, errors} = await onNodePod(o.nodePods, source.node, async (t): Promise<TraceProbe> => {
+    const where = `${t.kind === 'pod' ? "knet's node pod" : 'agent pod'} ${t.namespace}/${t.name} on ${source.node}`
+    const absent: string[] = []
+    const found = await firstTool(client, t.namespace, t.name, t.container, target, absent)
+    if (!found) return notSent(`no packet was sent: ${where} has none of ${candidates(target).join(', ')} (${absent.join('; ')})`, where)
+    const runs = await sendAgain(client, t, target, found, attempts(result))
+    return {...compareWithProbe(result, observation(result, runs, absent)), via: `exec ${found.tool} in ${where} (the node's network namespace)`}
+  })
+  // A pod left behind is said at once, with the way out; it does not change what the packet did.
+  for (const e of errors) o.nodePods.onProgress?.(e.message)
+  if (run.ok) return run.value
+  // What every later request would meet too (RBAC, credentials) ends the run as it would for a pod source.
+  if (run.error instanceof KnetError && (run.error.kind === 'forbidden' || run.error.kind === 'unauthorized')) throw run.error
+  return notSent(`no packet was sent: ${run.error instanceof KnetError ? run.error.oneLine() : run.error instanceof Error ? run.error.message : String(run.error)}`)
+}
+
+/** One connection per attempt: several for a Service with several endpoints (kube-proxy picks one per connection). */
+const attempts = (result: TraceResult): number => (result.nat.dnat.length > 1 ? SERVICE_ATTEMPTS : 1)
+
+/** The first run (the one that found the tool), then the other attempts with the same tool. */
+async function sendAgain(client: PodClient, at: {namespace: string; name: string; container: string}, target: ProbeTarget, found: Run, total: number): Promise<Run[]> {
   const runs: Run[] = [found]
-  for (let i = 1; i < attempts; i++) {
-    const verdict = readToolRun(found.tool, target.protocol, await execTool(o.client, namespace, name, execIn, found.tool, target))
+  for (let i = 1; i < total; i++) {
+    const verdict = readToolRun(found.tool, target.protocol, await execTool(client, at.namespace, at.name, at.container, found.tool, target))
     // The tool worked a moment ago; anything it cannot say now is an error of this attempt.
     runs.push({tool: found.tool, verdict: verdict.usable ? verdict : {usable: true, outcome: 'error', detail: verdict.why}})
   }
-  const probe = compareWithProbe(result, observation(result, runs, absent))
-  return {...probe, via}
-}
-
-/** Why this source cannot send a packet through the API, or undefined for a pod. */
-export function unsupportedSource(result: TraceResult): string | undefined {
-  const s = result.source
-  if (s.kind === 'pod' && s.name?.startsWith('pod/')) return undefined
-  if (s.kind === 'node') {
-    return `no packet was sent: probing from ${s.name ?? 'a node'} is not supported on a live cluster yet (only from a pod, through exec; knet's node pods are gone once the evidence is read) — use --lab, or trace from a pod on that node`
-  }
-  return `no packet was sent: ${s.ip} is outside the cluster, and knet sends real packets only from a pod (through exec)`
+  return runs
 }
 
 /** The tools that can send this packet, in the order they are tried. */

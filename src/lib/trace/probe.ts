@@ -4,6 +4,7 @@
  * source pod through exec (probe-exec.ts). A disagreement is a finding about knet itself: the
  * command says so on stderr and exits TRACE_DISAGREES.
  */
+import type {PodAccessOptions} from '../gather/node/pod-access.js'
 import type {ProbeRequest, ProbeResult} from '../lab/probe.js'
 import {badInput} from '../report/errors.js'
 import type {TraceProbe, TraceResult} from './types.js'
@@ -77,24 +78,49 @@ export interface LiveProbeOptions {
   context?: string
   /** Each API request (--timeout). */
   timeoutMs: number
-  /** The ephemeral container's image (--image). */
+  /** The ephemeral container's and node pods' image (--image). */
   image?: string
-  /** The most the ephemeral container may take to run (--node-timeout). */
+  /** The most the ephemeral container may take to run; for a node source, the node pod's whole run (--node-timeout). */
   startTimeoutMs?: number
   size?: number
+  /** How a node source is reached (--node-access): its knet node pod (pod, the default) or the agent's pod (agent). */
+  nodeAccess?: string
+  pod?: Pick<PodAccessOptions, 'debugNamespace' | 'agentSelector' | 'agentNamespace'>
   onProgress?: (message: string) => void
 }
 
-/** Send the real packet from the source pod of a live cluster (through the API's exec) and compare. */
+/** Send the real packet from the source pod or node of a live cluster (through the API's exec) and compare. */
 export async function probeLive(result: TraceResult, o: LiveProbeOptions): Promise<TraceProbe> {
-  const {probeFromPod, unsupportedSource} = await import('./probe-exec.js')
-  const unsupported = unsupportedSource(result)
-  if (unsupported) return {observed: 'unknown', agrees: null, via: null, detail: unsupported}
+  const {probeFromNode, probeFromPod, probeSource} = await import('./probe-exec.js')
+  const source = probeSource(result)
+  if (source.kind === 'none') return {observed: 'unknown', agrees: null, via: null, detail: source.why}
+  const mode = o.nodeAccess ?? 'pod'
+  if (source.kind === 'node' && mode !== 'pod' && mode !== 'agent') {
+    return {observed: 'unknown', agrees: null, via: null, detail: `no packet was sent: from a node, knet sends it through a pod on that node (--node-access pod or agent), not --node-access ${mode}`}
+  }
   const {openPodClient} = await import('../gather/cluster/pods.js')
-  const {DEFAULT_IMAGE} = await import('../gather/node/pod-manifest.js')
+  const {DEFAULT_DEBUG_NAMESPACE, DEFAULT_IMAGE} = await import('../gather/node/pod-manifest.js')
+  const {DEFAULT_NODE_TIMEOUT_MS} = await import('../gather/node/pod-access.js')
+  const client = openPodClient({kubeconfig: o.kubeconfig, context: o.context, timeoutMs: o.timeoutMs})
+  const image = o.image ?? DEFAULT_IMAGE
+  if (source.kind === 'node') {
+    return probeFromNode(result, {
+      nodePods: {
+        mode: mode as 'pod' | 'agent',
+        client,
+        image,
+        debugNamespace: o.pod?.debugNamespace ?? DEFAULT_DEBUG_NAMESPACE,
+        ...(o.pod?.agentSelector === undefined ? {} : {agentSelector: o.pod.agentSelector}),
+        agentNamespace: o.pod?.agentNamespace ?? 'kube-system',
+        nodeTimeoutMs: o.startTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+        ...(o.onProgress ? {onProgress: o.onProgress} : {}),
+      },
+      ...(o.size === undefined ? {} : {size: o.size}),
+    })
+  }
   return probeFromPod(result, {
-    client: openPodClient({kubeconfig: o.kubeconfig, context: o.context, timeoutMs: o.timeoutMs}),
-    image: o.image ?? DEFAULT_IMAGE,
+    client,
+    image,
     startTimeoutMs: o.startTimeoutMs ?? 120_000,
     ...(o.size === undefined ? {} : {size: o.size}),
     ...(o.onProgress ? {onProgress: o.onProgress} : {}),

@@ -122,7 +122,8 @@ export interface TraceProbe {
   detail: string
   /**
    * Live clusters only: how the packet was sent — "exec nc in pod/NS/NAME (container C)", or
-   * "ephemeral container knet-probe-ID (image IMG) in pod/NS/NAME: nc" when the pod had no tool;
+   * "ephemeral container knet-probe-ID (image IMG) in pod/NS/NAME: nc" when the pod had no tool,
+   * "exec nc in knet's node pod NS/NAME on NODE (the node's network namespace)" from a node source;
    * null when none was sent. Absent with --lab (the lab's prober).
    */
   via?: string | null

@@ -79,16 +79,16 @@ describe('trace --probe: prediction against the real packet', () => {
     expect(Object.keys(JSON.parse(JSON.stringify(r)) as object).at(-1)).toBe('probe')
   })
 
-  it('on a live cluster, a node or an outside source is not probed: an unknown observation that says why, and no API call', async () => {
+  it('on a live cluster, an outside source, or a node without pod or agent access, is not probed: an unknown observation that says why, and no API call', async () => {
     // A kubeconfig that does not exist: any attempt to reach an API would fail loudly.
     const o = {kubeconfig: '/nonexistent/knet-kubeconfig', timeoutMs: 1000}
-    const fromNode = await probeLive(run('node/node-1', 'web-2-2'), o)
+    const fromNode = await probeLive(run('node/node-1', 'web-2-2'), {...o, nodeAccess: 'ssh'})
     expect(fromNode).toEqual({
       observed: 'unknown', agrees: null, via: null,
-      detail: "no packet was sent: probing from node/node-1 is not supported on a live cluster yet (only from a pod, through exec; knet's node pods are gone once the evidence is read) — use --lab, or trace from a pod on that node",
+      detail: 'no packet was sent: from a node, knet sends it through a pod on that node (--node-access pod or agent), not --node-access ssh',
     })
     const external = traceSnapshot(snap, {source: parseEndpoint('192.0.2.9', 'default'), destination: parseEndpoint('10.100.0.3:30080', 'default'), entryNode: 'node-2'})
-    expect(await probeLive(external, o)).toEqual({observed: 'unknown', agrees: null, via: null, detail: 'no packet was sent: 192.0.2.9 is outside the cluster, and knet sends real packets only from a pod (through exec)'})
+    expect(await probeLive(external, o)).toEqual({observed: 'unknown', agrees: null, via: null, detail: 'no packet was sent: 192.0.2.9 is outside the cluster, and knet sends real packets only from a pod or a node (through exec)'})
     // Not an error: the exit code is the verdict's, and the table says there is nothing to compare.
     expect(traceExitCode('delivered', fromNode)).toBe(0)
     expect(renderTraceTable({...run('node/node-1', 'web-2-2'), probe: fromNode}, {width: 300, color: false}).split('\n').slice(-2)).toEqual([

@@ -19,17 +19,16 @@ import {gatherNodes, mapLimit, nodeCollectionErrors} from './gather-node.js'
 import {CONTAINER_NAME, nodePodManifest, nodePodName, RUN_ID_LABEL} from './pod-manifest.js'
 import {PodExecTransport} from './pod-transport.js'
 
-export interface PodGatherOptions {
+/** Where knet's node pods come from and how long one node may take. */
+export interface PodSessionOptions {
   mode: 'pod' | 'agent'
   client: PodClient
-  nodes: readonly string[]
   /** pod mode */
   image: string
   debugNamespace: string
   /** agent mode */
   agentSelector?: string
   agentNamespace?: string
-  parallel: number
   nodeTimeoutMs: number
   signal?: AbortSignal
   onProgress?: (message: string) => void
@@ -37,6 +36,30 @@ export interface PodGatherOptions {
   runId?: string
   /** How often a starting pod is polled (ms). */
   pollMs?: number
+}
+
+export interface PodGatherOptions extends PodSessionOptions {
+  nodes: readonly string[]
+  parallel: number
+}
+
+/** Where a node's commands run: knet's own pod on it (pod mode) or the agent's pod there; both share the node's network namespace. */
+export interface NodeExecTarget {
+  kind: 'pod' | 'agent'
+  node: string
+  namespace: string
+  name: string
+  container: string
+}
+
+/** What one node's work came to, and the pod that could not be deleted after it. */
+export type NodeRun<T> = ({ok: true; value: T} | {ok: false; error: unknown}) & {cleanup?: CollectionError}
+
+interface NodePods {
+  /** Aborted by SIGINT/SIGTERM, the caller's signal, or a create refusal every node would get. */
+  readonly signal: AbortSignal
+  /** Run work on node: in pod mode knet's pod is created there first and deleted after, whatever happens. */
+  on<T>(node: string, index: number, signal: AbortSignal, work: (target: NodeExecTarget) => Promise<T>): Promise<NodeRun<T>>
 }
 
 const EXIT_BY_SIGNAL: Partial<Record<NodeJS.Signals, number>> = {SIGINT: 130, SIGTERM: 143}
@@ -54,6 +77,36 @@ export class GatherInterrupted extends KnetError {
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
 
 export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEvidence[]; errors: CollectionError[]}> {
+  const {value: results, errors} = await withNodePods(o, (pods) =>
+    mapLimit(o.nodes, o.parallel, async (node, index): Promise<NodeOutcome> => {
+      if (pods.signal.aborted) return {errors: [nodeError(node, 'internal', 'not gathered: the run was interrupted')]}
+      const signal = AbortSignal.any([pods.signal, AbortSignal.timeout(o.nodeTimeoutMs)])
+      const run = await pods.on(node, index, signal, (t) => gatherOne(node, new PodExecTransport(t.kind, o.client, t.namespace, t.name, t.container), signal, o.onProgress))
+      const outcome: NodeOutcome = run.ok
+        ? {evidence: run.value, errors: evidenceErrors(run.value, o.nodeTimeoutMs, signal)}
+        : {errors: [signal.aborted ? abortError(node, o.nodeTimeoutMs, signal) : errorOf(node, run.error)]}
+      if (run.cleanup) outcome.errors.push(run.cleanup)
+      return outcome
+    }),
+  )
+  return {nodes: results.flatMap((r) => (r.evidence ? [r.evidence] : [])), errors: [...results.flatMap((r) => r.errors), ...errors]}
+}
+
+/**
+ * Run work once on one node, where its commands run (knet's pod there, or the agent's), within
+ * nodeTimeoutMs; the pod is removed afterwards, also on SIGINT/SIGTERM (then GatherInterrupted).
+ * Errors: pods that could not be deleted.
+ */
+export async function onNodePod<T>(o: PodSessionOptions, node: string, work: (target: NodeExecTarget, signal: AbortSignal) => Promise<T>): Promise<{run: NodeRun<T>; errors: CollectionError[]}> {
+  const {value: run, errors} = await withNodePods(o, (pods) => {
+    const signal = AbortSignal.any([pods.signal, AbortSignal.timeout(o.nodeTimeoutMs)])
+    return pods.on(node, 0, signal, (t) => work(t, signal))
+  })
+  return {run, errors: run.cleanup ? [run.cleanup, ...errors] : errors}
+}
+
+/** One run's node pods: every pod it creates is deleted at the end, also when the run is interrupted. */
+async function withNodePods<T>(o: PodSessionOptions, body: (pods: NodePods) => Promise<T>): Promise<{value: T; errors: CollectionError[]}> {
   const runId = o.runId ?? randomBytes(4).toString('hex')
   const controller = new AbortController()
   const forward = (): void => controller.abort()
@@ -71,19 +124,14 @@ export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEv
   process.on('SIGTERM', onSignal)
   const pods = new RunPods(o.client, o.debugNamespace, runId, controller)
   const errors: CollectionError[] = []
-  const nodes: NodeEvidence[] = []
+  let value: T
   try {
-    const agents = o.mode === 'agent' ? await findAgents(o) : undefined
+    const agents = o.mode === 'agent' ? await findAgents(o) : new Map<string, PodState>()
     if (o.mode === 'pod') o.onProgress?.(`run ${runId}: one pod per node in namespace ${o.debugNamespace} (${o.image})`)
-    const results = await mapLimit(o.nodes, o.parallel, async (node, index) => {
-      if (controller.signal.aborted) return {errors: [nodeError(node, 'internal', 'not gathered: the run was interrupted')]}
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(o.nodeTimeoutMs)])
-      return o.mode === 'pod' ? viaNodePod(o, pods, node, index, signal) : viaAgent(o, agents ?? new Map(), node, signal)
+    value = await body({
+      signal: controller.signal,
+      on: (node, index, signal, work) => (o.mode === 'pod' ? inNodePod(o, pods, node, index, signal, work) : inAgent(o, agents, node, work)),
     })
-    for (const r of results) {
-      if (r.evidence) nodes.push(r.evidence)
-      errors.push(...r.errors)
-    }
   } finally {
     if (o.mode === 'pod') errors.push(...(await pods.sweep()))
     process.off('SIGINT', onSignal)
@@ -96,7 +144,7 @@ export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEv
     const removed = `removed ${pods.deleted} knet node pod(s)`
     throw new GatherInterrupted(interrupted, left.length === 0 ? `interrupted by ${interrupted}: ${removed}` : `interrupted by ${interrupted}: ${removed}, ${left.length} could not be removed (run \`knet cleanup\`)`)
   }
-  return {nodes, errors}
+  return {value, errors}
 }
 
 interface NodeOutcome {
@@ -104,41 +152,35 @@ interface NodeOutcome {
   errors: CollectionError[]
 }
 
-async function viaNodePod(o: PodGatherOptions, pods: RunPods, node: string, index: number, signal: AbortSignal): Promise<NodeOutcome> {
+async function inNodePod<T>(o: PodSessionOptions, pods: RunPods, node: string, index: number, signal: AbortSignal, work: (target: NodeExecTarget) => Promise<T>): Promise<NodeRun<T>> {
   const name = nodePodName(pods.runId, node, index)
   const lifetimeSeconds = Math.ceil(o.nodeTimeoutMs / 1000) + 60
   const manifest = nodePodManifest(name, {node, namespace: o.debugNamespace, image: o.image, runId: pods.runId, lifetimeSeconds})
-  const outcome: NodeOutcome = {errors: []}
+  let run: NodeRun<T>
   try {
     await pods.create(name, manifest)
     signal.throwIfAborted()
     await waitRunning(o.client, o.debugNamespace, name, signal, o.pollMs ?? 250)
     o.onProgress?.(`  ${node}: pod ${o.debugNamespace}/${name} is running`)
-    const transport = new PodExecTransport('pod', o.client, o.debugNamespace, name, CONTAINER_NAME)
-    outcome.evidence = await gatherOne(node, transport, signal, o.onProgress)
-    outcome.errors.push(...evidenceErrors(outcome.evidence, o.nodeTimeoutMs, signal))
+    run = {ok: true, value: await work({kind: 'pod', node, namespace: o.debugNamespace, name, container: CONTAINER_NAME})}
   } catch (error) {
-    outcome.errors.push(signal.aborted ? abortError(node, o.nodeTimeoutMs, signal) : errorOf(node, error))
-  } finally {
-    const failed = await pods.remove(name)
-    if (failed) outcome.errors.push(failed)
+    run = {ok: false, error}
   }
-  return outcome
+  const failed = await pods.remove(name)
+  return failed ? {...run, cleanup: failed} : run
 }
 
-async function viaAgent(o: PodGatherOptions, agents: Map<string, PodState>, node: string, signal: AbortSignal): Promise<NodeOutcome> {
+async function inAgent<T>(o: PodSessionOptions, agents: Map<string, PodState>, node: string, work: (target: NodeExecTarget) => Promise<T>): Promise<NodeRun<T>> {
   const agent = agents.get(node)
   const where = `${o.agentSelector ?? ''} in namespace ${o.agentNamespace ?? ''}`
-  if (!agent) return {errors: [nodeError(node, 'not-found', `no Running agent pod (${where}) on node ${node}`)]}
+  if (!agent) return {ok: false, error: new KnetError('not-found', `no Running agent pod (${where}) on node ${node}`)}
   if (!agent.hostNetwork) {
-    return {errors: [nodeError(node, 'bad-input', `agent pod ${agent.namespace}/${agent.name} is not hostNetwork: its network namespace is not the node's`)]}
+    return {ok: false, error: new KnetError('bad-input', `agent pod ${agent.namespace}/${agent.name} is not hostNetwork: its network namespace is not the node's`)}
   }
-  const transport = new PodExecTransport('agent', o.client, agent.namespace, agent.name, agent.containers[0] ?? '')
   try {
-    const evidence = await gatherOne(node, transport, signal, o.onProgress)
-    return {evidence, errors: evidenceErrors(evidence, o.nodeTimeoutMs, signal)}
+    return {ok: true, value: await work({kind: 'agent', node, namespace: agent.namespace, name: agent.name, container: agent.containers[0] ?? ''})}
   } catch (error) {
-    return {errors: [signal.aborted ? abortError(node, o.nodeTimeoutMs, signal) : errorOf(node, error)]}
+    return {ok: false, error}
   }
 }
 
@@ -153,7 +195,7 @@ async function gatherOne(node: string, transport: PodExecTransport, signal: Abor
 }
 
 /** One Running pod per node among the agent selector's pods (ready ones first). */
-async function findAgents(o: PodGatherOptions): Promise<Map<string, PodState>> {
+async function findAgents(o: PodSessionOptions): Promise<Map<string, PodState>> {
   if (!o.agentSelector || !o.agentNamespace) throw new KnetError('bad-input', '--node-access agent needs --agent-selector (and --agent-namespace)')
   const pods = await o.client.list(o.agentNamespace, o.agentSelector)
   const byNode = new Map<string, PodState>()

@@ -11,7 +11,7 @@ import {afterAll, afterEach, describe, expect, it} from 'vitest'
 import {netnsExecHook, startApiServer, type ApiServer, type ApiServerOptions, type ExecContext, type ExecHook} from '../../../../src/lib/apiserver/index.js'
 import {openPodClient, type PodClient} from '../../../../src/lib/gather/cluster/pods.js'
 import {CATALOG} from '../../../../src/lib/gather/node/catalog.js'
-import {gatherViaPods} from '../../../../src/lib/gather/node/pod-gather.js'
+import {gatherViaPods, onNodePod} from '../../../../src/lib/gather/node/pod-gather.js'
 import {PodExecTransport} from '../../../../src/lib/gather/node/pod-transport.js'
 import {runCommand} from '../../../../src/lib/gather/node/run-command.js'
 import {describeNetns, TestNetns} from '../../../helpers/netns.js'
@@ -105,6 +105,33 @@ describe('gatherViaPods', () => {
     expect(new Set(seen.map((s) => s.container))).toEqual(new Set(['agent']))
     expect(server.requests.filter((q) => q.method !== 'GET')).toEqual([])
     expect(server.pods().map((p) => p.name)).toEqual(['agent-a', 'agent-b', 'agent-old'])
+  })
+})
+
+describe('onNodePod (trace --probe from a node)', () => {
+  it('pod: the work runs in knet\'s pod on that node, which is deleted after it — also when the work fails', async () => {
+    const {server, client} = await start([node('node-1'), node('node-2')], {exec: recorder([])})
+    const ok = await onNodePod({...base, mode: 'pod', client, runId: 'c0ffee00'}, 'node-2', async (t) => {
+      expect(server.pods().map((p) => [p.name, p.node])).toEqual([['knet-c0ffee00-0-node-2', 'node-2']])
+      return client.exec(t.namespace, t.name, t.container, ['nc', '-v', '-w', '2', '10.244.1.2', '80'], {timeoutMs: 5000, maxBytes: 1000})
+    })
+    expect([ok.run.ok && ok.run.value.stdout, ok.errors]).toEqual(['nc -v -w 2 10.244.1.2 80', []])
+    const failed = await onNodePod({...base, mode: 'pod', client}, 'node-1', async () => {
+      throw new Error('tool broke')
+    })
+    expect([failed.run.ok, failed.run.ok ? undefined : (failed.run.error as Error).message, failed.errors]).toEqual([false, 'tool broke', []])
+    expect(server.pods()).toEqual([])
+  })
+
+  it('agent: the work runs in the agent pod on that node; a node without a hostNetwork agent is a failed run, nothing created', async () => {
+    const seen: ExecContext[] = []
+    const {server, client} = await start([node('node-1'), node('node-2'), agent('agent-a', 'node-1', true), agent('agent-b', 'node-2', false)], {exec: recorder(seen)})
+    const o = {...base, mode: 'agent' as const, client, agentSelector: 'k8s-app=agent', agentNamespace: 'kube-system'}
+    const ok = await onNodePod(o, 'node-1', async (t) => [t.kind, t.namespace, t.name, t.container])
+    expect(ok.run).toEqual({ok: true, value: ['agent', 'kube-system', 'agent-a', 'agent']})
+    const refused = await onNodePod(o, 'node-2', async () => 'never')
+    expect([refused.run.ok, refused.run.ok ? undefined : (refused.run.error as Error).message]).toEqual([false, "agent pod kube-system/agent-b is not hostNetwork: its network namespace is not the node's"])
+    expect(server.requests.filter((q) => q.method !== 'GET')).toEqual([])
   })
 })
 
