@@ -47,11 +47,11 @@ ${EXIT_CODES_HELP}
       process.stdout.write(flags.output === 'table' ? `${renderCatalogue(CHECKS)}\n` : `${JSON.stringify(catalogueJson(CHECKS), null, 2)}\n`)
       return
     }
-    const {parseNodeSelector, resolveAnalysisSnapshot} = await import('../lib/gather/analysis-source.js')
-    const {runDoctor} = await import('../lib/checks/context.js')
+    const {parseNodeSelector, resolveAnalysisModel} = await import('../lib/gather/analysis-source.js')
+    const {runChecks} = await import('../lib/checks/context.js')
     const {renderJunit} = await import('../lib/render/junit.js')
     const {renderSarif} = await import('../lib/render/sarif.js')
-    const snapshot = await resolveAnalysisSnapshot({
+    const model = await resolveAnalysisModel({
       ...analysisSourceOptions(flags, {
         knetVersion: this.config.version,
         command: ['knet', 'doctor', ...this.argv].join(' '),
@@ -62,7 +62,7 @@ ${EXIT_CODES_HELP}
       ...(flags['node-selector'] ? {nodeSelector: parseNodeSelector(flags['node-selector'])} : {}),
     })
     const checks = selectChecks(flags.only, flags.skip)
-    const report = runDoctor(snapshot, checks)
+    const report = runChecks(model, checks)
     const failOn = flags['fail-on']
     const out = {
       table: () => `${renderDoctorTable(report, {width: process.stdout.columns ?? (Number(process.env.COLUMNS) || 120), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`,

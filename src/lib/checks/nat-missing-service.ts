@@ -1,5 +1,7 @@
-import type {Finding} from '../report/finding.js'
+import type {ReadyEndpoint} from '../model/model.js'
+import type {Evidence, Finding} from '../report/finding.js'
 import {nodeEvidence} from './evidence.js'
+import {everyReadyV4Targeted, hasReadyEndpoint, readyEndpoints, readySlicePorts} from './nat-endpoints.js'
 import type {Check} from './types.js'
 
 export const natMissingService: Check = {
@@ -13,33 +15,38 @@ export const natMissingService: Check = {
     'Each node translates a ClusterIP through its own kube-proxy rules. A Service with ready endpoints but no KUBE-SVC chain on a node is unreachable from that node; endpoints missing from the chain never get traffic from it.',
   run(ctx) {
     const index = ctx.model.index
+    const endpoints = readySlicePorts(ctx.model)
     const findings: Finding[] = []
     for (const svc of ctx.cluster().services) {
       if (svc.type === 'ExternalName' || svc.headless || !svc.clusterIPs.some((ip) => !ip.includes(':'))) continue
       const key = `${svc.namespace}/${svc.name}`
       for (const port of svc.ports) {
-        const portName = `${key}${port.name ? `:${port.name}` : ''}`
+        const portName = port.name ? `${key}:${port.name}` : key
         const protocol = port.protocol.toLowerCase()
-        const ready = (index.readyEndpointsByPort().get(`${portName}|${protocol}`) ?? []).filter((e) => !e.ip.includes(':'))
-        const first = ready[0]
-        if (!first) continue
-        const apiEv = {source: `api: EndpointSlice ${first.slice} ${first.field}`, text: `${first.ip}${first.port === undefined ? '' : `:${first.port}`} ready`}
+        const portKey = `${portName}|${protocol}`
+        const slicePorts = endpoints.get(portKey)
+        if (!hasReadyEndpoint(slicePorts, true)) continue
+        // The endpoints as records only when there is something to report.
+        let readyList: ReadyEndpoint[] | undefined
+        const ready = (): ReadyEndpoint[] => (readyList ??= readyEndpoints(slicePorts, true))
         for (const node of ctx.nodes) {
           const view = index.kubeProxyView(node)
           if (!view) continue
-          const rules = view.byKey.get(`${portName}|${protocol}`)
+          const rules = view.byKey.get(portKey)
           if (!rules) {
+            const first = ready()[0] as ReadyEndpoint
             findings.push(
               ctx.finding({
                 subject: {kind: 'service', namespace: svc.namespace, name: svc.name},
                 node: node.name,
-                message: `${portName} (${protocol}) has ${ready.length} ready endpoint(s) but no kube-proxy rules on ${node.name}`,
-                evidence: [apiEv, nodeEvidence(node, 'iptables-save', `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat`)],
+                message: `${portName} (${protocol}) has ${ready().length} ready endpoint(s) but no kube-proxy rules on ${node.name}`,
+                evidence: [apiEvidence(first), nodeEvidence(node, 'iptables-save', `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat`)],
               }),
             )
             continue
           }
-          const absent = ready.filter((e) => !rules.targets.some((t) => t.ip === e.ip && (e.port === undefined || t.port === undefined || t.port === e.port)))
+          if (everyReadyV4Targeted(slicePorts, rules.targets)) continue
+          const absent = ready().filter((e) => !rules.targets.some((t) => t.ip === e.ip && (e.port === undefined || t.port === undefined || t.port === e.port)))
           const missing = absent[0]
           if (!missing) continue
           findings.push(
@@ -47,10 +54,7 @@ export const natMissingService: Check = {
               subject: {kind: 'service', namespace: svc.namespace, name: svc.name},
               node: node.name,
               message: `${portName} (${protocol}): ${absent.length} ready endpoint(s) absent from ${node.name}'s rules: ${absent.map((e) => e.ip).join(', ')}`,
-              evidence: [
-                {source: `api: EndpointSlice ${missing.slice} ${missing.field}`, text: `${missing.ip}${missing.port === undefined ? '' : `:${missing.port}`} ready`},
-                nodeEvidence(node, 'iptables-save', rules.rule.text),
-              ],
+              evidence: [apiEvidence(missing), nodeEvidence(node, 'iptables-save', rules.rule.text)],
             }),
           )
         }
@@ -58,4 +62,8 @@ export const natMissingService: Check = {
     }
     return findings
   },
+}
+
+function apiEvidence(e: ReadyEndpoint): Evidence {
+  return {source: `api: EndpointSlice ${e.slice} ${e.field}`, text: `${e.ip}${e.port === undefined ? '' : `:${e.port}`} ready`}
 }

@@ -1,5 +1,6 @@
 import type {Finding} from '../report/finding.js'
 import {nodeEvidence} from './evidence.js'
+import {readyEndpoints, readySlicePorts, readyTargetTest} from './nat-endpoints.js'
 import type {Check} from './types.js'
 
 export const natStaleEndpoint: Check = {
@@ -13,6 +14,7 @@ export const natStaleEndpoint: Check = {
     "kube-proxy rewrites its KUBE-SEP-* DNAT rules whenever endpoints change. A DNAT target that is no longer a ready endpoint means this node's kube-proxy stopped syncing: a share of the Service's connections go to a pod that is gone or not ready.",
   run(ctx) {
     const index = ctx.model.index
+    const endpoints = readySlicePorts(ctx.model)
     const findings: Finding[] = []
     for (const node of ctx.nodes) {
       const view = index.kubeProxyView(node)
@@ -20,9 +22,11 @@ export const natStaleEndpoint: Check = {
       for (const port of view.ports) {
         const key = `${port.namespace}/${port.name}`
         if (!index.serviceByKey().has(key)) continue
-        const ready = index.readyEndpointsByPort().get(`${port.portName}|${port.protocol}`) ?? []
+        const slicePorts = endpoints.get(`${port.portName}|${port.protocol}`)
+        const isReady = readyTargetTest(slicePorts, port.targets.length)
         for (const t of port.targets) {
-          if (ready.some((e) => e.ip === t.ip && (e.port === undefined || t.port === undefined || e.port === t.port))) continue
+          if (isReady(t)) continue
+          const ready = readyEndpoints(slicePorts, false)
           const target = `${t.ip}${t.port === undefined ? '' : `:${t.port}`}`
           findings.push(
             ctx.finding({

@@ -16,6 +16,7 @@ import {buildNodes, type NodeModel} from './cluster/nodes.js'
 import {buildPods, type PodModel} from './cluster/pods.js'
 import type {ModelProblem} from './cluster/read.js'
 import {buildServices, type ServiceModel} from './cluster/services.js'
+import type {TakenObjects} from './cluster/taken.js'
 
 export type {ClusterCidrs, EndpointSliceModel, KubeProxyModel, ModelProblem, NetworkPolicyModel, NodeModel, PodModel, ServiceModel}
 export type {Endpoint} from './cluster/endpointslices.js'
@@ -44,28 +45,49 @@ export interface ClusterModel {
   collectionErrors: CollectionError[]
 }
 
-export function buildClusterModel(evidence: ClusterEvidence): ClusterModel {
-  const problems: ModelProblem[] = []
+export interface BuildOptions {
+  /**
+   * Empty the evidence's object lists as they are read, for a caller that is done with the raw
+   * objects (doctor): then the raw objects and their model are never both held in full.
+   */
+  release?: boolean
+  /** Pods, Services and EndpointSlices already modelled while the snapshot was read (their lists in the evidence are empty). */
+  taken?: TakenObjects
+}
+
+export function buildClusterModel(evidence: ClusterEvidence, {release = false, taken}: BuildOptions = {}): ClusterModel {
   const failed = new Set(evidence.errors.map((e) => e.source))
   const o = evidence.objects
-  const nodes = buildNodes(o.nodes, problems)
-  const services = buildServices(o.services, problems)
+  // One list of problems per kind, joined in a fixed order whichever way each kind was built.
+  const nodeProblems: ModelProblem[] = []
+  const nodes = buildNodes(o.nodes, nodeProblems, release)
+  const services = taken?.services ?? built(buildServices, o.services, release)
   // No DaemonSets at all means they were not read (forbidden, or absent from a file), not "no CNI".
   const cni = failed.has('daemonsets') || o.daemonSets.length === 0 ? undefined : detectCni(o.daemonSets)
-  const namespaces = buildNamespaces(o.namespaces ?? [], problems)
-  const kubeProxy = readKubeProxy(o.kubeProxyConfigMap, cni?.kubeProxy, problems)
+  const otherProblems: ModelProblem[] = []
+  const namespaces = buildNamespaces(o.namespaces ?? [], otherProblems, release)
+  const kubeProxy = readKubeProxy(o.kubeProxyConfigMap, cni?.kubeProxy, otherProblems)
+  const pods = taken?.pods ?? built(buildPods, o.pods, release)
+  const endpointSlices = taken?.endpointSlices ?? built(buildEndpointSlices, o.endpointSlices, release)
+  const policyProblems: ModelProblem[] = []
+  const networkPolicies = failed.has('networkpolicies') ? undefined : buildNetworkPolicies(o.networkPolicies, policyProblems, release)
   return {
     nodes,
-    pods: buildPods(o.pods, problems),
-    services,
-    endpointSlices: buildEndpointSlices(o.endpointSlices, problems),
-    ...(failed.has('networkpolicies') ? {} : {networkPolicies: buildNetworkPolicies(o.networkPolicies, problems)}),
+    pods: pods.items,
+    services: services.items,
+    endpointSlices: endpointSlices.items,
+    ...(networkPolicies ? {networkPolicies} : {}),
     ...(cni ? {cni} : {}),
     ...(namespaces.length > 0 ? {namespaces} : {}),
     kubeProxy,
-    cidrs: clusterCidrs(nodes, services, kubeProxy.clusterCIDRs),
+    cidrs: clusterCidrs(nodes, services.items, kubeProxy.clusterCIDRs),
     ...(evidence.serverVersion ? {serverVersion: evidence.serverVersion} : {}),
-    problems,
+    problems: [...nodeProblems, ...services.problems, ...otherProblems, ...pods.problems, ...endpointSlices.problems, ...policyProblems],
     collectionErrors: [...evidence.errors],
   }
+}
+
+function built<T>(build: (raw: unknown[], problems: ModelProblem[], release: boolean) => T[], raw: unknown[], release: boolean): {items: T[]; problems: ModelProblem[]} {
+  const problems: ModelProblem[] = []
+  return {items: build(raw, problems, release), problems}
 }

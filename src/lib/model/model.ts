@@ -6,10 +6,10 @@
  */
 import type {Finding} from '../report/finding.js'
 import type {CollectionError} from '../report/collection-error.js'
-import type {IptablesDump, IptablesRule} from '../parse/iptables-save.js'
 import type {Snapshot} from '../snapshot/schema.js'
-import {buildClusterModel, type ClusterModel, type EndpointSliceModel, type NodeModel, type PodModel, type ServiceModel} from './cluster.js'
+import {buildClusterModel, type BuildOptions, type ClusterModel, type EndpointSliceModel, type NodeModel, type PodModel, type ServiceModel} from './cluster.js'
 import {buildNodeDatapath, type NodeDatapath} from './node.js'
+import {readKubeProxyView} from './kube-proxy-view.js'
 
 export interface ReadyEndpoint {
   ip: string
@@ -79,8 +79,6 @@ export interface ModelIndex {
   podsByIp(): Map<string, PodModel[]>
   serviceByKey(): Map<string, ServiceModel>
   slicesByService(): Map<string, EndpointSliceModel[]>
-  /** `${ns}/${service}:${portName}|${protocol}` (kube-proxy's key) → ready endpoints. */
-  readyEndpointsByPort(): Map<string, ReadyEndpoint[]>
   /** Every address listed in any EndpointSlice. */
   endpointAddresses(): Set<string>
   /** Pods of a namespace matching every label of an equality selector. */
@@ -90,8 +88,9 @@ export interface ModelIndex {
   observedKubeProxyMode(node: NodeDatapath): ObservedMode | undefined
 }
 
-export function buildModel(snapshot: Snapshot): AnalysisModel {
-  const cluster = snapshot.cluster ? buildClusterModel(snapshot.cluster) : undefined
+/** With `release`, the snapshot's API objects are emptied as the model is built (see BuildOptions). */
+export function buildModel(snapshot: Snapshot, options: BuildOptions = {}): AnalysisModel {
+  const cluster = snapshot.cluster ? buildClusterModel(snapshot.cluster, options) : undefined
   const nodes = snapshot.nodes.map(buildNodeDatapath).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return {...(cluster ? {cluster} : {}), nodes, collectionErrors: snapshot.collectionErrors.map((e) => ({...e, kind: e.kind as CollectionError['kind']})), index: buildIndex(cluster)}
 }
@@ -138,31 +137,6 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
     }
     return m
   })
-  const readyEndpointsByPort = once(() => {
-    const m = new Map<string, ReadyEndpoint[]>()
-    for (const [svc, slices] of slicesByService()) {
-      for (const slice of slices) {
-        for (const port of slice.ports) {
-          const key = `${svc}${port.name ? `:${port.name}` : ''}|${port.protocol.toLowerCase()}`
-          let list = m.get(key)
-          if (!list) m.set(key, (list = []))
-          slice.endpoints.forEach((e, i) => {
-            if (e.ready === false) return
-            e.addresses.forEach((ip, j) =>
-              list.push({
-                ip,
-                ...(port.port === undefined ? {} : {port: port.port}),
-                protocol: port.protocol.toLowerCase(),
-                slice: `${slice.namespace}/${slice.name}`,
-                field: `endpoints[${i}].addresses[${j}]`,
-              }),
-            )
-          })
-        }
-      }
-    }
-    return m
-  })
   const endpointAddresses = once(() => new Set((cluster?.endpointSlices ?? []).flatMap((s) => s.endpoints.flatMap((e) => e.addresses))))
   const byNamespace = once(() => {
     const m = new Map<string, {all: PodModel[]; byLabel: Map<string, PodModel[]>}>()
@@ -204,7 +178,6 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
     podsByIp,
     serviceByKey,
     slicesByService,
-    readyEndpointsByPort,
     endpointAddresses,
     selectPods,
     podsInNamespace: (namespace) => byNamespace().get(namespace)?.all ?? [],
@@ -213,72 +186,7 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
   }
 }
 
-function commentOf(rule: IptablesRule): string | undefined {
-  for (const m of rule.matches) if (m.kind === 'comment') return m.comment
-  return undefined
-}
-
-function ruleRef(rule: IptablesRule): KubeProxyRule {
-  return {text: rule.raw, line: rule.line}
-}
-
-/** "ns/name:port" → parts; undefined for anything else. */
-export function splitPortName(portName: string): {namespace: string; name: string; port: string} | undefined {
-  const slash = portName.indexOf('/')
-  if (slash <= 0) return undefined
-  const rest = portName.slice(slash + 1)
-  const colon = rest.indexOf(':')
-  const name = colon < 0 ? rest : rest.slice(0, colon)
-  if (!name) return undefined
-  return {namespace: portName.slice(0, slash), name, port: colon < 0 ? '' : rest.slice(colon + 1)}
-}
-
-/**
- * kube-proxy's iptables-mode view of Services on one node, read structurally: KUBE-SERVICES jumps
- * to KUBE-SVC-* chains (comment "ns/name:port cluster IP"), which jump to KUBE-SEP-* chains holding
- * the DNAT. Chain names are hashes, so the comment is what ties a chain to its Service.
- */
-export function readKubeProxyView(node: string, source: string, dump: IptablesDump): KubeProxyView {
-  const nat = dump.tables.find((t) => t.name === 'nat')
-  const filter = dump.tables.find((t) => t.name === 'filter')
-  const ports: KubeProxyServicePort[] = []
-  const byKey = new Map<string, KubeProxyServicePort>()
-  for (const rule of nat?.chainIndex.get('KUBE-SERVICES')?.rules ?? []) {
-    const t = rule.target
-    if (t?.kind !== 'chain' || !t.chain.startsWith('KUBE-SVC-')) continue
-    const comment = commentOf(rule) ?? ''
-    const portName = comment.replace(/ cluster IP$/, '')
-    const parts = splitPortName(portName)
-    if (!parts) continue
-    const protocol = rule.protocol?.name ?? 'tcp'
-    const targets: KubeProxyTarget[] = []
-    const seen = new Set<string>()
-    for (const jump of nat?.chainIndex.get(t.chain)?.rules ?? []) {
-      const jt = jump.target
-      if (jt?.kind !== 'chain' || !jt.chain.startsWith('KUBE-SEP-') || seen.has(jt.chain)) continue
-      seen.add(jt.chain)
-      for (const sepRule of nat?.chainIndex.get(jt.chain)?.rules ?? []) {
-        const st = sepRule.target
-        if (st?.kind !== 'dnat' || !st.to?.addrFrom) continue
-        targets.push({ip: st.to.addrFrom, ...(st.to.ports ? {port: st.to.ports.from} : {}), chain: jt.chain, rule: ruleRef(sepRule)})
-      }
-    }
-    const clusterIP = rule.dst && !rule.dst.negated ? rule.dst.cidr.replace(/\/(32|128)$/, '') : undefined
-    const entry: KubeProxyServicePort = {portName, ...parts, protocol, ...(clusterIP ? {clusterIP} : {}), chain: t.chain, rule: ruleRef(rule), targets}
-    const key = `${portName}|${protocol}`
-    // The same port can appear for several cluster IPs (dual-stack is per family, so rarely); keep the first.
-    if (!byKey.has(key)) {
-      byKey.set(key, entry)
-      ports.push(entry)
-    }
-  }
-  const noEndpoints: KubeProxyView['noEndpoints'] = []
-  for (const rule of filter?.chainIndex.get('KUBE-SERVICES')?.rules ?? []) {
-    const m = /^(.*) has no endpoints$/.exec(commentOf(rule) ?? '')
-    if (m?.[1] && rule.target?.kind === 'reject') noEndpoints.push({portName: m[1], rule: ruleRef(rule)})
-  }
-  return {node, source, ports, byKey, noEndpoints}
-}
+export {readKubeProxyView, splitPortName} from './kube-proxy-view.js'
 
 function nodeKubeProxyView(node: NodeDatapath): KubeProxyView | undefined {
   return node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined

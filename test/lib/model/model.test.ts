@@ -19,13 +19,6 @@ describe('analysis model', () => {
     expect(model.index.serviceByKey().get('kube-system/kube-dns')?.clusterIPs).toEqual(['172.20.0.10'])
   })
 
-  test('ready endpoints are keyed like kube-proxy: ns/name:port|protocol', () => {
-    expect(model.index.readyEndpointsByPort().get('default/web:http|tcp')).toEqual([
-      {ip: '10.244.1.5', port: 8080, protocol: 'tcp', slice: 'default/web-abcde', field: 'endpoints[0].addresses[0]'},
-      {ip: '10.244.2.7', port: 8080, protocol: 'tcp', slice: 'default/web-abcde', field: 'endpoints[1].addresses[0]'},
-    ])
-  })
-
   test('selector matching goes through the label index', () => {
     expect(model.index.selectPods('default', {app: 'web'}).map((p) => p.name)).toEqual(['web-1', 'web-2'])
     expect(model.index.selectPods('default', {app: 'web', tier: 'x'})).toEqual([])

@@ -1,12 +1,13 @@
 /**
- * scanRule is a shortcut for the common rule shapes: whenever it answers, the general reader must
- * give exactly the same rule. Checked on every captured fixture line, a generated kube-proxy dump,
- * hand-written edge cases, and fuzzed variants of all of them.
+ * scanRule and patternRule are shortcuts for the common rule shapes: whenever one answers, the
+ * general reader must give exactly the same rule. Checked on every captured fixture line, a
+ * generated kube-proxy dump, hand-written edge cases, and fuzzed variants of all of them.
  */
 import {readdirSync, readFileSync} from 'node:fs'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {natFixture} from '../../../bench/generators/kube-proxy.js'
+import {patternRule} from '../../../src/lib/parse/iptables/rule-pattern.js'
 import {readRuleGeneral} from '../../../src/lib/parse/iptables/rule.js'
 import {scanRule} from '../../../src/lib/parse/iptables/scan-rule.js'
 import {fuzzRuns} from '../../helpers/fuzz.js'
@@ -19,6 +20,7 @@ const generated = natFixture({services: 30, endpoints: 3}).restore.split('\n')
 const chains = new Set(['KUBE-SERVICES', 'KUBE-MARK-MASQ', 'X', 'CHAIN'])
 for (const l of [...fixtureLines, ...generated]) if (l.startsWith(':')) chains.add(l.slice(1).split(' ')[0] ?? '')
 const knownChain = (name: string): boolean => chains.has(name)
+const chainIndex = new Map([...chains].map((name) => [name, {name}]))
 
 const edgeCases = [
   '-A X -m comment --comment "" -j ACCEPT',
@@ -87,12 +89,45 @@ const edgeCases = [
   '-A X\t-j ACCEPT',
   '-A X -j ACCEPT "',
   '-A X foo',
+  '-A X -s 10.0.0.1/32 -j KUBE-MARK-MASQ',
+  '-A X -s 10.0.0.1/33 -j ACCEPT',
+  '-A X -s 10.0.0.1/8 -j ACCEPT',
+  '-A X -s 10.0.0.0/0 -j ACCEPT',
+  '-A X ! -s 10.0.0.1/7 -d 10.96.0.1/32 -p tcp -m comment --comment "a/b:c cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ',
+  '-A X -s 999.0.0.1/32 -j ACCEPT',
+  '-A X -s 10.0.0.1 -j ACCEPT',
+  '-A X -s fd00::1/128 -j ACCEPT',
+  '-A X -d 10.0.0.1/255.255.0.0 -j ACCEPT',
+  '-A X -p TCP -m comment --comment x -m udp --dport 53:54 -j ACCEPT',
+  '-A X -p tcp -m comment --comment "a/b:c" -m tcp -j DNAT --to-destination 10.1.2.3:8080',
+  '-A X -p tcp -m comment --comment "a/b:c" -m tcp -j DNAT --to-destination 10.1.2.3:80800',
+  '-A X -p tcp -m comment --comment "a/b:c" -m tcp -j DNAT --to-destination 10.1.2.3:65536',
+  '-A X -p tcp -m comment --comment "a/b:c" -m tcp -j DNAT --to-destination 10.1.2.3',
+  '-A X -p tcp -m tcp -j DNAT --to-destination 999.1.2.3:1',
+  '-A X -j DNAT --to-destination 10.1.2.3-10.1.2.9:80-90',
+  '-A X -j MARK --to-destination 10.1.2.3:80',
+  '-A X -j CHAIN --to-destination 10.1.2.3:80',
+  '-A X -m comment --comment "a -> b" -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-X',
+  '-A X -m statistic --mode random --probability 1.5 -j CHAIN',
+  '-A X -m statistic --mode random --probability 0x1 -j CHAIN',
+  '-A X -m sctp --dport 99999 -j ACCEPT',
+  '-A X -m comment --comment "" -j MARK',
+  '-A X -j MARK',
+  '-A X -j DNAT',
+  '-A X -j ACCEPT',
+  '-A X -j KUBE-MARK-MASQ',
+  '[0:0] -A X -j ACCEPT',
+  '[123:4567] -A X -s 10.0.0.1/32 -j CHAIN',
+  '[99999999999999999999999:1] -A X -j ACCEPT',
+  '-A X -m comment --comment "tab\there" -j ACCEPT',
 ]
 
 function same(line: string): void {
+  const general = readRuleGeneral(line, 7, knownChain)
   const fast = scanRule(line, 7, knownChain)
-  if (fast === null) return
-  expect(fast, line).toEqual(readRuleGeneral(line, 7, knownChain))
+  if (fast !== null) expect(fast, line).toEqual(general)
+  const pattern = patternRule(line, 7, chainIndex, knownChain)
+  if (pattern !== null) expect(pattern, line).toEqual(general)
 }
 
 describe('scanRule against the general reader', () => {
@@ -107,6 +142,23 @@ describe('scanRule against the general reader', () => {
     const genRules = generated.filter((l) => l.startsWith('-A'))
     expect(genRules.every((l) => scanRule(l, 1, knownChain) !== null)).toBe(true)
     expect(handled).toBeGreaterThan(genRules.length)
+    // The pattern covers the kube-proxy lines that repeat per Service and endpoint (KUBE-SEP, KUBE-SVC, the
+    // KUBE-SERVICES and KUBE-NODEPORTS jumps); the rarer shapes (REJECT options, addrtype) are the scanner's.
+    const perService = genRules.filter((l) => /^-A KUBE-(SEP|SVC|EXT)-|^-A KUBE-(SERVICES|NODEPORTS) .* -j KUBE-(SVC|EXT)-/.test(l))
+    expect(perService.length).toBeGreaterThan(genRules.length * 0.9)
+    expect(perService.filter((l) => patternRule(l, 1, chainIndex, knownChain) === null)).toEqual([])
+  })
+
+  it('patternRule shares what repeats: a jump names the declared chain string, a SEP pair one comment match', () => {
+    const name = 'KUBE-SEP-ABCDEFGHIJKLMNOP'
+    const declared = new Map([[name, {name}], ['KUBE-MARK-MASQ', {name: 'KUBE-MARK-MASQ'}]])
+    const known = (n: string): boolean => declared.has(n)
+    const jump = patternRule(`-A KUBE-SVC-X -m comment --comment "a/b:c" -j ${name}`, 1, declared, known)
+    expect(jump?.target?.kind === 'chain' && jump.target.chain).toBe(name)
+    expect(jump?.target?.name).toBe(name)
+    const masq = patternRule(`-A ${name} -s 10.0.0.1/32 -m comment --comment "a/b:c" -j KUBE-MARK-MASQ`, 2, declared, known)
+    const dnat = patternRule(`-A ${name} -p tcp -m comment --comment "a/b:c" -m tcp -j DNAT --to-destination 10.0.0.1:80`, 3, declared, known)
+    expect(dnat?.matches[0]).toBe(masq?.matches[0])
   })
 
   it('agrees on edge cases, or leaves them to the general reader', () => {

@@ -1,11 +1,14 @@
-import {byKey, meta, type ModelProblem} from './read.js'
+import {buildEach, meta, type ModelProblem} from './read.js'
 
-export function buildNamespaces(raw: readonly unknown[], problems: ModelProblem[]): {name: string; labels: Record<string, string>}[] {
-  const out: {name: string; namespace: string; labels: Record<string, string>}[] = []
-  raw.forEach((obj, i) => {
-    const m = meta(obj)
-    if (!m) return void problems.push({subject: `namespaces[${i}]`, message: 'namespace without metadata.name ignored'})
-    out.push({name: m.name, namespace: '', labels: m.labels})
-  })
-  return out.sort(byKey).map(({name, labels}) => ({name, labels}))
+export function buildNamespaces(raw: unknown[], problems: ModelProblem[], release = false): {name: string; labels: Record<string, string>}[] {
+  const out = buildEach(
+    raw,
+    (obj, i) => {
+      const m = meta(obj)
+      if (!m) return void problems.push({subject: `namespaces[${i}]`, message: 'namespace without metadata.name ignored'})
+      return {name: m.name, namespace: '', labels: m.labels}
+    },
+    release,
+  )
+  return out.map(({name, labels}) => ({name, labels}))
 }

@@ -1,4 +1,4 @@
-import {arr, byKey, intOrString, meta, num, protocol, rec, str, stringMap, strings, type ModelProblem, type Protocol} from './read.js'
+import {arr, buildEach, intOrString, meta, num, protocol, rec, str, stringMap, strings, type ModelProblem, type Protocol} from './read.js'
 
 export interface LabelSelector {
   matchLabels: Record<string, string>
@@ -67,20 +67,20 @@ function rules(v: unknown, peerKey: 'from' | 'to'): PolicyRule[] {
   })
 }
 
-export function buildNetworkPolicies(raw: readonly unknown[], problems: ModelProblem[]): NetworkPolicyModel[] {
-  const out: NetworkPolicyModel[] = []
-  raw.forEach((obj, i) => {
-    const m = meta(obj)
-    if (!m) return void problems.push({subject: `networkPolicies[${i}]`, message: 'NetworkPolicy without metadata.name ignored'})
-    const spec = rec(rec(obj).spec)
-    const ingress = rules(spec.ingress, 'from')
-    const egress = rules(spec.egress, 'to')
-    let policyTypes = strings(spec.policyTypes).filter((t): t is 'Ingress' | 'Egress' => t === 'Ingress' || t === 'Egress')
-    // The API server defaults policyTypes this way; hand-written files may omit it.
-    if (policyTypes.length === 0) policyTypes = Array.isArray(spec.egress) ? ['Ingress', 'Egress'] : ['Ingress']
-    out.push({namespace: m.namespace, name: m.name, podSelector: selector(spec.podSelector), policyTypes, ingress, egress})
-  })
-  return out.sort(byKey)
+export function buildNetworkPolicies(raw: unknown[], problems: ModelProblem[], release = false): NetworkPolicyModel[] {
+  return buildEach(raw, (obj, i) => policyOf(obj, i, problems), release)
+}
+
+function policyOf(obj: unknown, i: number, problems: ModelProblem[]): NetworkPolicyModel | undefined {
+  const m = meta(obj)
+  if (!m) return void problems.push({subject: `networkPolicies[${i}]`, message: 'NetworkPolicy without metadata.name ignored'})
+  const spec = rec(rec(obj).spec)
+  const ingress = rules(spec.ingress, 'from')
+  const egress = rules(spec.egress, 'to')
+  let policyTypes = strings(spec.policyTypes).filter((t): t is 'Ingress' | 'Egress' => t === 'Ingress' || t === 'Egress')
+  // The API server defaults policyTypes this way; hand-written files may omit it.
+  if (policyTypes.length === 0) policyTypes = Array.isArray(spec.egress) ? ['Ingress', 'Egress'] : ['Ingress']
+  return {namespace: m.namespace, name: m.name, podSelector: selector(spec.podSelector), policyTypes, ingress, egress}
 }
 
 /** Kubernetes label-selector semantics: every matchLabels pair and every matchExpression must hold. */

@@ -1,4 +1,4 @@
-import {arr, byKey, meta, rec, str, strings, type ModelProblem} from './read.js'
+import {arr, buildEach, defined, meta, rec, str, strings, type ModelProblem} from './read.js'
 
 export interface NodeAddress {
   type: string
@@ -27,39 +27,42 @@ export interface NodeModel {
   unschedulable: boolean
 }
 
-export function buildNodes(raw: readonly unknown[], problems: ModelProblem[]): NodeModel[] {
-  const out: NodeModel[] = []
-  raw.forEach((obj, i) => {
-    const m = meta(obj)
-    if (!m) return void problems.push({subject: `nodes[${i}]`, message: 'node without metadata.name ignored'})
-    const spec = rec(rec(obj).spec)
-    const status = rec(rec(obj).status)
-    const addresses = arr(status.addresses)
-      .map((a) => ({type: str(rec(a).type) ?? '', address: str(rec(a).address) ?? ''}))
-      .filter((a) => a.address !== '')
-    const podCIDRs = strings(spec.podCIDRs)
-    const single = str(spec.podCIDR)
-    if (podCIDRs.length === 0 && single) podCIDRs.push(single)
-    const readyCondition = arr(status.conditions).map(rec).find((c) => c.type === 'Ready')
-    const readyStatus = str(readyCondition?.status)
-    const taints = arr(spec.taints).map((t) => {
-      const r = rec(t)
-      const value = str(r.value)
-      return {key: str(r.key) ?? '', ...(value ? {value} : {}), effect: str(r.effect) ?? ''}
-    })
-    const providerID = str(spec.providerID)
-    out.push({
-      name: m.name,
-      namespace: '',
-      labels: m.labels,
-      addresses,
-      internalIPs: addresses.filter((a) => a.type === 'InternalIP').map((a) => a.address),
-      podCIDRs,
-      ready: readyStatus === 'True' || readyStatus === 'False' ? readyStatus : 'Unknown',
-      taints,
-      ...(providerID ? {providerID} : {}),
-      unschedulable: spec.unschedulable === true,
-    })
+export function buildNodes(raw: unknown[], problems: ModelProblem[], release = false): NodeModel[] {
+  return buildEach(raw, (obj, i) => nodeOf(obj, i, problems), release)
+}
+
+function nodeOf(obj: unknown, i: number, problems: ModelProblem[]): NodeModel | undefined {
+  const m = meta(obj)
+  if (!m) return void problems.push({subject: `nodes[${i}]`, message: 'node without metadata.name ignored'})
+  const spec = rec(rec(obj).spec)
+  const status = rec(rec(obj).status)
+  const addresses = defined(
+    arr(status.addresses).map((a) => {
+      const address = str(rec(a).address) ?? ''
+      return address === '' ? undefined : {type: str(rec(a).type) ?? '', address}
+    }),
+  )
+  const listed = strings(spec.podCIDRs)
+  const single = str(spec.podCIDR)
+  const podCIDRs = listed.length === 0 && single ? [single] : listed
+  const readyCondition = arr(status.conditions).map(rec).find((c) => c.type === 'Ready')
+  const readyStatus = str(readyCondition?.status)
+  const taints = arr(spec.taints).map((t) => {
+    const r = rec(t)
+    const value = str(r.value)
+    return {key: str(r.key) ?? '', ...(value ? {value} : {}), effect: str(r.effect) ?? ''}
   })
-  return out.sort(byKey)
+  const providerID = str(spec.providerID)
+  return {
+    name: m.name,
+    namespace: '',
+    labels: m.labels,
+    addresses,
+    internalIPs: defined(addresses.map((a) => (a.type === 'InternalIP' ? a.address : undefined))),
+    podCIDRs,
+    ready: readyStatus === 'True' || readyStatus === 'False' ? readyStatus : 'Unknown',
+    taints,
+    ...(providerID ? {providerID} : {}),
+    unschedulable: spec.unschedulable === true,
+  }
 }

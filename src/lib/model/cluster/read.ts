@@ -25,7 +25,18 @@ export function bool(v: unknown): boolean | undefined {
 }
 
 export function strings(v: unknown): string[] {
-  return arr(v).filter((x): x is string => typeof x === 'string')
+  return defined(arr(v).map(str))
+}
+
+/**
+ * The items that are not undefined, in an array of exactly their number. Model arrays are built
+ * with map (exact length) and pass through here rather than being grown by push or filter: an
+ * array grown from empty keeps room for 17 items (~130 bytes more than one item needs), and a
+ * 5,000-node model has three such small arrays per pod and endpoint, ~450,000 of them.
+ */
+export function defined<T>(xs: (T | undefined)[]): T[] {
+  for (const x of xs) if (x === undefined) return xs.filter((y): y is T => y !== undefined).slice()
+  return xs as T[]
 }
 
 export function stringMap(v: unknown): Record<string, string> {
@@ -59,6 +70,23 @@ export function intOrString(v: unknown): number | string | undefined {
   if (typeof v === 'number' && Number.isInteger(v)) return v
   if (typeof v === 'string' && v !== '') return /^\d+$/.test(v) ? Number(v) : v
   return undefined
+}
+
+/**
+ * Each raw object through `convert` (undefined: not a model item), sorted by namespace/name.
+ * With `release`, each raw object is dropped from `raw` as soon as it is converted and `raw` is
+ * left empty, so the raw objects and their model are never both held in full (the raw objects of
+ * a 5,000-node snapshot take ~1.6× the file).
+ */
+export function buildEach<T extends {namespace: string; name: string}>(raw: unknown[], convert: (obj: unknown, index: number) => T | undefined, release = false): T[] {
+  const out: T[] = []
+  for (let i = 0; i < raw.length; i++) {
+    const item = convert(raw[i], i)
+    if (release) raw[i] = undefined
+    if (item) out.push(item)
+  }
+  if (release) raw.length = 0
+  return out.sort(byKey)
 }
 
 /** namespace, then name: the order a real API server lists in, whatever order a file had. */

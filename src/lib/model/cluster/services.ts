@@ -1,4 +1,4 @@
-import {arr, byKey, intOrString, meta, num, protocol, rec, str, stringMap, strings, type ModelProblem, type Protocol} from './read.js'
+import {arr, buildEach, defined, intOrString, meta, num, protocol, rec, str, stringMap, strings, type ModelProblem, type Protocol} from './read.js'
 
 export interface ServicePort {
   name?: string
@@ -33,65 +33,63 @@ export interface ServiceModel {
 
 const TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']
 
-export function buildServices(raw: readonly unknown[], problems: ModelProblem[]): ServiceModel[] {
-  const out: ServiceModel[] = []
-  raw.forEach((obj, i) => {
-    const m = meta(obj)
-    if (!m) return void problems.push({subject: `services[${i}]`, message: 'service without metadata.name ignored'})
-    const subject = `service ${m.namespace}/${m.name}`
-    const spec = rec(rec(obj).spec)
-    const status = rec(rec(obj).status)
-    const rawType = str(spec.type) ?? 'ClusterIP'
-    const type = (TYPES as readonly string[]).includes(rawType) ? (rawType as ServiceType) : 'ClusterIP'
-    if (type !== rawType) problems.push({subject, message: `unknown type "${rawType}" read as ClusterIP`})
-    const ips = strings(spec.clusterIPs)
-    const single = str(spec.clusterIP)
-    if (ips.length === 0 && single) ips.push(single)
-    const headless = ips.includes('None')
-    const ports: ServicePort[] = []
-    for (const p of arr(spec.ports)) {
+export function buildServices(raw: unknown[], problems: ModelProblem[], release = false): ServiceModel[] {
+  return buildEach(raw, (obj, i) => serviceOf(obj, i, problems), release)
+}
+
+export function serviceOf(obj: unknown, i: number, problems: ModelProblem[]): ServiceModel | undefined {
+  const m = meta(obj)
+  if (!m) return void problems.push({subject: `services[${i}]`, message: 'service without metadata.name ignored'})
+  const subject = `service ${m.namespace}/${m.name}`
+  const spec = rec(rec(obj).spec)
+  const status = rec(rec(obj).status)
+  const rawType = str(spec.type) ?? 'ClusterIP'
+  const type = (TYPES as readonly string[]).includes(rawType) ? (rawType as ServiceType) : 'ClusterIP'
+  if (type !== rawType) problems.push({subject, message: `unknown type "${rawType}" read as ClusterIP`})
+  const listed = strings(spec.clusterIPs)
+  const single = str(spec.clusterIP)
+  const ips = listed.length === 0 && single ? [single] : listed
+  const headless = ips.includes('None')
+  const ports = defined(
+    arr(spec.ports).map((p): ServicePort | undefined => {
       const r = rec(p)
       const port = num(r.port)
-      if (port === undefined) {
-        problems.push({subject, message: 'port without a number ignored'})
-        continue
-      }
+      if (port === undefined) return void problems.push({subject, message: 'port without a number ignored'})
       const name = str(r.name)
       const nodePort = num(r.nodePort)
-      ports.push({
+      return {
         ...(name ? {name} : {}),
         port,
         targetPort: intOrString(r.targetPort) ?? port,
         ...(nodePort ? {nodePort} : {}),
         protocol: protocol(r.protocol),
-      })
-    }
-    const selector = spec.selector === undefined || spec.selector === null ? undefined : stringMap(spec.selector)
-    const etp = str(spec.externalTrafficPolicy)
-    const itp = str(spec.internalTrafficPolicy)
-    const externalName = str(spec.externalName)
-    out.push({
-      namespace: m.namespace,
-      name: m.name,
-      labels: m.labels,
-      type,
-      clusterIPs: headless ? [] : ips.filter((ip) => ip !== ''),
-      headless,
-      ipFamilies: strings(spec.ipFamilies),
-      ports,
-      ...(selector && Object.keys(selector).length > 0 ? {selector} : {}),
-      ...(etp === 'Cluster' || etp === 'Local' ? {externalTrafficPolicy: etp} : {}),
-      ...(itp === 'Cluster' || itp === 'Local' ? {internalTrafficPolicy: itp} : {}),
-      sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
-      externalIPs: strings(spec.externalIPs),
-      loadBalancerIngress: arr(rec(status.loadBalancer).ingress).map((g) => {
-        const r = rec(g)
-        const ip = str(r.ip)
-        const hostname = str(r.hostname)
-        return {...(ip ? {ip} : {}), ...(hostname ? {hostname} : {})}
-      }),
-      ...(externalName ? {externalName} : {}),
-    })
-  })
-  return out.sort(byKey)
+      }
+    }),
+  )
+  const selector = spec.selector === undefined || spec.selector === null ? undefined : stringMap(spec.selector)
+  const etp = str(spec.externalTrafficPolicy)
+  const itp = str(spec.internalTrafficPolicy)
+  const externalName = str(spec.externalName)
+  return {
+    namespace: m.namespace,
+    name: m.name,
+    labels: m.labels,
+    type,
+    clusterIPs: headless ? [] : defined(ips.map((ip) => ip || undefined)),
+    headless,
+    ipFamilies: strings(spec.ipFamilies),
+    ports,
+    ...(selector && Object.keys(selector).length > 0 ? {selector} : {}),
+    ...(etp === 'Cluster' || etp === 'Local' ? {externalTrafficPolicy: etp} : {}),
+    ...(itp === 'Cluster' || itp === 'Local' ? {internalTrafficPolicy: itp} : {}),
+    sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
+    externalIPs: strings(spec.externalIPs),
+    loadBalancerIngress: arr(rec(status.loadBalancer).ingress).map((g) => {
+      const r = rec(g)
+      const ip = str(r.ip)
+      const hostname = str(r.hostname)
+      return {...(ip ? {ip} : {}), ...(hostname ? {hostname} : {})}
+    }),
+    ...(externalName ? {externalName} : {}),
+  }
 }

@@ -117,6 +117,73 @@ export function clearScanCache(): void {
   for (const m of Object.values(caches)) m.clear()
 }
 
+/** Targets are short (0–2 options): collect them as the general reader does and type them there. */
+const NO_TARGET_OPTIONS: MatchOption[] = []
+
+const VERDICT_NAMES = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE', 'NFQUEUE', 'NOTRACK'])
+
+/*
+ * The shared values, as the scanner reads them; rule-pattern.ts builds rules from the same ones, so
+ * both shortcuts give the same objects for the same words.
+ */
+
+/** An -s/-d argument; null when it is not an address. */
+export function sharedAddr(v: string, negated: boolean): AddrMatch | null {
+  if (v.length === 0) return null
+  const addrs = negated ? caches.notAddr : caches.addr
+  const a = addrs.get(v)
+  return a !== undefined ? a : remember(addrs, v, readAddr(v, negated))
+}
+
+/** A -p argument (never empty). */
+export function sharedProto(v: string, negated: boolean): ProtoMatch {
+  const protos = negated ? caches.notProto : caches.proto
+  return protos.get(v) ?? remember(protos, v, readProto(v, negated))
+}
+
+/** `-m tcp` (or udp, sctp…) without options. */
+export function bareMatch(kind: 'tcp' | 'udp' | 'sctp' | 'udplite' | 'dccp'): IptablesMatch {
+  return cached(caches.bareMatch, kind, () => ({kind, module: kind, extra: NO_OPTIONS, sport: null, dport: null, tcpFlags: null}))
+}
+
+/** `-m tcp --dport V` (or udp, sctp…); null when V is not a port or port range. */
+export function dportMatch(kind: 'tcp' | 'udp' | 'sctp' | 'udplite' | 'dccp', v: string): IptablesMatch | null {
+  const dport = caches.ports.get(v) ?? remember(caches.ports, v, readPorts(v, false))
+  if (!dport) return null
+  if (kind !== 'tcp') return {kind, module: kind, extra: NO_OPTIONS, sport: null, dport, tcpFlags: null}
+  return caches.portMatch.get(v) ?? remember(caches.portMatch, v, {kind, module: kind, extra: NO_OPTIONS, sport: null, dport, tcpFlags: null})
+}
+
+/** `-m statistic --mode random --probability V`; null when V is not a probability. */
+export function randomMatch(v: string): IptablesMatch | null {
+  const probability = Number(v)
+  if (!Number.isFinite(probability) || probability < 0 || probability > 1) return null
+  return caches.statistic.get(v) ?? remember(caches.statistic, v, {kind: 'statistic', module: 'statistic', extra: NO_OPTIONS, mode: 'random', probability, negated: false})
+}
+
+/** `-j NAME` without options: a jump to a user chain of this table, or a verdict or other target. */
+export function plainTarget(name: string, knownChain: (name: string) => boolean): IptablesTarget | null {
+  if (!VERDICT_NAMES.has(name) && knownChain(name)) return chainJump(name)
+  return typed(readTarget('jump', name, NO_TARGET_OPTIONS, knownChain))
+}
+
+/** `-j NAME` without options when the table declares a chain NAME: a jump to it, unless NAME is a verdict. */
+export function declaredJump(name: string, knownChain: (name: string) => boolean): IptablesTarget | null {
+  return VERDICT_NAMES.has(name) ? typed(readTarget('jump', name, NO_TARGET_OPTIONS, knownChain)) : chainJump(name)
+}
+
+function chainJump(name: string): IptablesTarget {
+  // Most chain names are jumped to once (each KUBE-SEP-…); only share the ones that repeat.
+  if (name.length > 16) return {kind: 'chain', verb: 'jump', name, extra: NO_OPTIONS, chain: name}
+  return cached(caches.jump, name, () => ({kind: 'chain', verb: 'jump', name, extra: NO_OPTIONS, chain: name})) as IptablesTarget
+}
+
+/** `-j DNAT --to-destination TO` (when DNAT is not a user chain); null when TO is not a NAT range. */
+export function dnatTarget(to: string): IptablesTarget | null {
+  const range = readNatRange(to)
+  return range ? {kind: 'dnat', verb: 'jump', name: 'DNAT', extra: NO_OPTIONS, to: range, random: false, persistent: false} : null
+}
+
 /**
  * Looks at the next word as word() would read it, without moving or slicing it (a peek on every
  * option would otherwise copy each word twice): true with peekStart/peekEnd/peekQuoted set, false
@@ -249,9 +316,8 @@ function scanMatch(module: string): IptablesMatch | null {
       if (option() !== '--mode' || optionNegated || singleArg() !== 'random') return null
       if (option() !== '--probability' || optionNegated) return null
       const v = singleArg()
-      const p = v === undefined ? NaN : Number(v)
-      if (!Number.isFinite(p) || p < 0 || p > 1 || !atGroupEnd()) return null
-      return caches.statistic.get(v as string) ?? remember(caches.statistic, v as string, {kind: 'statistic', module, extra: NO_OPTIONS, mode: 'random', probability: p, negated: false})
+      if (v === undefined || !atGroupEnd()) return null
+      return randomMatch(v)
     }
     case 'mark': {
       if (option() !== '--mark') return null
@@ -310,30 +376,18 @@ function scanMatch(module: string): IptablesMatch | null {
   }
 }
 
-/** Targets are short (0–2 options): collect them as the general reader does and type them there. */
-const NO_TARGET_OPTIONS: MatchOption[] = []
-
-const VERDICT_NAMES = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE', 'NFQUEUE', 'NOTRACK'])
-
 function scanTarget(name: string, knownChain: (name: string) => boolean): IptablesTarget | null {
   const save = pos
   const first = word()
   if (first === undefined && !bail) {
     // No options: a jump to a user chain, or a verdict. Shared per name; a chain jump only when this
     // table declares the chain (the general reader's rule), so the cache key says which it is.
-    if (!VERDICT_NAMES.has(name) && knownChain(name)) {
-      // Most chain names are jumped to once (each KUBE-SEP-…); only share the ones that repeat.
-      return name.length > 16 ? {kind: 'chain', verb: 'jump', name, extra: NO_OPTIONS, chain: name} : cached(caches.jump, name, () => ({kind: 'chain', verb: 'jump', name, extra: NO_OPTIONS, chain: name}))
-    }
-    return typed(readTarget('jump', name, NO_TARGET_OPTIONS, knownChain))
+    return plainTarget(name, knownChain)
   }
   if (name === 'DNAT' && first === '--to-destination' && !quoted && !knownChain(name)) {
     // kube-proxy's one DNAT shape, read directly: one per endpoint, so the most common target with options.
     const to = arg()
-    if (to !== undefined && word() === undefined && !bail) {
-      const range = readNatRange(to)
-      return range ? {kind: 'dnat', verb: 'jump', name, extra: NO_OPTIONS, to: range, random: false, persistent: false} : null
-    }
+    if (to !== undefined && word() === undefined && !bail) return dnatTarget(to)
     bail = false
   }
   pos = save
@@ -414,8 +468,7 @@ export function scanRule(raw: string, lineNo: number, knownChain: (name: string)
     switch (w) {
       case '-s': case '-d': {
         const v = word()
-        const addrs = neg ? caches.notAddr : caches.addr
-        const a = v === undefined || v.length === 0 ? null : addrs.has(v) ? (addrs.get(v) as AddrMatch | null) : remember(addrs, v, readAddr(v, neg))
+        const a = v === undefined ? null : sharedAddr(v, neg)
         if (!a) return null
         if (w === '-s') src = a
         else dst = a
@@ -424,8 +477,7 @@ export function scanRule(raw: string, lineNo: number, knownChain: (name: string)
       case '-p': {
         const v = word()
         if (v === undefined || v.length === 0) return null
-        const protos = neg ? caches.notProto : caches.proto
-        protocol = protos.get(v) ?? remember(protos, v, readProto(v, neg))
+        protocol = sharedProto(v, neg)
         continue
       }
       case '-i': case '-o': {
