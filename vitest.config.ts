@@ -1,4 +1,18 @@
 import {defineConfig} from 'vitest/config'
+import {BaseSequencer, type TestSpecification} from 'vitest/node'
+
+/**
+ * The lab suites run longest (one lab, every fault), yet their files are small: on a machine with
+ * no results cache (CI's first pass) vitest's own order (biggest file first) would start them last
+ * and the whole run would wait for them. They go first; everything else keeps vitest's order.
+ */
+class LabSuitesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files)
+    const lab = (f: TestSpecification): boolean => /\/test\/commands\/(lab-faults-|trace-lab-)/.test(f.moduleId)
+    return [...sorted.filter(lab), ...sorted.filter((f) => !lab(f))]
+  }
+}
 
 export default defineConfig({
   test: {
@@ -13,5 +27,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    sequence: {sequencer: LabSuitesFirst},
   },
 })

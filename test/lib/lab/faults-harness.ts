@@ -13,12 +13,14 @@ export function probeLine(r: ProbeResult): string {
 }
 
 /**
- * Service probes with short attempts: 40 of them stop as soon as every endpoint answered, and when
- * one endpoint is dead they still see each live one of four with probability 1 − 0.75^40. Pass
- * {attempts: 2} where the whole Service is expected to time out.
+ * Service probes for a Service with a dead endpoint, with short attempts (each one that goes to the
+ * dead endpoint waits its whole timeout; a live endpoint needs only one of its many attempts
+ * answered in time): 40 of them see each live one of four endpoints with probability 1 − 0.75^40
+ * (pass {attempts: 24} for two endpoints: 1 − 0.5^24). Pass {attempts: 2} where the whole Service
+ * is expected to time out.
  */
 export function svc(source: string, service: string, extra: Partial<ProbeRequest> = {}): ProbeRequest {
-  return {source, destination: `svc/default/${service}`, attempts: 40, timeoutMs: 300, ...extra}
+  return {source, destination: `svc/default/${service}`, attempts: 40, timeoutMs: 200, ...extra}
 }
 
 export function pod(source: string, destination: string, protocol: 'tcp' | 'udp' | 'icmp' = 'tcp', extra: Partial<ProbeRequest> = {}): ProbeRequest {

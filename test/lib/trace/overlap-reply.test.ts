@@ -77,6 +77,24 @@ describe('trace: overlapping CIDRs, br_netfilter and the way back', () => {
     expect(failing(out).map((h) => h.label)).toEqual(['cbr0'])
   })
 
+  it('an on-link address outside every pod CIDR that no pod has: unknown unless the neighbour table says who answers (or that nothing does)', () => {
+    // docker0-overlap on node-2 itself: cbr0 also holds 172.17.2.1/24, and the API knows no 172.17.2.3.
+    let s = editJson<RouteJson>(snap, 'node-2', 'routes4', (routes) => [...routes, {dst: '172.17.2.0/24', dev: 'cbr0', protocol: 'kernel', scope: 'link', prefsrc: '172.17.2.1', flags: []}])
+    s = editJson<AddrJson>(s, 'node-2', 'addrs', (addrs) => addrs.map((a) => (a.ifname === 'cbr0' ? {...a, addr_info: [...a.addr_info, {family: 'inet', local: '172.17.2.1', prefixlen: 24}]} : a)))
+    type NeighJson = {dst: string; dev: string; lladdr?: string; state: string[]}
+    const noEntry = editJson<NeighJson>(s, 'node-2', 'neigh', (ns) => ns.filter((n) => n.dst !== '172.17.2.3'))
+    const unknown = run(noEntry, 'web-2-1', '172.17.2.3:8080')
+    expect([unknown.verdict, unknown.reason?.code, failing(unknown).map((h) => [h.label, h.status])]).toEqual(['unknown', 'evidence-missing', [['cbr0', 'unknown']]])
+    expect(unknown.reason?.message).toBe("node-2 routes 172.17.2.3 to cbr0, but no pod in the cluster state has 172.17.2.3 and node-2's neighbour table has no entry for it on cbr0: whether something outside the cluster state answers there is not in the evidence")
+    // ARP for it failed: nothing there; a drop.
+    const failed = run(editJson<NeighJson>(noEntry, 'node-2', 'neigh', (ns) => [...ns, {dst: '172.17.2.3', dev: 'cbr0', state: ['FAILED']}]), 'web-2-1', '172.17.2.3:8080')
+    expect([failed.verdict, failed.reason?.code, failed.reason?.message]).toEqual(['dropped', 'route-missing', 'node-2 routes 172.17.2.3 to cbr0, but no pod in the cluster state has 172.17.2.3 and nothing on cbr0 answered ARP for it (FAILED)'])
+    // A MAC that is no pod's: something answers, but not a pod knet can follow.
+    const stranger = run(editJson<NeighJson>(noEntry, 'node-2', 'neigh', (ns) => [...ns, {dst: '172.17.2.3', dev: 'cbr0', lladdr: '02:42:ac:11:02:03', state: ['REACHABLE']}]), 'web-2-1', '172.17.2.3:8080')
+    expect([stranger.verdict, stranger.reason?.code]).toEqual(['unknown', 'evidence-missing'])
+    expect(stranger.reason?.message).toMatch(/172\.17\.2\.3 answers from 02:42:ac:11:02:03 on cbr0, which is no pod's/)
+  })
+
   it('bridge-nf-off: the reply of a same-bridge Service endpoint is switched, never un-DNATed', () => {
     const s = edit(snap, 'node-1', 'sysctls', (r) => (r.stdout = r.stdout.replace('bridge-nf-call-iptables:1', 'bridge-nf-call-iptables:0')))
     const dns = run(s, 'web-1-2', 'svc/default/dns')

@@ -1,3 +1,0 @@
-import {traceLabSuite} from '../lib/trace/trace-lab-suite.js'
-
-traceLabSuite('vxlan', 'trvxl')

@@ -1,0 +1,307 @@
+/**
+ * Every `knet lab break` fault (with its defaults, 2 nodes × 2 pods), in both topologies: the probes
+ * whose exact line `knet lab probe` must print while it is applied — for the pairs its expect text
+ * names, also the `knet trace` arguments whose verdict and reason code must agree with the probe —
+ * and the doctor findings it must cause, with the evidence lines the first one quotes.
+ * lab-faults-suite.ts breaks each fault once and checks all three from one capture.
+ */
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {expect} from 'vitest'
+import {STALE_CONNTRACK_PORT} from '../../../src/lib/lab/faults/stale-conntrack.js'
+import type {AppliedFault} from '../../../src/lib/lab/faults/types.js'
+import {probeMany, type ProbeRequest} from '../../../src/lib/lab/probe.js'
+import type {LabPlan, Topology} from '../../../src/lib/lab/plan.js'
+import type {ReasonCode} from '../../../src/lib/trace/types.js'
+import {pod, svc} from './faults-harness.js'
+
+/** The code each fault emulates. */
+export const FAULT_CODES: Record<string, ReasonCode> = {
+  'missing-route': 'route-missing',
+  'stale-route': 'route-nexthop-wrong',
+  'docker0-overlap': 'cidr-overlap',
+  'cidr-overlap': 'cidr-overlap',
+  'stale-nat': 'nat-stale-endpoint',
+  'missing-nat': 'nat-missing-service',
+  'ip-forward-off': 'ip-forward-off',
+  'forward-drop': 'forward-drop',
+  'bridge-nf-off': 'bridge-nf-off',
+  'veth-detached': 'veth-detached',
+  'bridge-down': 'link-down',
+  'mtu-mismatch': 'mtu-exceeded',
+  'netpol-deny': 'netpol-denied',
+  // Only the flow conntrack already holds (one fixed source port) is stuck: trace --source-port
+  // follows that entry to the removed endpoint; a new source port is a NEW connection, delivered.
+  'stale-conntrack': 'nat-stale-endpoint',
+}
+
+export type Observed = 'delivered' | 'timeout' | 'error' | 'refused' | 'partial'
+
+/** One probe of the broken lab, and (for the pairs the fault's expect text names) the trace that must agree with it. */
+export interface Row {
+  probe: ProbeRequest
+  /** The probe line (faults-harness.ts probeLine); a function where it names what the break chose. */
+  line: string | ((applied: AppliedFault) => string)
+  trace?: string[]
+  /** When this pair meets another code than the fault's (e.g. stale-nat's direct pair reaches an address no pod has any more). */
+  code?: ReasonCode
+}
+
+/** What the running lab's tests can use. */
+export interface LabHandle {
+  name: string
+  root: string
+  plan: LabPlan
+}
+
+export interface LabFaultCase {
+  id: string
+  rows: Row[]
+  /** Probed after `rows`, on their own (one prober per source pod at a time). */
+  later?: Row[]
+  /** doctor's findings as "severity check node-or-subject" (sorted), and lines the first finding's evidence must include. */
+  findings: string[]
+  evidence: (string | RegExp)[]
+  /**
+   * Traffic between the rows' pairs before the break, so each pod's neighbour and FDB entries are
+   * known as on a busy node (a detached veth's pod is then still in the node's neighbour table).
+   */
+  warmUp?: boolean
+  /**
+   * Probe before the capture (the others capture first, as `knet trace --probe` does, so doctor's
+   * conntrack and counter evidence is not the probes'): why the capture needs the probes' traffic.
+   */
+  probeFirst?: string
+  /** More checks while the fault is applied, and after heal. */
+  whileBroken?: (lab: LabHandle, applied: AppliedFault) => Promise<void>
+  afterHeal?: (lab: LabHandle, applied: AppliedFault) => Promise<void>
+}
+
+/** The outcome a probe line names. */
+export function observedIn(line: string): Observed {
+  const m = /: (delivered|timeout|error|refused|partial) \[[^\]]*\]$/.exec(line)
+  if (!m) throw new Error(`not a probe line: ${line}`)
+  return m[1] as Observed
+}
+
+/** The trace verdict that corresponds to what a probe observes. */
+export function verdictFor(observed: Observed): string {
+  return observed === 'delivered' || observed === 'partial' ? observed : 'dropped'
+}
+
+/**
+ * A row. A pod probe expected to time out waits its whole timeout, so it gets 500 ms instead of the
+ * default 1 s: a dropped packet stays dropped, so this cannot make it flaky (probes expected to be
+ * answered keep the default, so a slow answer on a loaded machine is still an answer).
+ */
+function r(probe: ProbeRequest, line: string | ((applied: AppliedFault) => string), trace?: string[], code?: ReasonCode): Row {
+  const slow = typeof line === 'string' && observedIn(line) === 'timeout' && probe.timeoutMs === undefined && probe.protocol !== 'icmp' && !probe.destination.startsWith('svc/')
+  return {probe: slow ? {...probe, timeoutMs: 500} : probe, line, ...(trace ? {trace} : {}), ...(code ? {code} : {})}
+}
+
+/** A Service probe expected to be answered by every endpoint: the default attempts (stopping once all answered) and timeout. */
+function svcAll(source: string, service: string, extra: Partial<ProbeRequest> = {}): ProbeRequest {
+  return {source, destination: `svc/default/${service}`, ...extra}
+}
+
+/** The dns endpoint the API still lists after stale-conntrack removed the one the stuck flow went to. */
+function remainingDns(applied: AppliedFault): string {
+  const remaining = ['web-1-1', 'web-2-1'].filter((p) => p !== applied.data?.endpoint)
+  expect(remaining).toHaveLength(1)
+  return remaining.join(',')
+}
+
+export function labFaultCases(topology: Topology): LabFaultCase[] {
+  const vxlan = topology === 'vxlan'
+  const bridgeMtu = vxlan ? 1450 : 1500
+  // mtu-mismatch: node-1's eth0 at 1400; ICMP payloads that fit it, and full-size ones (1500 − overhead − 28).
+  const [small, full] = vxlan ? [1322, 1422] : [1372, 1472]
+  const icmp = (src: string, dst: string, size: number, outcome: string, trace = true) =>
+    r(pod(src, dst, 'icmp', {size}), `${src} → ${dst} icmp size ${size}: ${outcome} [${outcome === 'delivered' ? dst : ''}]`, trace ? [src, dst, '--protocol', 'icmp', '--size', String(size)] : undefined)
+  return [
+    {
+      id: 'missing-route',
+      rows: [
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        // The request gets there; the reply is what has no route.
+        r(pod('web-2-1', 'web-1-2', 'udp'), 'web-2-1 → web-1-2 udp: timeout []', ['web-2-1', 'web-1-2', '--protocol', 'udp']),
+        r(pod('web-2-2', 'web-1-2', 'udp'), 'web-2-2 → web-1-2 udp: timeout []'),
+        r(pod('web-1-1', 'web-2-2', 'icmp'), 'web-1-1 → web-2-2 icmp: timeout []', ['web-1-1', 'web-2-2', '--protocol', 'icmp']),
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: delivered [web-1-2]', ['web-1-1', 'web-1-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: delivered [web-2-2]'),
+      ],
+      findings: ['error route-missing node-1'],
+      evidence: ['default via 10.100.0.1 dev eth0'],
+    },
+    {
+      id: 'stale-route',
+      rows: [
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        r(pod('web-2-2', 'web-1-1'), 'web-2-2 → web-1-1 tcp: timeout []', ['web-2-2', 'web-1-1']),
+        r(pod('web-2-2', 'web-1-1', 'icmp'), 'web-2-2 → web-1-1 icmp: timeout []'),
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: delivered [web-1-2]', ['web-1-1', 'web-1-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: delivered [web-2-2]'),
+      ],
+      findings: ['error route-nexthop-wrong node-1'],
+      // host-gw: the route's next hop; vxlan: the VTEP's FDB entry for node-2 points at the old IP.
+      evidence: [vxlan ? /^[0-9a-f:]+ dev flannel\.1 dst 10\.100\.0\.202 self permanent$/ : '10.244.2.0/24 via 10.100.0.202 dev eth0'],
+    },
+    {
+      id: 'docker0-overlap',
+      // Captured before any traffic to it, node-2's neighbour table has no entry for 172.17.2.3 and
+      // no API object names it, so trace says unknown (evidence-missing) for node-2's own pods →
+      // 172.17.2.3 (test/lib/trace/overlap-reply.test.ts); once traffic has made the entry, it
+      // follows the MAC to web-2-2 and agrees with the probe, which is what this case asserts.
+      probeFirst: "172.17.2.3 is in no API object: only node-2's neighbour entry, which traffic creates, shows that it is web-2-2's",
+      rows: [
+        r(pod('web-1-1', '172.17.2.3:8080'), 'web-1-1 → 172.17.2.3:8080 tcp: timeout []', ['web-1-1', '172.17.2.3:8080']),
+        r(pod('web-1-2', '172.17.2.3', 'icmp'), 'web-1-2 → 172.17.2.3 icmp: timeout []', ['web-1-2', '172.17.2.3', '--protocol', 'icmp']),
+        r(pod('web-2-1', '172.17.2.3:8080'), 'web-2-1 → 172.17.2.3:8080 tcp: delivered [web-2-2]', ['web-2-1', '172.17.2.3:8080']),
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: delivered [web-2-2]', ['web-1-1', 'web-2-2']),
+      ],
+      findings: ['error cidr-overlap node-1'],
+      evidence: ['docker0 inet 172.17.0.1/16', '172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1', 'cbr0 inet 172.17.2.1/24'],
+    },
+    {
+      id: 'cidr-overlap',
+      rows: [
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        r(pod('web-2-2', 'web-1-2', 'udp'), 'web-2-2 → web-1-2 udp: timeout []', ['web-2-2', 'web-1-2', '--protocol', 'udp']),
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: delivered [web-1-2]', ['web-1-1', 'web-1-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: delivered [web-2-2]', ['web-2-1', 'web-2-2']),
+      ],
+      findings: ['error cidr-overlap node-1'],
+      evidence: ['cbr0 inet 10.244.2.1/24', '10.244.2.0/24 dev cbr0 proto kernel scope link src 10.244.2.1', '10.244.2.0/24'],
+    },
+    {
+      id: 'stale-nat',
+      rows: [
+        r(svc('web-1-1', 'web'), 'web-1-1 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-1]', ['web-1-1', 'svc/default/web']),
+        // web-2-2 is gone from the API: trace names its old address, the probe its old name.
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []', ['web-1-1', '10.244.2.3:8080'], 'address-unowned'),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]', ['web-1-1', 'web-2-1']),
+      ],
+      findings: ['error nat-stale-endpoint node-1', 'error nat-stale-endpoint node-1', 'error nat-stale-endpoint node-2', 'error nat-stale-endpoint node-2'],
+      evidence: [/^-A KUBE-SEP-\w+ -p tcp -m comment --comment "default\/web(-np)?:http" -m tcp -j DNAT --to-destination 10\.244\.2\.3:8080$/],
+    },
+    {
+      id: 'missing-nat',
+      rows: [
+        r(svc('web-1-1', 'web', {attempts: 2}), 'web-1-1 → svc/default/web tcp: timeout []', ['web-1-1', 'svc/default/web']),
+        r(svc('web-1-2', 'web', {attempts: 2}), 'web-1-2 → svc/default/web tcp: timeout []'),
+        r(svcAll('web-2-1', 'web'), 'web-2-1 → svc/default/web tcp: delivered [web-1-1,web-1-2,web-2-1,web-2-2]', ['web-2-1', 'svc/default/web']),
+        r(svcAll('web-1-1', 'dns'), 'web-1-1 → svc/default/dns udp: delivered [web-1-1,web-2-1]', ['web-1-1', 'svc/default/dns']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]'),
+      ],
+      findings: ['error nat-missing-service node-1'],
+      evidence: ['no -A KUBE-SERVICES rule with comment "default/web:http cluster IP" in *nat'],
+    },
+    {
+      id: 'ip-forward-off',
+      rows: [
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        r(pod('web-2-1', 'web-1-1'), 'web-2-1 → web-1-1 tcp: timeout []', ['web-2-1', 'web-1-1']),
+        r(svc('web-1-1', 'dns', {attempts: 2}), 'web-1-1 → svc/default/dns udp: timeout []', ['web-1-1', 'svc/default/dns']),
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: delivered [web-1-2]', ['web-1-1', 'web-1-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: delivered [web-2-2]'),
+      ],
+      findings: ['error ip-forward-off node-1'],
+      evidence: ['/proc/sys/net/ipv4/ip_forward:0'],
+    },
+    {
+      id: 'forward-drop',
+      rows: [
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        r(pod('web-2-1', 'web-1-1'), 'web-2-1 → web-1-1 tcp: timeout []', ['web-2-1', 'web-1-1']),
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: timeout []', ['web-1-1', 'web-1-2']),
+        r(svc('web-1-2', 'dns', {attempts: 2}), 'web-1-2 → svc/default/dns udp: timeout []', ['web-1-2', 'svc/default/dns']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: delivered [web-2-2]', ['web-2-1', 'web-2-2']),
+      ],
+      findings: ['error forward-policy-drop node-1'],
+      evidence: [':FORWARD DROP [0:0]'],
+    },
+    {
+      id: 'bridge-nf-off',
+      rows: [
+        r(svc('web-1-2', 'dns', {attempts: 24}), 'web-1-2 → svc/default/dns udp: partial [web-2-1]', ['web-1-2', 'svc/default/dns']),
+        r(pod('web-1-2', 'web-1-1', 'udp'), 'web-1-2 → web-1-1 udp: delivered [web-1-1]', ['web-1-2', 'web-1-1', '--protocol', 'udp']),
+        r(svcAll('web-2-2', 'dns'), 'web-2-2 → svc/default/dns udp: delivered [web-1-1,web-2-1]', ['web-2-2', 'svc/default/dns']),
+      ],
+      findings: ['error bridge-nf-call-off node-1'],
+      evidence: ['/proc/sys/net/bridge/bridge-nf-call-iptables:0'],
+    },
+    {
+      id: 'veth-detached',
+      warmUp: true,
+      rows: [
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []', ['web-1-1', 'web-2-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: timeout []', ['web-2-1', 'web-2-2']),
+        r(pod('web-2-2', 'web-1-1'), 'web-2-2 → web-1-1 tcp: timeout []', ['web-2-2', 'web-1-1']),
+        r(svc('web-1-1', 'web'), 'web-1-1 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-1]', ['web-1-1', 'svc/default/web']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]', ['web-1-1', 'web-2-1']),
+      ],
+      findings: ['error veth-detached node-2'],
+      evidence: [new RegExp(`^\\d+: veth2@if2 veth mtu ${bridgeMtu} state UP link-netnsid \\d+ <BROADCAST,MULTICAST,UP,LOWER_UP>$`)],
+    },
+    {
+      id: 'bridge-down',
+      rows: [
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: timeout []', ['web-1-1', 'web-1-2']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        r(pod('web-2-1', 'web-1-1', 'icmp'), 'web-2-1 → web-1-1 icmp: timeout []', ['web-2-1', 'web-1-1', '--protocol', 'icmp']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: delivered [web-2-2]', ['web-2-1', 'web-2-2']),
+      ],
+      findings: ['error bridge-down node-1'],
+      evidence: [`3: cbr0 bridge mtu ${bridgeMtu} state DOWN <BROADCAST,MULTICAST>`],
+    },
+    {
+      id: 'mtu-mismatch',
+      rows: [
+        icmp('web-1-1', 'web-2-1', small, 'delivered'),
+        // host-gw: node-1 itself answers "fragmentation needed"; vxlan: node-1 fragments, the full-size reply is dropped.
+        icmp('web-1-1', 'web-2-1', full, vxlan ? 'timeout' : 'error'),
+        icmp('web-2-2', 'web-1-2', full, 'timeout'),
+        icmp('web-1-1', 'web-1-2', full, 'delivered'),
+        r(pod('web-2-1', 'web-1-1'), 'web-2-1 → web-1-1 tcp: delivered [web-1-1]'),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]'),
+      ],
+      findings: ['error mtu-mismatch node-1'],
+      evidence: [
+        vxlan ? '4: flannel.1 vxlan mtu 1450 state UNKNOWN <BROADCAST,MULTICAST,UP,LOWER_UP>' : '3: cbr0 bridge mtu 1500 state UP <BROADCAST,MULTICAST,UP,LOWER_UP>',
+        /^2: eth0@if\d+ veth mtu 1400 state UP /,
+      ],
+    },
+    {
+      id: 'netpol-deny',
+      rows: [
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []', ['web-1-1', 'web-2-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: timeout []', ['web-2-1', 'web-2-2']),
+        r(pod('web-2-2', 'web-1-1'), 'web-2-2 → web-1-1 tcp: delivered [web-1-1]', ['web-2-2', 'web-1-1']),
+        r(svc('web-1-1', 'web'), 'web-1-1 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-1]', ['web-1-1', 'svc/default/web']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]'),
+      ],
+      findings: ['info netpol-isolates networkpolicy/default/deny-ingress-web-2-2'],
+      evidence: ['knet.dev/quarantine=true'],
+    },
+    {
+      id: 'stale-conntrack',
+      rows: [
+        r(svc('web-1-2', 'dns', {sourcePort: STALE_CONNTRACK_PORT, attempts: 2}), 'web-1-2 → svc/default/dns udp: timeout []', ['web-1-2', 'svc/default/dns', '--source-port', String(STALE_CONNTRACK_PORT)]),
+        r(svcAll('web-2-2', 'dns', {attempts: 6}), (a) => `web-2-2 → svc/default/dns udp: delivered [${remainingDns(a)}]`, ['web-2-2', 'svc/default/dns']),
+      ],
+      // The fresh source port, from the stuck client itself.
+      later: [r(svcAll('web-1-2', 'dns', {attempts: 6}), (a) => `web-1-2 → svc/default/dns udp: delivered [${remainingDns(a)}]`)],
+      findings: ['error conntrack-stale node-1'],
+      evidence: [/^udp 17 \d+ src=10\.244\.1\.3 dst=10\.96\.0\.53 sport=40053 dport=53 src=10\.244\.\d+\.\d+ .*\(line \d+\)$/],
+      whileBroken: async (lab, applied) => {
+        const objects = JSON.parse(readFileSync(join(lab.root, `lab-${lab.name}`, 'objects.json'), 'utf8')) as {items: {kind: string; metadata: {name: string}}[]}
+        expect(objects.items.filter((o) => o.kind === 'Pod').map((o) => o.metadata.name)).not.toContain(applied.data?.endpoint)
+      },
+      afterHeal: async (lab) => {
+        // Healed: the stuck port's entry was flushed, so that port is answered again.
+        const [again] = await probeMany(lab.plan, [svcAll('web-1-2', 'dns', {sourcePort: STALE_CONNTRACK_PORT, attempts: 1})])
+        expect(again?.outcome).toBe('delivered')
+      },
+    },
+  ]
+}
