@@ -261,7 +261,7 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
   if (isPodSide) {
     if (!targetPod || targetPod.node !== a.node) {
       const m = misdelivered(w, dp, route, p.dst)
-      return [failLeaf(a.hops, {...evalHop, evidence: [...evalHop.evidence, ...m.evidence]}, m.code, m.message, r)]
+      return [failLeaf(a.hops, {...evalHop, evidence: [...evalHop.evidence, ...m.evidence]}, m.code, m.message, r, m.unknown === true)]
     }
     const out: HopDraft[] = []
     if (link.kind === 'bridge' && dev !== a.inIface) {

@@ -18,6 +18,8 @@ export interface Misdelivery {
   code: ReasonCode
   message: string
   evidence: TraceEvidence[]
+  /** The evidence cannot tell whether something on the device answers (an unknown hop, not a drop). */
+  unknown?: boolean
 }
 
 function addrEvidence(node: NodeDatapath, ifname: string, local: string, prefixlen: number): TraceEvidence {
@@ -97,5 +99,18 @@ export function misdelivered(w: Walk, node: NodeDatapath, route: LookupResult, d
     evidence.push({source: 'cluster state', text: `no Pod has status.podIP ${dst}`})
     return {code: 'address-unowned', evidence, message: `no pod has ${dst}: it is in ${node.name}'s pod CIDR ${mine}, but no pod in the cluster state has it, so nothing on ${dev} answers for it`}
   }
-  return {code: 'route-missing', evidence, message: `${node.name} routes ${dst} to ${dev}, but no pod on ${node.name} has that address`}
+  // Outside every pod CIDR and no pod's: something the API does not list may still own it on the
+  // device (a container outside Kubernetes, a second address on a pod's eth0). Only the node's
+  // neighbour table can say: an entry that failed means nothing answered ARP; without one, or with
+  // a MAC that is no pod's, the evidence cannot tell.
+  const entry = node.neighbours?.find((n) => n.dst === dst && n.dev === dev)
+  const nobody = `no pod in the cluster state has ${dst}`
+  if (entry && !entry.lladdr && entry.state.some((s) => s === 'FAILED' || s === 'INCOMPLETE')) {
+    evidence.push(neighEvidence(node, entry))
+    return {code: 'route-missing', evidence, message: `${node.name} routes ${dst} to ${dev}, but ${nobody} and nothing on ${dev} answered ARP for it (${entry.state.join(',')})`}
+  }
+  if (entry) evidence.push(neighEvidence(node, entry))
+  else evidence.push({source: sourceOf(node, 'neigh'), text: node.neighbours ? `no entry for ${dst} on ${dev}` : 'not gathered'})
+  const why = entry?.lladdr ? `${dst} answers from ${entry.lladdr} on ${dev}, which is no pod's` : `${node.name}'s neighbour table has no entry for it on ${dev}`
+  return {code: 'evidence-missing', unknown: true, evidence, message: `${node.name} routes ${dst} to ${dev}, but ${nobody} and ${why}: whether something outside the cluster state answers there is not in the evidence`}
 }
