@@ -124,7 +124,7 @@ function benchNat() {
   const sizes = quick ? [[1000, 3], [2000, 3]] : [[1000, 3], [1000, 10], [5000, 3], [5000, 10], [10_000, 3], [10_000, 10]]
   const pairs = quick ? [[[1000, 3], [2000, 3]]] : [[[5000, 3], [10_000, 3]], [[5000, 10], [10_000, 10]]]
   const skip = natBaselineSkip()
-  log(`nat: knet parsing + evaluating one node's kube-proxy dump (doctor's NAT checks + a trace to one Service) against \`iptables-save\` printing it from a namespace`)
+  log(`nat: knet parsing + evaluating one node's kube-proxy dump (doctor's NAT checks + a trace to one Service; and trace alone: parse + trace) against \`iptables-save\` printing it from a namespace`)
   if (skip) log(`  baseline skipped: ${skip}; knet is timed on the generated text instead`)
   const medians = new Map()
   for (const [S, E] of sizes) {
@@ -147,6 +147,7 @@ function benchNat() {
     }
     const base = []
     const knet = []
+    const traceOnly = []
     let last
     for (let r = 0; r < RUNS; r++) {
       if (ns) {
@@ -159,6 +160,7 @@ function benchNat() {
       }
       last = measure('nat.js', [dir, dump])
       knet.push(last)
+      traceOnly.push(measure('nat.js', [dir, dump, 'trace']))
     }
     if (ns) {
       spawnSync('ip', ['netns', 'del', ns])
@@ -172,12 +174,18 @@ function benchNat() {
     const note = `${lines.toLocaleString('en')} lines; ${parts}${sane ? '' : `; UNEXPECTED: ${last.problems} unread lines, ${last.findings} findings, ${last.tracedEndpoints}/${last.expectedEndpoints} endpoints traced`}`
     log(`  ${S} Services × ${E} endpoints: generated in ${fmtMs(genMs)}${restoreMs === null ? '' : `, iptables-restore ${fmtMs(restoreMs)}`}`)
     record('nat', `${S} Services × ${E} endpoints`, total, base.length ? median(base) : null, 0.5, 'ms', note)
+    // What `knet trace` does with the dump (issue 5's figure at 10,000 Services): no doctor checks.
+    const traceTotal = median(traceOnly.map((k) => k.totalMs))
+    medians.set(`trace ${S}x${E}`, traceTotal)
+    record('trace', `${S} × ${E}: parse + trace, no checks`, traceTotal, base.length ? median(base) : null, 0.5, 'ms', `parse ${fmtMs(median(traceOnly.map((k) => k.parseMs)))}, trace ${fmtMs(median(traceOnly.map((k) => k.traceMs)))}`)
     rmSync(dir, {recursive: true, force: true})
   }
   for (const [[s1, e1], [s2, e2]] of pairs) {
     const t1 = medians.get(`${s1}x${e1}`)
     const t2 = medians.get(`${s2}x${e2}`)
     scaling.push({bench: 'nat', from: `${s1}×${e1}`, to: `${s2}×${e2}`, t1, t2, ratio: t2 / t1})
+    const [u1, u2] = [medians.get(`trace ${s1}x${e1}`), medians.get(`trace ${s2}x${e2}`)]
+    scaling.push({bench: 'trace', from: `${s1}×${e1}`, to: `${s2}×${e2}`, t1: u1, t2: u2, ratio: u2 / u1})
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * One NAT measurement, in a fresh process on the compiled code (dist), as `knet doctor` would run:
- *   node bench/measure/nat.js DIR DUMP
+ *   node bench/measure/nat.js DIR DUMP           doctor + trace: parse, doctor's NAT checks, a trace
+ *   node bench/measure/nat.js DIR DUMP trace     trace alone: parse, a trace (what `knet trace` does with the dump)
  * Times what knet does with one node's iptables-save text: parse it (the node datapath), doctor's
- * checks that read it (kube-proxy NAT against the EndpointSlices, FORWARD policy, kube-proxy mode),
- * and a trace of one connection to a Service through the netfilter evaluator. The cluster model is
- * built before the clock starts: it is the cluster benchmark's work, shared by every node.
- * Prints one JSON line.
+ * checks that read it (kube-proxy NAT against the EndpointSlices, FORWARD policy, kube-proxy mode;
+ * not in `trace` mode), and a trace of one connection to a Service through the netfilter evaluator.
+ * The cluster model is built before the clock starts: it is the cluster benchmark's work, shared by
+ * every node. Prints one JSON line.
  */
 import {performance} from 'node:perf_hooks'
 import {readFileSync} from 'node:fs'
@@ -17,7 +18,7 @@ import {buildClusterModel} from '../../dist/lib/model/cluster.js'
 import {buildAnalysisModel} from '../../dist/lib/model/model.js'
 import {buildNodeDatapath} from '../../dist/lib/model/node.js'
 
-const [dir, dumpFile] = process.argv.slice(2)
+const [dir, dumpFile, mode = 'doctor'] = process.argv.slice(2)
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'))
 const cluster = buildClusterModel(JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8')))
 const text = readFileSync(dumpFile, 'utf8')
@@ -31,7 +32,7 @@ const evidence = {
 const t0 = performance.now()
 const node = buildNodeDatapath(evidence)
 const t1 = performance.now()
-const report = runChecks(buildAnalysisModel(cluster, [node]), checks)
+const report = mode === 'trace' ? {findings: [], skipped: []} : runChecks(buildAnalysisModel(cluster, [node]), checks)
 const t2 = performance.now()
 const packet = {family: 4, src: meta.podIP, dst: meta.target.ip, protocol: 'tcp', dport: meta.target.port, inIface: meta.bridge, mark: 0, ctstate: 'NEW'}
 const nat = serviceNat(node.iptables4, packet, {localAddresses: new Set([meta.nodeIP])})
