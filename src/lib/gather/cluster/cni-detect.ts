@@ -68,7 +68,9 @@ export function detectCni(daemonSets: readonly unknown[]): CniDetection {
     const name = typeof ds.metadata?.name === 'string' ? ds.metadata.name : ''
     const namespace = typeof ds.metadata?.namespace === 'string' ? ds.metadata.namespace : ''
     const podSpec = ds.spec?.template?.spec
-    const images = [...(podSpec?.containers ?? []), ...(podSpec?.initContainers ?? [])]
+    // A hand-edited or broken object may hold anything where the lists should be.
+    const list = (v: unknown): {image?: unknown}[] => (Array.isArray(v) ? v : [])
+    const images = [...list(podSpec?.containers), ...list(podSpec?.initContainers)]
       .map((c) => (typeof c?.image === 'string' ? c.image : ''))
       .filter(Boolean)
     if (name === 'kube-proxy' || images.some((i) => /\/kube-proxy[:@]/.test(i))) kubeProxy = true

@@ -46,4 +46,11 @@ describe('detectCni', () => {
   it('finds nothing, and no kube-proxy, in unrelated DaemonSets or junk', () => {
     expect(detectCni([ds('node-exporter', 'quay.io/prometheus/node-exporter:v1.8.2'), null, 'x', {}])).toEqual({cni: undefined, evidence: undefined, kubeProxy: false, matches: []})
   })
+
+  it('reads container lists that are not lists as empty (a fuzzed cluster model threw here)', () => {
+    const broken = (containers: unknown, initContainers?: unknown): unknown => ({metadata: {name: 'calico-node', namespace: 'kube-system'}, spec: {template: {spec: {containers, initContainers}}}})
+    for (const junk of [19, 'calico/node:v3', {image: 'calico/node:v3'}, true]) {
+      expect(detectCni([broken(junk), broken([{image: 'docker.io/calico/node:v3.28.2'}], junk)]).cni).toBe('calico')
+    }
+  })
 })
