@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import {describe, expect, test} from 'vitest'
 import {NotScanned, parseWithLists, type ReadMore} from '../../../src/lib/snapshot/json-lists.js'
+import {fuzzInputArb, fuzzRuns} from '../../helpers/fuzz.js'
 
 const LISTS = ['cluster.objects.pods', 'cluster.objects.services']
 
@@ -90,5 +92,71 @@ describe('parseWithLists', () => {
     ]) {
       expect(() => scan(text), text).toThrow(NotScanned)
     }
+  })
+
+  /** What the scan must give for a text JSON.parse reads: the same document with the lists emptied, and their items in order. */
+  function expected(text: string): {doc: unknown; items: [string, unknown, number][]} {
+    const doc = JSON.parse(text) as unknown
+    const items: [string, unknown, number][] = []
+    const objects = (doc as {cluster?: {objects?: Record<string, unknown>}} | null)?.cluster?.objects
+    for (const path of LISTS) {
+      const key = path.split('.').at(-1) as string
+      const list = typeof objects === 'object' && objects !== null && !Array.isArray(objects) ? objects[key] : undefined
+      if (!Array.isArray(list)) continue
+      list.forEach((item, i) => items.push([path, item, i]))
+      ;(objects as Record<string, unknown>)[key] = []
+    }
+    return {doc, items}
+  }
+
+  test('random documents, any formatting, any window: the same as JSON.parse, or NotScanned', () => {
+    const doc = fc.record({
+      kind: fc.constant('KnetSnapshot'),
+      nodes: fc.array(fc.jsonValue({maxDepth: 3}), {maxLength: 3}),
+      cluster: fc.record({objects: fc.record({pods: fc.array(fc.jsonValue({maxDepth: 4}), {maxLength: 6}), services: fc.jsonValue({maxDepth: 2}), nodes: fc.jsonValue({maxDepth: 2})})}),
+    })
+    const indent = fc.constantFrom(undefined, 0, 1, 2, '\t', ' \r\n ')
+    fc.assert(
+      fc.property(doc, indent, fc.integer({min: 1, max: 64}), fc.integer({min: 1, max: 9}), (d, ind, window, piece) => {
+        const text = typeof ind === 'string' && ind.includes('\n') ? JSON.stringify(d, null, 1).replaceAll('\n', ind) : JSON.stringify(d, null, ind)
+        const items: [string, unknown, number][] = []
+        let got: unknown
+        try {
+          got = parseWithLists(reader(Buffer.from(text, 'utf8'), piece), LISTS, (path, item, index) => items.push([path, item, index]), window)
+        } catch (error) {
+          // Only what the scanner leaves to the caller on purpose (here: a __proto__ key).
+          expect(error).toBeInstanceOf(NotScanned)
+          expect(text).toContain('"__proto__"')
+          return
+        }
+        expect({doc: got, items}).toEqual(expected(text))
+      }),
+      {numRuns: Math.min(fuzzRuns, 2000)},
+    )
+  })
+
+  test('mutated documents: never a result JSON.parse would not give; NotScanned for everything it rejects', () => {
+    const sample = JSON.stringify({kind: 'KnetSnapshot', nodes: [{name: 'n', results: [{stdout: 'x [ } "'}]}], cluster: {objects: {pods: [{metadata: {name: 'p', labels: {a: 'b'}}}, {spec: {containers: [{ports: [1, 2.5e3, -0, true, null]}]}}], services: [{s: '\u00e9\ud83d\ude00\\'}]}}})
+    fc.assert(
+      fc.property(fuzzInputArb([sample, JSON.stringify(JSON.parse(sample), null, 2)]), fc.integer({min: 1, max: 32}), (text, window) => {
+        let want: {doc: unknown; items: [string, unknown, number][]} | undefined
+        try {
+          want = expected(text)
+        } catch {
+          want = undefined
+        }
+        const items: [string, unknown, number][] = []
+        let got: unknown
+        try {
+          got = parseWithLists(reader(Buffer.from(text, 'utf8'), 5), LISTS, (path, item, index) => items.push([path, item, index]), window)
+        } catch (error) {
+          expect(error).toBeInstanceOf(NotScanned)
+          return
+        }
+        expect(want).toBeDefined()
+        expect({doc: got, items}).toEqual(want)
+      }),
+      {numRuns: fuzzRuns},
+    )
   })
 })
