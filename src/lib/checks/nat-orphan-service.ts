@@ -1,5 +1,5 @@
 import type {Finding} from '../report/finding.js'
-import {splitPortName} from '../model/model.js'
+import {splitPortName} from '../model/kube-proxy-view.js'
 import {nodeEvidence} from './evidence.js'
 import type {Check} from './types.js'
 

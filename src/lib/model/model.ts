@@ -186,7 +186,6 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
   }
 }
 
-export {readKubeProxyView, splitPortName} from './kube-proxy-view.js'
 
 function nodeKubeProxyView(node: NodeDatapath): KubeProxyView | undefined {
   return node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined

@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest'
-import {buildModel, readKubeProxyView, splitPortName} from '../../../src/lib/model/model.js'
+import {readKubeProxyView, splitPortName} from '../../../src/lib/model/kube-proxy-view.js'
+import {buildModel} from '../../../src/lib/model/model.js'
 import {parseIptablesSave} from '../../../src/lib/parse/iptables-save.js'
 import {DNS, KUBERNETES, kubeProxyRules, snapshotOf, WEB} from '../checks/fixtures.js'
 
