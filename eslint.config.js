@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/**', 'node_modules/**', '.ci/tools/**', 'coverage/**', 'tmp/**']},
+  {ignores: ['dist/**', 'node_modules/**', '.ci/tools/**', 'coverage/**', 'tmp/**', '.cache/**']},
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
