@@ -20,7 +20,7 @@ async function expectBaseline(lab: SuiteLab): Promise<void> {
 
 labFaultsSuite({
   topology: 'host-gw',
-  name: 'tfh',
+  tag: 'tfh',
   doctorViaCli: 'cidr-overlap',
   more: (lab) => {
     it('netpol-deny and stale-nat change the API objects, heal restores them', async () => {
@@ -50,7 +50,7 @@ labFaultsSuite({
       const {name, root, env} = lab
       const [list, unknown] = await Promise.all([knet(['lab', 'break', '--list', '--json'], {env}), knet(['lab', 'break', 'nope', '--name', name], {env})])
       expect(list.status).toBe(0)
-      expect((JSON.parse(list.stdout) as {faults: {id: string}[]}).faults.map((f) => f.id)).toHaveLength(14)
+      expect((JSON.parse(list.stdout) as {faults: {id: string}[]}).faults.map((f) => f.id)).toHaveLength(15)
       expect([unknown.status, unknown.stderr.split('\n').length]).toEqual([2, 2])
       expect(unknown.stderr).toMatch(/^knet: unknown fault "nope"; valid: missing-route, stale-route, .*, stale-conntrack\n$/)
       const first = await knet(['lab', 'break', 'missing-route', '--name', name], {env})

@@ -14,7 +14,7 @@ import {labFaultsSuite} from '../lib/lab/lab-faults-suite.js'
 
 labFaultsSuite({
   topology: 'vxlan',
-  name: 'tfv',
+  tag: 'tfv',
   more: (lab) => {
     it('mtu-mismatch heal restores the planned MTUs exactly; down with a fault applied leaves nothing', async () => {
       const {name, root, env} = lab

@@ -5,6 +5,8 @@
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {readFileSync, rmSync} from 'node:fs'
+import {rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {labUp} from '../../src/lib/lab/build.js'
@@ -13,8 +15,10 @@ import {findLabProcesses} from '../../src/lib/lab/processes.js'
 import {statePath} from '../../src/lib/lab/state.js'
 import {labStatus} from '../../src/lib/lab/status.js'
 import {labDown} from '../../src/lib/lab/teardown.js'
-import {knet} from '../helpers/cli.js'
+import {knetAsync} from '../helpers/cli.js'
 import {describeNetns, netnsSkipReason} from '../helpers/netns.js'
+import {baseForOtherUsers, installCliCopy, tempDirForOtherUsers} from '../helpers/other-user.js'
+import {uniqueLabName} from '../helpers/unique.js'
 import {LAB_TOOLS, assertNothingLeft, labNamespaces, probeAll, rootLinks, summarise, tempLabRoot} from '../lib/lab/lab-harness.js'
 
 const RUN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
@@ -50,7 +54,7 @@ function interruptUp(
 describeNetns('knet lab: interrupted up [root]', () => {
   let root = ''
   const env: NodeJS.ProcessEnv = {}
-  const name = 'tint'
+  const name = uniqueLabName('tint')
   let linksBefore = new Set<string>()
   beforeAll(() => {
     root = tempLabRoot(name)
@@ -68,7 +72,7 @@ describeNetns('knet lab: interrupted up [root]', () => {
     expect(r.stderr).toContain(`knet: lab ${name}: interrupted; everything built so far was removed`)
     expect(r.code).toBe(130)
     await assertNothingLeft(name, root, linksBefore)
-  }, 60_000)
+  })
 
   it('kill -9 once responders run, state file lost too: down still finds everything by name and marker', async () => {
     const r = await interruptUp(['--name', name, '--topology', 'vxlan'], env, /starting \d+ responders/, 'SIGKILL', () => (readLabStateSync(root, name)?.processes.length ?? 0) > 0)
@@ -77,11 +81,11 @@ describeNetns('knet lab: interrupted up [root]', () => {
     expect((await findLabProcesses(labMarker(name))).length).toBeGreaterThan(0)
     // The worst case: the state file is gone as well; only the names and markers are left.
     rmSync(statePath(name, root), {force: true})
-    const down = knet(['lab', 'down', '--name', name], {env})
+    const down = await knetAsync(['lab', 'down', '--name', name], {env})
     expect(down.status).toBe(0)
     expect(down.stderr).toMatch(new RegExp(`^lab ${name}: removed ${planNamespaces(planLab({name, nodes: 2, podsPerNode: 2, topology: 'vxlan'})).length} namespaces, stopped [1-9]\\d* processes\n$`))
     await assertNothingLeft(name, root, linksBefore)
-  }, 60_000)
+  })
 }, LAB_TOOLS)
 
 function readLabStateSync(root: string, name: string): {processes: unknown[]} | undefined {
@@ -94,8 +98,9 @@ function readLabStateSync(root: string, name: string): {processes: unknown[]} | 
 
 describeNetns('knet lab: two labs coexist, one of them 3 nodes [root]', () => {
   let root = ''
-  const a = planLab({name: 'tca', nodes: 2, podsPerNode: 1, topology: 'host-gw'})
-  const b = planLab({name: 'tcb', nodes: 3, podsPerNode: 2, topology: 'vxlan'})
+  const a = planLab({name: uniqueLabName('tca'), nodes: 2, podsPerNode: 1, topology: 'host-gw'})
+  const b = planLab({name: uniqueLabName('tcb'), nodes: 3, podsPerNode: 2, topology: 'vxlan'})
+  const [na, nb] = [a.params.name, b.params.name]
   let linksBefore = new Set<string>()
 
   beforeAll(async () => {
@@ -105,17 +110,17 @@ describeNetns('knet lab: two labs coexist, one of them 3 nodes [root]', () => {
       const {durationMs} = await labUp({params: plan.params, root, force: true})
       process.stderr.write(`lab up ${plan.params.topology} ${plan.params.nodes}x${plan.params.podsPerNode} took ${durationMs} ms (library)\n`)
     }
-  }, 120_000)
+  })
   afterAll(async () => {
     if (!root) return
-    await labDown('tca', {root})
-    await labDown('tcb', {root})
+    await labDown(na, {root})
+    await labDown(nb, {root})
     rmSync(root, {recursive: true, force: true})
   })
 
   it('both work at once, with the same addresses in different namespaces', async () => {
-    expect(labNamespaces('tca').sort()).toEqual(planNamespaces(a).sort())
-    expect(labNamespaces('tcb').sort()).toEqual(planNamespaces(b).sort())
+    expect(labNamespaces(na).sort()).toEqual(planNamespaces(a).sort())
+    expect(labNamespaces(nb).sort()).toEqual(planNamespaces(b).sort())
     const ra = await probeAll(a, [{source: 'web-1-1', destination: 'web-2-1'}, {source: 'web-2-1', destination: 'svc/default/web', attempts: 80}])
     expect(summarise(ra)).toEqual(['pod/default/web-1-1 → web-2-1 tcp: delivered [web-2-1]', 'pod/default/web-2-1 → svc/default/web tcp: delivered [web-1-1,web-2-1]'])
     const rb = await probeAll(b, [
@@ -128,26 +133,48 @@ describeNetns('knet lab: two labs coexist, one of them 3 nodes [root]', () => {
       'pod/default/web-3-2 → svc/default/web tcp: delivered [web-1-1,web-1-2,web-2-1,web-2-2,web-3-1,web-3-2]',
       'node/node-2 → node/node-3:30080 tcp: delivered [web-1-1,web-1-2,web-2-1,web-2-2,web-3-1,web-3-2]',
     ])
-  }, 120_000)
+  })
 
   it('down of one leaves the other healthy', async () => {
-    await labDown('tca', {root})
-    await assertNothingLeft('tca', root, linksBefore)
-    expect((await labStatus('tcb', root)).healthy).toBe(true)
+    await labDown(na, {root})
+    await assertNothingLeft(na, root, linksBefore)
+    expect((await labStatus(nb, root)).healthy).toBe(true)
     const rb = await probeAll(b, [{source: 'web-2-2', destination: 'web-1-2'}])
     expect(rb[0]?.outcome).toBe('delivered')
-    await labDown('tcb', {root})
-    await assertNothingLeft('tcb', root, linksBefore)
-  }, 60_000)
+    await labDown(nb, {root})
+    await assertNothingLeft(nb, root, linksBefore)
+  })
 }, LAB_TOOLS)
 
 describe('knet lab without root', () => {
-  const canDrop = netnsSkipReason === undefined && spawnSync('runuser', ['--help'], {stdio: 'ignore'}).status === 0
-  it.skipIf(!canDrop)('says what it needs in one line and exits 2', () => {
-    for (const args of [['lab', 'up', '--name', 'tnr'], ['lab', 'status'], ['lab', 'down'], ['lab', 'probe', 'a', 'b']]) {
-      const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, RUN, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1', KNET_LAB_DIR: '/nonexistent'}})
+  // nobody runs an installed copy of the CLI (and of Node) in a folder it can reach: the checkout
+  // (and the Node inside it, as CI's second Node is) need not be readable by anyone but root.
+  const skip =
+    netnsSkipReason !== undefined || spawnSync('runuser', ['--help'], {stdio: 'ignore'}).status !== 0
+      ? 'needs root and runuser'
+      : baseForOtherUsers() === undefined
+        ? `neither ${tmpdir()} nor /tmp can be reached by other users`
+        : undefined
+  let dir: string | undefined
+  afterAll(async () => {
+    if (dir) await rm(dir, {recursive: true, force: true})
+  })
+
+  it.skipIf(skip !== undefined)(`says what it needs in one line and exits 2${skip ? ` [skipped: ${skip}]` : ''}`, async () => {
+    dir = tempDirForOtherUsers('knet-nobody-') as string
+    const cli = await installCliCopy(dir)
+    const runs = [['lab', 'up', '--name', 'tnr'], ['lab', 'status'], ['lab', 'down'], ['lab', 'probe', 'a', 'b']].map(
+      (args) =>
+        new Promise<{stderr: string; status: number | null}>((resolve) => {
+          const child = spawn('runuser', ['-u', 'nobody', '--', cli.node, cli.run, ...args], {cwd: dir, env: {...process.env, NO_COLOR: '1', KNET_LAB_DIR: '/nonexistent'}, stdio: ['ignore', 'ignore', 'pipe']})
+          let stderr = ''
+          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+          child.on('close', (status) => resolve({stderr, status}))
+        }),
+    )
+    for (const r of await Promise.all(runs)) {
       expect(r.stderr).toBe('knet: knet lab needs Linux and root (CAP_NET_ADMIN) to create network namespaces\n')
       expect(r.status).toBe(2)
     }
-  }, 60_000)
+  })
 })

@@ -9,26 +9,27 @@ import {afterAll, beforeAll, expect, it} from 'vitest'
 import {buildClusterModel} from '../../src/lib/model/cluster.js'
 import {readLabState} from '../../src/lib/lab/state.js'
 import {readSnapshot} from '../../src/lib/snapshot/read.js'
-import {knet} from '../helpers/cli.js'
+import {knetAsync as knet} from '../helpers/cli.js'
 import {describeNetns} from '../helpers/netns.js'
+import {uniqueLabName} from '../helpers/unique.js'
 import {LAB_TOOLS, assertNothingLeft, rootLinks, tempLabRoot} from '../lib/lab/lab-harness.js'
 
 describeNetns('knet snapshot --lab [root]', () => {
-  const name = 'tsnap'
+  const name = uniqueLabName('tsnap')
   let root = ''
   let env: NodeJS.ProcessEnv = {}
   let linksBefore = new Set<string>()
 
-  beforeAll(() => {
+  beforeAll(async () => {
     root = tempLabRoot(name)
     env = {KNET_LAB_DIR: root}
     linksBefore = rootLinks()
-    const up = knet(['lab', 'up', '--name', name, '--nodes', '2', '--pods-per-node', '2', '--topology', 'vxlan'], {env})
+    const up = await knet(['lab', 'up', '--name', name, '--nodes', '2', '--pods-per-node', '2', '--topology', 'vxlan'], {env})
     if (up.status !== 0) throw new Error(`lab up failed: ${up.stderr}`)
   })
 
-  afterAll(() => {
-    knet(['lab', 'down', '--name', name], {env})
+  afterAll(async () => {
+    await knet(['lab', 'down', '--name', name], {env})
     rmSync(root, {recursive: true, force: true})
   })
 
@@ -41,7 +42,7 @@ describeNetns('knet snapshot --lab [root]', () => {
 
   it('captures the API objects and every node through netns', async () => {
     const out = join(root, 'snap.json.gz')
-    const r = knet(['snapshot', '--lab', name, '-o', out], {env})
+    const r = await knet(['snapshot', '--lab', name, '-o', out], {env})
     expect(r.stderr).not.toMatch(/^knet: /m)
     expect(r.status).toBe(0)
     const snap = await readSnapshot(out)
@@ -50,6 +51,8 @@ describeNetns('knet snapshot --lab [root]', () => {
     expect(model.nodes.map((n) => n.name)).toEqual(['node-1', 'node-2'])
     expect(model.pods).toHaveLength(4)
     expect(model.services.map((s) => `${s.namespace}/${s.name}`)).toEqual(expect.arrayContaining(['default/web', 'default/empty']))
+    // The lab's ServiceCIDR, as kube-apiserver would write it: the Service range is known, not assumed.
+    expect(model.cidrs.service).toEqual([{cidr: '10.96.0.0/16', serviceCIDR: 'kubernetes', field: 'spec.cidrs[0]'}])
     expect(snap.nodes.map((n) => [n.name, n.access.target])).toEqual([
       ['node-1', `knetlab-${name}-n1`],
       ['node-2', `knetlab-${name}-n2`],
@@ -63,14 +66,14 @@ describeNetns('knet snapshot --lab [root]', () => {
     expect(snap.collectionErrors).toEqual([])
   })
 
-  it('--lab excludes --kubeconfig and --netns-map', () => {
-    const r = knet(['snapshot', '--lab', name, '--kubeconfig', '/dev/null', '-o', join(root, 'x.json')], {env})
+  it('--lab excludes --kubeconfig and --netns-map', async () => {
+    const r = await knet(['snapshot', '--lab', name, '--kubeconfig', '/dev/null', '-o', join(root, 'x.json')], {env})
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/--kubeconfig=\/dev\/null cannot also be provided when using --lab/)
   })
 
   it('down stops the API server along with everything else', async () => {
-    const r = knet(['lab', 'down', '--name', name], {env})
+    const r = await knet(['lab', 'down', '--name', name], {env})
     expect(r.status).toBe(0)
     await assertNothingLeft(name, root, linksBefore)
   })

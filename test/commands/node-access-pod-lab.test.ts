@@ -10,36 +10,40 @@ import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {openPodClient} from '../../src/lib/gather/cluster/pods.js'
-import {knet} from '../helpers/cli.js'
-import {describeNetns} from '../helpers/netns.js'
+import {knetAsync as knet} from '../helpers/cli.js'
+import {describeNetns, waitForIpv6Settled} from '../helpers/netns.js'
+import {uniqueLabName} from '../helpers/unique.js'
 import {LAB_TOOLS, tempLabRoot} from '../lib/lab/lab-harness.js'
 
-const NAME = 'podax'
+const NAME = uniqueLabName('podax')
 
 describeNetns('knet doctor --node-access pod over a lab [root]', () => {
   let root = ''
   let env: NodeJS.ProcessEnv = {}
   let kubeconfig = ''
 
-  beforeAll(() => {
+  beforeAll(async () => {
     root = tempLabRoot(NAME)
     env = {KNET_LAB_DIR: root}
     kubeconfig = join(root, `lab-${NAME}`, 'kubeconfig')
-    const up = knet(['lab', 'up', '--name', NAME, '--nodes', '2', '--pods-per-node', '1'], {env})
+    const up = await knet(['lab', 'up', '--name', NAME, '--nodes', '2', '--pods-per-node', '1'], {env})
     if (up.status !== 0) throw new Error(`lab up failed: ${up.stderr}`)
-    const broken = knet(['lab', 'break', 'missing-route', '--name', NAME, '--node', 'node-1', '--target', 'node-2'], {env})
+    const broken = await knet(['lab', 'break', 'missing-route', '--name', NAME, '--node', 'node-1', '--target', 'node-2'], {env})
     if (broken.status !== 0) throw new Error(`lab break failed: ${broken.stderr}`)
-  }, 60_000)
+    // The nodes' route dumps are compared across time below: the lab's link-local addresses must
+    // be done with duplicate address detection (whose end adds their local routes) first.
+    for (const node of ['n1', 'n2']) waitForIpv6Settled(`knetlab-${NAME}-${node}`)
+  })
 
-  afterAll(() => {
+  afterAll(async () => {
     if (!root) return
-    knet(['lab', 'down', '--name', NAME], {env})
+    await knet(['lab', 'down', '--name', NAME], {env})
     rmSync(root, {recursive: true, force: true})
-  }, 60_000)
+  })
 
   it('reports exactly what netns mode reports, from pods on the nodes, and leaves no pod', async () => {
-    const viaNetns = knet(['doctor', '--lab', NAME, '-o', 'json'], {env})
-    const viaPods = knet(['doctor', '--kubeconfig', kubeconfig, '--node-access', 'pod', '-o', 'json'], {env})
+    const viaNetns = await knet(['doctor', '--lab', NAME, '-o', 'json'], {env})
+    const viaPods = await knet(['doctor', '--kubeconfig', kubeconfig, '--node-access', 'pod', '-o', 'json'], {env})
     const netnsReport = JSON.parse(viaNetns.stdout) as {findings: {check: string; node?: string}[]; collectionErrors: unknown[]}
     expect(netnsReport.findings.map((f) => [f.check, f.node])).toContainEqual(['route-missing', 'node-1'])
     expect(netnsReport.collectionErrors).toEqual([])
@@ -48,11 +52,11 @@ describeNetns('knet doctor --node-access pod over a lab [root]', () => {
     expect(viaPods.stderr).toBe(viaNetns.stderr)
     const left = await openPodClient({kubeconfig, timeoutMs: 5000}).list(undefined, 'app.kubernetes.io/managed-by=knet')
     expect(left).toEqual([])
-  }, 90_000)
+  })
 
-  it('a pod-mode snapshot records each command as kubectl exec into the node pod, with the node namespace\'s real output', () => {
+  it('a pod-mode snapshot records each command as kubectl exec into the node pod, with the node namespace\'s real output', async () => {
     const file = join(root, 'pod.json')
-    const r = knet(['snapshot', '--kubeconfig', kubeconfig, '--node-access', 'pod', '-o', file], {env})
+    const r = await knet(['snapshot', '--kubeconfig', kubeconfig, '--node-access', 'pod', '-o', file], {env})
     expect(r.status).toBe(0)
     const pod = JSON.parse(readFileSync(file, 'utf8')) as {
       meta: {nodeAccess: string}
@@ -70,5 +74,5 @@ describeNetns('knet doctor --node-access pod over a lab [root]', () => {
       expect(routes?.stdout).toBe(execFileSync('ip', ['netns', 'exec', `knetlab-${NAME}-n${i + 1}`, 'ip', '-j', 'route', 'show', 'table', 'all'], {encoding: 'utf8'}))
       expect(node.results.filter((c) => c.status !== 'ok' && c.status !== 'unavailable')).toEqual([])
     }
-  }, 90_000)
+  })
 }, ['ip', ...LAB_TOOLS])

@@ -115,7 +115,7 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
     expect(r.stderr).toBe('knet: interrupted by SIGTERM: removed 2 knet node pod(s)\n')
     expect(r.status).toBe(143)
     expect(server.pods()).toEqual([])
-    await until('exec sessions to end', () => server.execSessions() === 0, 3000)
+    await until('exec sessions to end', () => server.execSessions() === 0, 30_000)
   }, 90_000)
 
   it('a node that does not answer within --node-timeout is a collection error; the other node is read and every pod deleted', async () => {

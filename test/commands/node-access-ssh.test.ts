@@ -19,7 +19,9 @@ import {readSnapshot} from '../../src/lib/snapshot/read.js'
 import type {CommandResult, NodeEvidence} from '../../src/lib/snapshot/schema.js'
 import {knetAsync} from '../helpers/cli.js'
 import {describeNetns, TestNetns} from '../helpers/netns.js'
+import {baseForOtherUsers} from '../helpers/other-user.js'
 import {TestSshd, vethIntoNetns} from '../helpers/sshd.js'
+import {RUN_SUFFIX} from '../helpers/unique.js'
 
 const run = promisify(execFile)
 
@@ -75,10 +77,9 @@ function expectSameEvidence(viaSsh: CommandResult[], viaNetns: CommandResult[]):
 describeNetns(
   'node access over ssh against a real sshd in a namespace',
   () => {
-    const octet = 20 + (process.pid % 200)
-    const sshdIp = `198.18.${octet}.2`
+    let sshdIp: string
     // Assigned in the namespace, but nothing listens there: ssh is refused at once.
-    const deadIp = `198.18.${octet}.3`
+    let deadIp: string
     let ns: TestNetns
     let sshd: TestSshd
     let removeVeth: () => void
@@ -91,9 +92,17 @@ describeNetns(
       ns.run(['ip', 'addr', 'add', '10.244.1.1/24', 'dev', 'cbr0'])
       ns.run(['ip', 'link', 'set', 'cbr0', 'up'])
       ns.run(['iptables-restore'], IPTABLES)
-      removeVeth = vethIntoNetns(ns, `ksh${process.pid % 100_000}`, `198.18.${octet}.1/24`, [`${sshdIp}/24`, `${deadIp}/24`]).remove
-      ns.run(['ip', 'route', 'add', '10.244.2.0/24', 'via', `198.18.${octet}.1`])
+      const veth = vethIntoNetns(ns, [2, 3])
+      removeVeth = veth.remove
+      sshdIp = veth.address(2)
+      deadIp = veth.address(3)
+      ns.run(['ip', 'route', 'add', '10.244.2.0/24', 'via', veth.address(1)])
+      // The two ways in read the namespace at different moments: nothing in it may still be
+      // changing by itself (an IPv6 address finishing duplicate address detection gains its local
+      // route in between), so the test starts once it is settled.
+      ns.settle()
       sshd = await TestSshd.start(ns, sshdIp)
+      sshd.openSharedConnection()
       dir = mkdtempSync(join(tmpdir(), 'knet-ssh-test-'))
       objects = join(dir, 'nodes.json')
       const node = (name: string, ip: string) => ({apiVersion: 'v1', kind: 'Node', metadata: {name}, status: {addresses: [{type: 'InternalIP', address: ip}]}})
@@ -185,9 +194,15 @@ describeNetns(
 
     // A real non-root login: a throwaway user (removed afterwards) with passwordless sudo, so the
     // sudo path runs for real; then the sudoers rule is taken away and sudo -n must say so.
-    const canSudo = existsSync('/usr/bin/sudo') && existsSync('/usr/sbin/useradd') && existsSync('/etc/sudoers.d')
-    describe.skipIf(!canSudo)('as a non-root user with sudo [skipped without sudo and useradd]', () => {
-      const user = 'knet-t-ssh'
+    // The user is this test process's own (another test run on the machine has its own), and
+    // sshd's folder must be one it can reach (a checkout or temp folder may be closed to others).
+    const cannotSudo = !(existsSync('/usr/bin/sudo') && existsSync('/usr/sbin/useradd') && existsSync('/etc/sudoers.d'))
+      ? 'needs sudo, useradd and /etc/sudoers.d'
+      : baseForOtherUsers() === undefined
+        ? `neither ${tmpdir()} nor /tmp can be reached by other users`
+        : undefined
+    describe.skipIf(cannotSudo !== undefined)(`as a non-root user with sudo${cannotSudo ? ` [skipped: ${cannotSudo}]` : ''}`, () => {
+      const user = `knet-t-ssh-${RUN_SUFFIX}`
       const sudoers = `/etc/sudoers.d/${user}`
       const removeUser = () => {
         rmSync(sudoers, {force: true})
@@ -203,6 +218,7 @@ describeNetns(
         // '*' rather than useradd's '!': sshd refuses a locked account even for key logins.
         execFileSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', '--password', '*', user])
         writeFileSync(sudoers, `${user} ALL=(root) NOPASSWD: ALL\n`, {mode: 0o440})
+        sshd.openSharedConnection(user)
       })
       afterAll(removeUser)
 

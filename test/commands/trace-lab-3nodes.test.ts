@@ -10,10 +10,11 @@ import {planLab} from '../../src/lib/lab/plan.js'
 import type {TraceResult} from '../../src/lib/trace/types.js'
 import {knetAsync as knet} from '../helpers/cli.js'
 import {describeNetns} from '../helpers/netns.js'
+import {uniqueLabName} from '../helpers/unique.js'
 import {LAB_TOOLS, labNamespaces, tempLabRoot} from '../lib/lab/lab-harness.js'
 import {captureLab, traceIn, traceRequest} from '../lib/trace/trace-lab-helpers.js'
 
-const NAME = 'trhgw'
+const NAME = uniqueLabName('trhgw')
 const plan = planLab({name: NAME, nodes: 3, podsPerNode: 2, topology: 'host-gw'})
 
 describeNetns('knet trace over a 3-node host-gw lab (3 nodes × 2 pods) [root]', () => {
@@ -26,14 +27,14 @@ describeNetns('knet trace over a 3-node host-gw lab (3 nodes × 2 pods) [root]',
     await knet(['lab', 'down', '--name', NAME], {env})
     const up = await knet(['lab', 'up', '--name', NAME, '--nodes', '3', '--pods-per-node', '2'], {env})
     expect(up.status).toBe(0)
-  }, 120_000)
+  })
 
   afterAll(async () => {
     if (!root) return
     await knet(['lab', 'down', '--name', NAME], {env})
     rmSync(root, {recursive: true, force: true})
     expect(labNamespaces(NAME)).toEqual([])
-  }, 60_000)
+  })
 
   it('only the nodes on the path are gathered, and the trace from them is complete', async () => {
     const cases: [string[], string[]][] = [
@@ -47,7 +48,7 @@ describeNetns('knet trace over a 3-node host-gw lab (3 nodes × 2 pods) [root]',
       const t = traceIn(snapshot, args)
       expect([args.join(' '), snapshot.nodes.map((n) => n.name).sort(), t.result.verdict]).toEqual([args.join(' '), expected, 'delivered'])
     }
-  }, 60_000)
+  })
 
   it('--probe: a change knet cannot see makes the real packet disagree, reported loudly (exit 4)', async () => {
     // The underlay segment is outside every node: its switch drops what node-2 sends, the nodes' own state does not change.
@@ -64,5 +65,5 @@ describeNetns('knet trace over a 3-node host-gw lab (3 nodes × 2 pods) [root]',
     } finally {
       nft('delete', 'table', 'bridge', 'knettest')
     }
-  }, 60_000)
+  })
 }, [...LAB_TOOLS, 'iptables-save', 'nft'])

@@ -1,4 +1,9 @@
-/** Run the built CLI (dist via bin/run.js) as a user would, capturing output and exit code. */
+/**
+ * Run the built CLI (dist via bin/run.js) as a user would, capturing output and exit code.
+ * KNET_KUBERNETES is dropped from the inherited environment (a test that wants the real-mode lab
+ * passes it in options.env): exported in a developer's shell, it would turn every emulated
+ * `knet lab up` of the suite into a real one.
+ */
 import {spawn, spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
@@ -14,7 +19,7 @@ export function knet(args: string[], options: {input?: string; env?: NodeJS.Proc
   const r = spawnSync(process.execPath, [RUN, ...args], {
     encoding: 'utf8',
     input: options.input ?? '',
-    env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env},
+    env: {...process.env, KNET_KUBERNETES: undefined, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env},
     timeout: 120_000,
   })
   return {status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
@@ -23,7 +28,7 @@ export function knet(args: string[], options: {input?: string; env?: NodeJS.Proc
 /** Like knet(), but without blocking the event loop: needed when the test also serves the API in-process. */
 export function knetAsync(args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUN, ...args], {env: {...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env}})
+    const child = spawn(process.execPath, [RUN, ...args], {env: {...process.env, KNET_KUBERNETES: undefined, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env}})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

@@ -4,7 +4,8 @@
  * stray bytes, garbage) plus pure random strings, and checks the {value, problems} contract.
  * FUZZ_RUNS sets the number of runs: 5,000 in `npm test`, which CI runs twice (Node 20 and 24), each
  * time with a fresh random seed, so every parser meets 10,000 mutated inputs per CI run; 100,000 in
- * `npm run test:fuzz`. A failure prints fast-check's seed and path, which replay it.
+ * `npm run test:fuzz`. A failure prints fast-check's seed and path, which replay it. The runs are
+ * awaited and yield to the event loop now and then (see breather), so callers await them.
  */
 import fc from 'fast-check'
 import {expect} from 'vitest'
@@ -76,16 +77,29 @@ export function fuzzInputArb(samples: string[]): fc.Arbitrary<string> {
   return fc.oneof({weight: 8, arbitrary: mutated}, {weight: 1, arbitrary: fc.string({maxLength: 300})}, {weight: 1, arbitrary: fc.string({unit: 'binary', maxLength: 300})})
 }
 
+/**
+ * An await that lets the event loop turn once every `every` calls. Thousands of synchronous runs
+ * hold a vitest worker for a minute on a loaded machine (two CI runs on two cores), and the worker
+ * gives up on its own messages to the main process after 60 s ("Timeout calling onTaskUpdate"),
+ * failing the whole run.
+ */
+export function breather(every = 200): () => Promise<void> {
+  let calls = 0
+  return () => (++calls % every === 0 ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve())
+}
+
 /** Asserts a parser keeps its contract on every fuzzed input; `check` may add parser-specific invariants. */
-export function fuzzParser<T>(
+export async function fuzzParser<T>(
   samples: string[],
   parse: (text: string) => {value: T; problems: unknown},
   check?: (result: {value: T; problems: {line: number; message: string}[]}, input: string) => void,
   runs = fuzzRuns,
-): void {
+): Promise<void> {
   if (samples.length === 0) throw new Error('fuzzParser needs at least one sample')
-  fc.assert(
-    fc.property(fuzzInputArb(samples), (input) => {
+  const breathe = breather()
+  await fc.assert(
+    fc.asyncProperty(fuzzInputArb(samples), async (input) => {
+      await breathe()
       const result = parse(input)
       expect(result).toBeTypeOf('object')
       expect(result).not.toBeNull()

@@ -35,4 +35,4 @@ export function describeNetns(title: string, fn: () => void, needs: readonly str
   else describe(title, fn)
 }
 
-export {TestNetns} from './netns-core.js'
+export {TestNetns, waitForIpv6Settled} from './netns-core.js'

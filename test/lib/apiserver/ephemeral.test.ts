@@ -14,6 +14,7 @@ import {afterAll, afterEach, describe, expect, it} from 'vitest'
 import {netnsExecHook, notFoundError, startApiServer, type ApiServer, type ApiServerOptions, type ExecContext, type ExecHook} from '../../../src/lib/apiserver/index.js'
 import {openPodClient, type PodClient} from '../../../src/lib/gather/cluster/pods.js'
 import {KnetError} from '../../../src/lib/report/errors.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /** Runs argv on this host, as a container runtime would in the pod; records which container ran it. */
 const ran: {container: string; ephemeral: boolean; command: string[]}[] = []
@@ -55,18 +56,18 @@ async function patch(s: ApiServer, contentType: string, body: unknown): Promise<
 
 describe('stand-in API server: ephemeral containers', () => {
   it('adds one by strategic merge, reports it running after the delay, and execs in it', async () => {
-    // A start delay long enough that "not running yet" is observable even on a loaded machine.
-    const {server, client} = await start({podStartDelayMs: 1500})
+    // A start delay long enough that "not running yet" is observable even on a loaded machine
+    // (two CI runs on two cores): the exec below is one local request after the patch.
+    const {server, client} = await start({podStartDelayMs: 5000})
     const added = await client.addEphemeralContainer('default', 'app', debug)
     expect(added.ephemeral).toEqual([{name: 'knet-probe-1', image: 'netshoot', state: 'unknown'}])
     expect(added.containers).toEqual(['main'])
     // Not running yet: exec is refused as the kubelet refuses it.
     await expect(client.exec('default', 'app', 'knet-probe-1', ['true'], {timeoutMs: 5000, maxBytes: 100})).rejects.toThrow(/400|container not found/)
-    let state = (await client.get('default', 'app'))?.ephemeral
-    for (let i = 0; i < 100 && state?.[0]?.state !== 'running'; i++) {
-      await new Promise((r) => setTimeout(r, 50))
-      state = (await client.get('default', 'app'))?.ephemeral
-    }
+    const state = await waitFor('the ephemeral container to run', async () => {
+      const now = (await client.get('default', 'app'))?.ephemeral
+      return now?.[0]?.state === 'running' && now
+    })
     expect(state).toEqual([{name: 'knet-probe-1', image: 'netshoot', state: 'running'}])
     ran.length = 0
     expect(await client.exec('default', 'app', 'knet-probe-1', ['echo', 'hi'], {timeoutMs: 5000, maxBytes: 100})).toMatchObject({stdout: 'hi\n', exitCode: 0})

@@ -8,7 +8,7 @@ import {describe, expect, test} from 'vitest'
 import {everyReadyV4Targeted, hasReadyEndpoint, readyEndpoints, readySlicePorts, readyTargetTest} from '../../../src/lib/checks/nat-endpoints.js'
 import type {EndpointSliceModel} from '../../../src/lib/model/cluster.js'
 import {buildModel, type AnalysisModel, type KubeProxyTarget, type ReadyEndpoint} from '../../../src/lib/model/model.js'
-import {fuzzRuns} from '../../helpers/fuzz.js'
+import {breather, fuzzRuns} from '../../helpers/fuzz.js'
 import {snapshotOf} from './fixtures.js'
 
 /** The plain definition: `${ns}/${service}:${portName}|${protocol}` (kube-proxy's key) → ready endpoints, slice by slice. */
@@ -52,14 +52,16 @@ describe('NAT checks: ready endpoints by kube-proxy port', () => {
     for (const [key, list] of index) expect(readyEndpoints(byKey.get(key), false), key).toEqual(list)
   })
 
-  test('agree with the plain definitions on random slices and targets', () => {
+  test('agree with the plain definitions on random slices and targets', async () => {
+    const breathe = breather()
     const ip = fc.oneof(fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', 'fd00::1'), fc.integer({min: 0, max: 40}).map((n) => `10.1.0.${n}`))
     const port = fc.option(fc.constantFrom(80, 8080), {nil: undefined})
     const endpoint = fc.record({addresses: fc.array(ip, {maxLength: 2}), ready: fc.option(fc.boolean(), {nil: undefined})})
     const slice = fc.record({endpoints: fc.array(endpoint, {maxLength: 30}), port})
     const target = fc.record({ip, port})
-    fc.assert(
-      fc.property(fc.array(slice, {maxLength: 3}), fc.array(target, {maxLength: 40}), (slices, rawTargets) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(slice, {maxLength: 3}), fc.array(target, {maxLength: 40}), async (slices, rawTargets) => {
+        await breathe()
         const endpointSlices = slices.map(
           (s, i): EndpointSliceModel => ({
             namespace: 'ns', name: `svc-${i}`, serviceName: 'svc', addressType: 'IPv4',

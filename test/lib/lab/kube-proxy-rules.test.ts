@@ -1,5 +1,4 @@
 import {spawn} from 'node:child_process'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {
   endpointChainName, kubeProxyIptablesRules, portProtoHash, serviceChainName, servicePortName, type KubeProxyModel,
@@ -7,6 +6,7 @@ import {
 import {iptablesTable, parseIptablesSave, type IptablesDump, type IptablesRule} from '../../../src/lib/parse/iptables-save.js'
 import {kubeProxyModel} from '../../fixtures/netfilter/build.js'
 import {describeNetns, TestNetns} from '../../helpers/netns.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const oneService: KubeProxyModel = {
   clusterCIDR: '10.244.0.0/16',
@@ -185,7 +185,7 @@ describeNetns('kubeProxyIptablesRules: loaded into a namespace', () => {
     }))
     const server = spawn('ip', ['netns', 'exec', pod.name, 'socat', 'TCP-LISTEN:8080,reuseaddr', 'SYSTEM:echo pong-from-pod'], {stdio: 'ignore'})
     try {
-      await sleep(300)
+      await waitFor('the pod to listen on 8080', () => /:8080\b/.test(pod.run(['ss', '-Hltn'])))
       expect(node.run(['socat', '-T', '3', '-', 'TCP:10.96.0.50:80'], '').trim()).toBe('pong-from-pod')
       const ct = node.run(['conntrack', '-L', '-p', 'tcp'])
       expect(ct).toContain('dst=10.96.0.50')
@@ -194,4 +194,4 @@ describeNetns('kubeProxyIptablesRules: loaded into a namespace', () => {
       server.kill()
     }
   })
-}, ['iptables-restore', 'socat'])
+}, ['iptables-restore', 'socat', 'ss'])

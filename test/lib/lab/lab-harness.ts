@@ -1,6 +1,8 @@
 /**
  * Shared by the root-only lab tests: bring a lab up through the built CLI, probe with the library
- * (one prober process per probe, a few at a time), and prove that `down` left nothing behind.
+ * (one prober process per probe, a few at a time), and prove that `down` left nothing behind. The
+ * CLI runs without blocking this worker (knetAsync): a `lab up` that takes minutes on a loaded
+ * machine must not starve vitest's own messages ("Timeout calling onTaskUpdate").
  */
 import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -11,8 +13,9 @@ import {labMarker, planLab, planNamespaces, type LabPlan, type Topology} from '.
 import {probeMany, type ProbeRequest, type ProbeResult} from '../../../src/lib/lab/probe.js'
 import {findLabProcesses} from '../../../src/lib/lab/processes.js'
 import {statePath} from '../../../src/lib/lab/state.js'
-import {knet} from '../../helpers/cli.js'
+import {knetAsync as knet} from '../../helpers/cli.js'
 import {describeNetns} from '../../helpers/netns.js'
+import {uniqueLabName} from '../../helpers/unique.js'
 
 /** What `knet lab` runs besides `ip` (declared so a CI image without them skips visibly). */
 export const LAB_TOOLS = ['bridge', 'sysctl', 'iptables-restore', 'ping'] as const
@@ -47,9 +50,14 @@ export async function assertNothingLeft(name: string, root: string, linksBefore:
   expect(newLabLikeLinks(linksBefore)).toEqual([])
 }
 
-/** Every probe in one go: one prober process per source namespace (plus a ping per ICMP probe). */
+/**
+ * Every probe in one go: one prober process per source namespace (plus a ping per ICMP probe).
+ * A probe without its own timeout waits up to 5 s per attempt instead of the prober's 1 s: an
+ * answer ends the wait at once, so this costs nothing when the lab answers, and on a loaded
+ * machine (two CI runs on two cores) a late answer is still an answer, not a timeout.
+ */
 export function probeAll(plan: LabPlan, requests: ProbeRequest[]): Promise<ProbeResult[]> {
-  return probeMany(plan, requests)
+  return probeMany(plan, requests.map((r) => ({timeoutMs: 5000, ...r})))
 }
 
 /** "SRC → DST proto: outcome [answeredBy]" lines: a failing matrix shows every cell at once. */
@@ -88,9 +96,11 @@ export function matrixRequests(plan: LabPlan): {requests: ProbeRequest[]; expect
 
 /**
  * The full check for one topology: up through the CLI, nothing in the root namespace, the whole
- * probe matrix, status and probe through the CLI, down leaves nothing (and is idempotent).
+ * probe matrix, status and probe through the CLI, down leaves nothing (and is idempotent). The
+ * lab's name is `tag` made unique to this test process (uniqueLabName).
  */
-export function labMatrixSuite(topology: Topology, name: string): void {
+export function labMatrixSuite(topology: Topology, tag: string): void {
+  const name = uniqueLabName(tag)
   describeNetns(`knet lab (${topology}, 2 nodes × 2 pods) [root]`, () => {
     // Made in beforeAll, so a filtered or skipped run leaves no empty directory behind.
     let root = ''
@@ -98,23 +108,23 @@ export function labMatrixSuite(topology: Topology, name: string): void {
     const plan = planLab({name, nodes: 2, podsPerNode: 2, topology})
     let linksBefore = new Set<string>()
 
-    beforeAll(() => {
+    beforeAll(async () => {
       root = tempLabRoot(name)
       env.KNET_LAB_DIR = root
       linksBefore = rootLinks()
-      knet(['lab', 'down', '--name', name], {env})
+      await knet(['lab', 'down', '--name', name], {env})
       const t0 = Date.now()
-      const up = knet(['lab', 'up', '--name', name, '--topology', topology], {env})
+      const up = await knet(['lab', 'up', '--name', name, '--topology', topology], {env})
       process.stderr.write(`lab up ${topology} 2x2 took ${Date.now() - t0} ms (CLI)\n`)
       expect(up.stderr).toContain(`lab ${name} is up (${topology}, 2 nodes × 2 pods)`)
       expect(up.status).toBe(0)
-    }, 120_000)
+    })
 
-    afterAll(() => {
+    afterAll(async () => {
       if (!root) return
-      knet(['lab', 'down', '--name', name], {env})
+      await knet(['lab', 'down', '--name', name], {env})
       rmSync(root, {recursive: true, force: true})
-    }, 60_000)
+    })
 
     it('creates the planned namespaces and nothing in the root namespace', () => {
       expect(labNamespaces(name).sort()).toEqual(planNamespaces(plan).sort())
@@ -125,13 +135,14 @@ export function labMatrixSuite(topology: Topology, name: string): void {
       const {requests, expected} = matrixRequests(plan)
       const results = await probeAll(plan, requests)
       expect(summarise(results)).toEqual(expected)
-    }, 180_000)
+    })
 
-    it('probe through the CLI: text, JSON schema, exit codes', () => {
-      const text = knet(['lab', 'probe', '--name', name, 'web-1-1', 'web-2-2'], {env})
+    it('probe through the CLI: text, JSON schema, exit codes', async () => {
+      // --timeout 5s: as probeAll, so a loaded machine's late answer still counts.
+      const text = await knet(['lab', 'probe', '--name', name, 'web-1-1', 'web-2-2', '--timeout', '5s'], {env})
       expect(text.stdout).toBe('pod/default/web-1-1 → pod/default/web-2-2:8080 (10.244.2.3:8080) tcp: DELIVERED\n  answered by: web-2-2\n')
       expect(text.status).toBe(0)
-      const json = knet(['lab', 'probe', '--name', name, 'node/node-1', 'svc/default/dns', '-o', 'json'], {env})
+      const json = await knet(['lab', 'probe', '--name', name, 'node/node-1', 'svc/default/dns', '--timeout', '5s', '-o', 'json'], {env})
       expect(json.status).toBe(0)
       const r = JSON.parse(json.stdout)
       expect(r).toMatchObject({
@@ -145,7 +156,7 @@ export function labMatrixSuite(topology: Topology, name: string): void {
         answeredBy: ['web-1-1', 'web-2-1'],
         silentEndpoints: [],
       })
-      const refused = knet(['lab', 'probe', '--name', name, 'web-2-1', 'svc/default/empty'], {env})
+      const refused = await knet(['lab', 'probe', '--name', name, 'web-2-1', 'svc/default/empty'], {env})
       expect(refused.stdout).toContain('tcp: REFUSED')
       expect(refused.status).toBe(1)
     })
@@ -159,20 +170,20 @@ export function labMatrixSuite(topology: Topology, name: string): void {
       expect(fits?.outcome).toBe('delivered')
       expect([big?.outcome, big?.detail]).toEqual(['error', `message too long (mtu ${mtu})`])
       await expect(probeAll(plan, [{source: 'web-1-1', destination: 'nosuchpod'}])).rejects.toThrow(/"nosuchpod" is not a pod/)
-    }, 120_000)
+    })
 
-    it('snapshot reads the lab: its objects file and its nodes through netns', () => {
+    it('snapshot reads the lab: its objects file and its nodes through netns', async () => {
       const out = join(root, 'snap.json')
       const map = plan.nodes.map((n) => `${n.name}=${n.netns}`).join(',')
-      const r = knet(['snapshot', '--objects', join(root, `lab-${name}`, 'objects.json'), '--node-access', 'netns', '--netns-map', map, '-o', out], {env})
+      const r = await knet(['snapshot', '--objects', join(root, `lab-${name}`, 'objects.json'), '--node-access', 'netns', '--netns-map', map, '-o', out], {env})
       expect(r.status).toBe(0)
       expect(r.stderr).toContain('cluster (objects-file): 2 nodes, 4 pods, 4 services, 4 endpointSlices, 0 networkPolicies, 2 daemonSets, 1 kubeProxyConfigMap, 3 namespaces')
       const snap = JSON.parse(readFileSync(out, 'utf8')) as {nodes: {commands: {id: string; stdout: string}[]}[]}
       expect(JSON.stringify(snap.nodes)).toContain('KUBE-SERVICES')
-    }, 60_000)
+    })
 
-    it('status shows every namespace and responder as present', () => {
-      const r = knet(['lab', 'status', '--name', name, '-o', 'json'], {env})
+    it('status shows every namespace and responder as present', async () => {
+      const r = await knet(['lab', 'status', '--name', name, '-o', 'json'], {env})
       expect(r.status).toBe(0)
       const s = JSON.parse(r.stdout)
       expect(s).toMatchObject({schemaVersion: 1, name, status: 'up', topology, healthy: true, strayNamespaces: [], objectsFile: join(root, `lab-${name}`, 'objects.json')})
@@ -183,16 +194,16 @@ export function labMatrixSuite(topology: Topology, name: string): void {
     })
 
     it('up on an existing lab exits 2; down removes everything and is idempotent', async () => {
-      const again = knet(['lab', 'up', '--name', name, '--topology', topology], {env})
+      const again = await knet(['lab', 'up', '--name', name, '--topology', topology], {env})
       expect(again.status).toBe(2)
       expect(again.stderr).toBe(`knet: lab ${name} exists (status up) (run "knet lab down --name ${name}" first, or "knet lab up --force")\n`)
-      const down = knet(['lab', 'down', '--name', name], {env})
+      const down = await knet(['lab', 'down', '--name', name], {env})
       expect(down.status).toBe(0)
       expect(down.stderr).toBe(`lab ${name}: removed ${planNamespaces(plan).length} namespaces, stopped ${plan.pods.length + 1} processes\n`) // responders + the API server
       await assertNothingLeft(name, root, linksBefore)
-      const twice = knet(['lab', 'down', '--name', name], {env})
+      const twice = await knet(['lab', 'down', '--name', name], {env})
       expect(twice.status).toBe(0)
       expect(twice.stderr).toBe(`lab ${name}: nothing to remove\n`)
-    }, 60_000)
+    })
   }, LAB_TOOLS)
 }

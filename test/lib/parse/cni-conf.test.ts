@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -166,8 +166,8 @@ describe('parseCniConfDir', () => {
     ])
   })
 
-  it('never throws (fuzz)', () => {
-    fuzzParser([grepDir({'10-bridge.conflist': BRIDGE, '10-flannel.conflist': FLANNEL}), grepDir({'10-calico.conflist': CALICO, '99-loopback.conf': LOOPBACK_CONF})], parseCniConfDir)
+  it('never throws (fuzz)', async () => {
+    await fuzzParser([grepDir({'10-bridge.conflist': BRIDGE, '10-flannel.conflist': FLANNEL}), grepDir({'10-calico.conflist': CALICO, '99-loopback.conf': LOOPBACK_CONF})], parseCniConfDir)
   })
 })
 
@@ -180,30 +180,42 @@ function jsonError(text: string): string {
   }
 }
 
+/**
+ * `ip netns exec` binds /etc/netns/NAME/cni over /etc/cni only if /etc/cni exists on the host, so
+ * a test creates it when missing (with a marker saying a test did) and the last test using it
+ * removes it. Another test run on the machine may be doing the same at the same moment: both steps
+ * run under one lock (flock on the /etc folder itself, which always exists, so no lock file is
+ * left or raced over), and /etc/cni goes only once no /etc/netns/<namespace>/cni is left: it is
+ * never removed under a run that still reads it.
+ */
+const ETC_CNI_MARKER = '/etc/cni/.knet-test-created'
+
+function underEtcLock(script: string, ...args: string[]): void {
+  execFileSync('flock', ['/etc', 'sh', '-c', script, 'sh', ...args], {stdio: ['ignore', 'ignore', 'pipe']})
+}
+
 describeNetns('parseCniConfDir through ip netns exec (/etc/netns/NAME/cni bind mount)', () => {
   let ns: TestNetns | undefined
-  let createdEtcCni = false
   let etcNetnsDir = ''
   beforeAll(() => {
     ns = TestNetns.create('cni')
     etcNetnsDir = `/etc/netns/${ns.name}`
-    mkdirSync(`${etcNetnsDir}/cni/net.d`, {recursive: true})
+    underEtcLock('mkdir -p "$1/cni/net.d" && { [ -d /etc/cni ] || { mkdir /etc/cni && : > "$2"; }; }', etcNetnsDir, ETC_CNI_MARKER)
     writeFileSync(`${etcNetnsDir}/cni/net.d/10-bridge.conflist`, BRIDGE)
     writeFileSync(`${etcNetnsDir}/cni/net.d/99-loopback.conf`, LOOPBACK_CONF)
-    // ip netns exec can only bind over a directory that exists on the host.
-    if (!existsSync('/etc/cni')) {
-      mkdirSync('/etc/cni')
-      createdEtcCni = true
-    }
   })
   afterAll(() => {
-    if (etcNetnsDir) rmSync(etcNetnsDir, {recursive: true, force: true})
-    for (const dir of ['/etc/netns', ...(createdEtcCni ? ['/etc/cni'] : [])]) {
-      try {
-        rmdirSync(dir) // only if empty: other tests may be using it
-      } catch {
-        // not empty or already gone
-      }
+    if (etcNetnsDir) {
+      underEtcLock(
+        [
+          'rm -rf "$1"',
+          // Another run's namespace still binds over /etc/cni: leave it to that run.
+          'if [ -e "$2" ] && ! ls -d /etc/netns/*/cni >/dev/null 2>&1; then rm -f "$2" && rmdir /etc/cni; fi',
+          'rmdir /etc/netns 2>/dev/null || true',
+        ].join('; '),
+        etcNetnsDir,
+        ETC_CNI_MARKER,
+      )
     }
     ns?.destroy()
   })
@@ -215,4 +227,4 @@ describeNetns('parseCniConfDir through ip netns exec (/etc/netns/NAME/cni bind m
     expect(value.map((f) => f.path)).toEqual(['/etc/cni/net.d/10-bridge.conflist', '/etc/cni/net.d/99-loopback.conf'])
     expect(activeCniConf(value)?.parsed?.plugins[0]?.subnets).toEqual(['10.244.1.0/24', 'fd00:244:1::/64'])
   })
-})
+}, ['flock'])

@@ -57,7 +57,7 @@ describe('parseIpvsadmSave', () => {
     expect(value.services[0]?.realServers.map((r) => [r.address, r.weight])).toEqual([['10.0.0.3', 1]])
   })
 
-  it('never throws on mutated input', () => {
-    fuzzParser([fixture], parseIpvsadmSave)
+  it('never throws on mutated input', async () => {
+    await fuzzParser([fixture], parseIpvsadmSave)
   })
 })

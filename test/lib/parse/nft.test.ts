@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseNftJson, type NftRuleset} from '../../../src/lib/parse/nft.js'
 import {captureNft} from '../../fixtures/netfilter/build.js'
-import {fuzzParser, fuzzRuns} from '../../helpers/fuzz.js'
+import {breather, fuzzParser, fuzzRuns} from '../../helpers/fuzz.js'
 import {describeNetns, TestNetns} from '../../helpers/netns.js'
 
 const fixture = readFileSync(new URL('../../fixtures/netfilter/nft-list-ruleset.kube-proxy.json', import.meta.url), 'utf8')
@@ -85,13 +85,15 @@ describe('parseNftJson', () => {
     expect(parseNftJson('[1,2]').problems).toEqual([{line: 0, message: 'not nft JSON: no top-level "nftables" array'}])
   })
 
-  it('never throws on mutated captured output', () => {
-    fuzzParser([fixture], parseNftJson)
+  it('never throws on mutated captured output', async () => {
+    await fuzzParser([fixture], parseNftJson)
   })
 
-  it('never throws when valid JSON has the wrong shapes inside entries', () => {
+  it('never throws when valid JSON has the wrong shapes inside entries', async () => {
+    const breathe = breather()
     const entries = (JSON.parse(fixture) as {nftables: Record<string, Record<string, unknown>>[]}).nftables
-    fc.assert(fc.property(fc.nat(entries.length - 1), fc.string({maxLength: 8}), fc.jsonValue({maxDepth: 4}), (i, field, junk) => {
+    await fc.assert(fc.asyncProperty(fc.nat(entries.length - 1), fc.string({maxLength: 8}), fc.jsonValue({maxDepth: 4}), async (i, field, junk) => {
+      await breathe()
       const copy = structuredClone(entries)
       const entry = copy[i] as Record<string, Record<string, unknown>>
       const kind = Object.keys(entry)[0] as string

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, test} from 'vitest'
 import {NotScanned, parseWithLists, type ReadMore} from '../../../src/lib/snapshot/json-lists.js'
-import {fuzzInputArb, fuzzRuns} from '../../helpers/fuzz.js'
+import {breather, fuzzInputArb, fuzzRuns} from '../../helpers/fuzz.js'
 
 const LISTS = ['cluster.objects.pods', 'cluster.objects.services']
 
@@ -109,15 +109,17 @@ describe('parseWithLists', () => {
     return {doc, items}
   }
 
-  test('random documents, any formatting, any window: the same as JSON.parse, or NotScanned', () => {
+  test('random documents, any formatting, any window: the same as JSON.parse, or NotScanned', async () => {
+    const breathe = breather()
     const doc = fc.record({
       kind: fc.constant('KnetSnapshot'),
       nodes: fc.array(fc.jsonValue({maxDepth: 3}), {maxLength: 3}),
       cluster: fc.record({objects: fc.record({pods: fc.array(fc.jsonValue({maxDepth: 4}), {maxLength: 6}), services: fc.jsonValue({maxDepth: 2}), nodes: fc.jsonValue({maxDepth: 2})})}),
     })
     const indent = fc.constantFrom(undefined, 0, 1, 2, '\t', ' \r\n ')
-    fc.assert(
-      fc.property(doc, indent, fc.integer({min: 1, max: 64}), fc.integer({min: 1, max: 9}), (d, ind, window, piece) => {
+    await fc.assert(
+      fc.asyncProperty(doc, indent, fc.integer({min: 1, max: 64}), fc.integer({min: 1, max: 9}), async (d, ind, window, piece) => {
+        await breathe()
         const text = typeof ind === 'string' && ind.includes('\n') ? JSON.stringify(d, null, 1).replaceAll('\n', ind) : JSON.stringify(d, null, ind)
         const items: [string, unknown, number][] = []
         let got: unknown
@@ -135,10 +137,12 @@ describe('parseWithLists', () => {
     )
   })
 
-  test('mutated documents: never a result JSON.parse would not give; NotScanned for everything it rejects', () => {
+  test('mutated documents: never a result JSON.parse would not give; NotScanned for everything it rejects', async () => {
+    const breathe = breather()
     const sample = JSON.stringify({kind: 'KnetSnapshot', nodes: [{name: 'n', results: [{stdout: 'x [ } "'}]}], cluster: {objects: {pods: [{metadata: {name: 'p', labels: {a: 'b'}}}, {spec: {containers: [{ports: [1, 2.5e3, -0, true, null]}]}}], services: [{s: '\u00e9\ud83d\ude00\\'}]}}})
-    fc.assert(
-      fc.property(fuzzInputArb([sample, JSON.stringify(JSON.parse(sample), null, 2)]), fc.integer({min: 1, max: 32}), (text, window) => {
+    await fc.assert(
+      fc.asyncProperty(fuzzInputArb([sample, JSON.stringify(JSON.parse(sample), null, 2)]), fc.integer({min: 1, max: 32}), async (text, window) => {
+        await breathe()
         let want: {doc: unknown; items: [string, unknown, number][]} | undefined
         try {
           want = expected(text)

@@ -17,6 +17,9 @@ import type {NodeTarget} from './gather-node.js'
 import {quoteArgv} from './shell-quote.js'
 import {runArgv, type ExecOutcome, type NodeTransport} from './transport.js'
 
+/** Time an ssh session may take on top of a catalogue command's own limit. */
+export const SSH_SESSION_ALLOWANCE_MS = 20_000
+
 export interface SshOptions {
   /** `-l USER`; unset: ssh's own choice (the ssh config's User, else the local user name). */
   user?: string
@@ -108,7 +111,10 @@ export class SshTransport implements NodeTransport {
       if (!isCatalogArgv(command.argv)) throw new Error(`refusing to run a command outside the catalogue: ${command.argv.join(' ')}`)
       return {execArgv, exitCode: null, stdout: '', stderr: '', durationMs: 0, timedOut: false, truncated: false, notFound: false, error: this.down}
     }
-    const outcome = interpretSshOutcome(await runArgv(command, execArgv, signal), this.target, usesSudo(this.options))
+    // Each command is a new ssh session: key exchange and the remote login shell's start-up files
+    // (a .bashrc that runs pyenv or nvm takes seconds) come on top of the command's own limit.
+    const withSession = {...command, timeoutMs: command.timeoutMs + SSH_SESSION_ALLOWANCE_MS}
+    const outcome = interpretSshOutcome(await runArgv(withSession, execArgv, signal), this.target, usesSudo(this.options))
     if (outcome.error !== undefined) this.down = outcome.error
     return outcome
   }

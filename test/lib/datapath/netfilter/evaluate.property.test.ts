@@ -6,6 +6,7 @@ import {totalProbability, type Hook} from '../../../../src/lib/datapath/netfilte
 import type {Packet} from '../../../../src/lib/datapath/netfilter/packet.js'
 import {traverse} from '../../../../src/lib/datapath/netfilter/traverse.js'
 import {parseIptablesSave} from '../../../../src/lib/parse/iptables-save.js'
+import {breather} from '../../../helpers/fuzz.js'
 import {nodeCtx} from './dumps.js'
 
 const runs = Math.min(Number(process.env.FUZZ_RUNS ?? 1000), 20_000)
@@ -50,11 +51,13 @@ const packetArb: fc.Arbitrary<Packet> = fc.record({
 const policy = fc.constantFrom('ACCEPT', 'DROP')
 
 describe('evaluator properties', () => {
-  it('never throws; outcome probabilities are in [0,1] and sum to 1', () => {
-    fc.assert(fc.property(
+  it('never throws; outcome probabilities are in [0,1] and sum to 1', async () => {
+    const breathe = breather()
+    await fc.assert(fc.asyncProperty(
       rulesArb(['FORWARD', 'INPUT', 'OUTPUT', ...USER], TARGETS), rulesArb(['PREROUTING', 'POSTROUTING', 'OUTPUT', ...USER], [...TARGETS, ...NAT_TARGETS]),
       policy, policy, packetArb,
-      (filterRules, natRules, fwd, input, packet) => {
+      async (filterRules, natRules, fwd, input, packet) => {
+        await breathe()
         const text = [
           '*filter', `:INPUT ${input} [0:0]`, `:FORWARD ${fwd} [0:0]`, ':OUTPUT ACCEPT [0:0]', ...USER.map((c) => `:${c} - [0:0]`), ...filterRules, 'COMMIT',
           '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ...USER.map((c) => `:${c} - [0:0]`), ...natRules, 'COMMIT', '',

@@ -4,12 +4,12 @@
  * endpoints that answer must be the ones the evaluator predicts from the node's own iptables-save.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {serviceNat} from '../../../../src/lib/datapath/netfilter/service-nat.js'
 import {kubeProxyIptablesRules, type KubeProxyModel} from '../../../../src/lib/lab/kube-proxy-rules.js'
 import {parseIptablesSave} from '../../../../src/lib/parse/iptables-save.js'
 import {describeNetns, TestNetns} from '../../../helpers/netns.js'
+import {waitFor} from '../../../helpers/wait.js'
 
 const ENDPOINTS = ['10.244.2.11', '10.244.2.12', '10.244.2.13']
 const model: KubeProxyModel = {
@@ -60,11 +60,10 @@ describeNetns('serviceNat against the kernel', () => {
       child.on('error', () => undefined)
       servers.push(child)
     })
-    for (let k = 0; k < 50; k++) {
+    await waitFor('every endpoint to listen on 8080', () => {
       const listening = pods.run(['ss', '-Hltn'])
-      if (ENDPOINTS.every((ip) => listening.includes(`${ip}:8080`))) break
-      await sleep(100)
-    }
+      return ENDPOINTS.every((ip) => listening.includes(`${ip}:8080`))
+    })
   })
 
   afterAll(() => {

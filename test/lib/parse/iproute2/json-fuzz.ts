@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import {expect} from 'vitest'
-import {fuzzParser, fuzzRuns} from '../../../helpers/fuzz.js'
+import {breather, fuzzParser, fuzzRuns} from '../../../helpers/fuzz.js'
 
 type Json = unknown
 
@@ -62,10 +62,12 @@ export function jsonMutationArb(samples: string[]): fc.Arbitrary<string> {
 }
 
 /** Text mutations (shared helper) plus structural JSON mutations, both checking the contract. */
-export function fuzzJsonParser<T>(samples: string[], parse: (text: string) => {value: T[]; problems: unknown}): void {
-  fuzzParser(samples, parse, (result) => expect(Array.isArray(result.value)).toBe(true))
-  fc.assert(
-    fc.property(jsonMutationArb(samples), (input) => {
+export async function fuzzJsonParser<T>(samples: string[], parse: (text: string) => {value: T[]; problems: unknown}): Promise<void> {
+  await fuzzParser(samples, parse, (result) => expect(Array.isArray(result.value)).toBe(true))
+  const breathe = breather()
+  await fc.assert(
+    fc.asyncProperty(jsonMutationArb(samples), async (input) => {
+      await breathe()
       const result = parse(input)
       expect(Array.isArray(result.value)).toBe(true)
       expect(Array.isArray(result.problems)).toBe(true)
