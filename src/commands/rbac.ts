@@ -6,7 +6,7 @@ import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 
 export default class Rbac extends BaseCommand {
   static override summary = 'Print the minimal ClusterRole knet needs, as YAML'
-  static override description = `Read-only access to nodes, pods, Services, namespaces, EndpointSlices, NetworkPolicies, kube-system DaemonSets and the kube-proxy ConfigMap. Never Secrets. Apply it with kubectl apply -f - and bind it to the user or service account that runs knet.
+  static override description = `Read-only access to nodes, pods, Services, namespaces, EndpointSlices, NetworkPolicies, ServiceCIDRs, DaemonSets and the kube-proxy ConfigMap. Never Secrets. Apply it with kubectl apply -f - and bind it to the user or service account that runs knet.
 
 What each --node-access mode adds:
   pod     pods: create, delete, get, list (knet's node pods; also knet cleanup) and pods/exec: create, get

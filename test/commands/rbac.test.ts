@@ -16,6 +16,7 @@ describe('knet rbac', () => {
         {apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list']},
         {apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['kube-proxy']},
         {apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list']},
+        {apiGroups: ['networking.k8s.io'], resources: ['servicecidrs'], verbs: ['list']},
       ],
     })
   })

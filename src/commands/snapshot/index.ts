@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {clusterFlags, nodeAccessFlags, podAccessOptions, remoteAccessOptions} from '../../lib/cli/flags.js'
+import {chunkSizeFlag, clusterFlags, nodeAccessFlags, podAccessOptions, remoteAccessOptions} from '../../lib/cli/flags.js'
+import {terminalProgress} from '../../lib/cli/progress-line.js'
 import type {NodeAccess} from '../../lib/gather/capture.js'
 import {useLabFlag} from '../../lib/lab/flags.js'
 import {EXIT_CODES_HELP, ExitCode} from '../../lib/report/exit-codes.js'
@@ -26,6 +27,7 @@ ${EXIT_CODES_HELP}
   static override flags = {
     output: Flags.string({char: 'o', description: 'file to write (.gz → gzip-compressed)', default: 'knet-snapshot.json.gz'}),
     ...clusterFlags,
+    ...chunkSizeFlag,
     cluster: Flags.boolean({
       description: 'gather cluster state (default: when --kubeconfig/--context/--objects is given or a kubeconfig exists)',
       allowNo: true,
@@ -45,7 +47,9 @@ ${EXIT_CODES_HELP}
     const {labNodeAccess} = await import('../../lib/lab/status.js')
     const {resolveClusterEvidence} = await import('../../lib/gather/cluster-source.js')
     const {writeSnapshot} = await import('../../lib/snapshot/write.js')
-    const progress = flags.json ? undefined : (m: string) => this.note(m)
+    // --json: nothing on stderr. Otherwise log lines, and on a terminal a live count of the nodes.
+    const live = flags.json ? undefined : terminalProgress()
+    const progress = flags.json ? undefined : (live?.onProgress ?? ((m: string) => this.note(m)))
     const lab = flags.lab ? await labNodeAccess(flags.lab) : undefined
     const cluster = await resolveClusterEvidence(
       {
@@ -53,6 +57,7 @@ ${EXIT_CODES_HELP}
         context: flags.context,
         objects: flags.objects,
         timeoutMs: flags.timeout,
+        pageSize: flags['chunk-size'],
         cluster: lab ? lab.kubeconfig !== undefined : flags.cluster,
       },
       progress,
@@ -70,7 +75,8 @@ ${EXIT_CODES_HELP}
       parallel: flags.parallel,
       command: ['knet', 'snapshot', ...this.argv].join(' '),
       onProgress: progress,
-    })
+      ...(live ? {onNodeProgress: live.onNodeProgress} : {}),
+    }).finally(() => live?.stop())
     const bytes = await writeSnapshot(snapshot, flags.output)
     const summary = summariseSnapshot(snapshot, flags.output, bytes)
     if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)

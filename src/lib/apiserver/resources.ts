@@ -22,6 +22,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   {resource: 'secrets', group: '', version: 'v1', kind: 'Secret', namespaced: true},
   {resource: 'endpointslices', group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', namespaced: true},
   {resource: 'networkpolicies', group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', namespaced: true},
+  {resource: 'servicecidrs', group: 'networking.k8s.io', version: 'v1', kind: 'ServiceCIDR', namespaced: false},
   {resource: 'daemonsets', group: 'apps', version: 'v1', kind: 'DaemonSet', namespaced: true},
 ]
 

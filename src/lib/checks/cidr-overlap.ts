@@ -45,7 +45,9 @@ export const cidrOverlap: Check = {
     for (const n of cluster.nodes) n.podCIDRs.forEach((c, i) => add('pod CIDR', c, n.name, [api('Node', n.name, `spec.podCIDRs[${i}]`, c)], c))
     const kpSource = cluster.kubeProxy.source ?? 'ConfigMap kube-system/kube-proxy'
     for (const c of cluster.cidrs.podFromKubeProxy) add('cluster pod CIDR', c, undefined, [{source: `api: ${kpSource} clusterCIDR`, text: c}], c)
-    const svc = cluster.cidrs.serviceAssumed
+    // The cluster's own word on its Service ranges (ServiceCIDR objects, 1.33+), else the guess.
+    for (const r of cluster.cidrs.service) add('Service CIDR', r.cidr, undefined, [api('ServiceCIDR', r.serviceCIDR, r.field, r.cidr)], r.cidr)
+    const svc = cluster.cidrs.service.length === 0 ? cluster.cidrs.serviceAssumed : undefined
     if (svc) {
       const ip = cluster.cidrs.kubernetesServiceIPs[0] ?? ''
       add('Service CIDR', svc.cidr, undefined, [api('Service', 'default/kubernetes', 'spec.clusterIPs[0]', `${ip} (Service CIDR ${svc.cidr} assumed: ${svc.reason})`)], `${svc.cidr} (assumed)`)

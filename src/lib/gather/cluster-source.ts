@@ -12,6 +12,8 @@ export interface ClusterSourceFlags {
   context?: string
   objects?: string
   timeoutMs: number
+  /** Objects per list request (default 500). */
+  pageSize?: number
   /** false: never touch a cluster (node evidence only). */
   cluster?: boolean
 }
@@ -39,5 +41,5 @@ export async function resolveClusterEvidence(
     return loadObjectsFromInput(flags.objects as string)
   }
   const {gatherCluster} = await import('./cluster/gather.js')
-  return gatherCluster({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs: flags.timeoutMs, onProgress})
+  return gatherCluster({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs: flags.timeoutMs, ...(flags.pageSize ? {pageSize: flags.pageSize} : {}), onProgress})
 }

@@ -17,6 +17,8 @@ import {MARKER_FLAG, helperScript, spawnDetached} from './processes.js'
 import {LAB_STATE_SCHEMA_VERSION, LabStateStore, labDataDir, labRoot, readLabStateLenient, type LabState} from './state.js'
 import {iptablesRestoreArgv, nodeSteps, podSteps, routerSteps, type Step} from './steps.js'
 import {labDown} from './teardown.js'
+import {assertRealLab} from './real/preflight.js'
+import {buildRealLab, type RealLabOptions} from './real/lab-up.js'
 
 export interface LabUpOptions {
   params: LabParams
@@ -27,6 +29,8 @@ export interface LabUpOptions {
   onProgress?: (message: string) => void
   /** How long responders may take to listen. */
   readyTimeoutMs?: number
+  /** Run the real upstream programs from this directory instead of emulating them (real/lab-up.ts). */
+  kubernetes?: RealLabOptions
 }
 
 /** Thrown when the build was interrupted (SIGINT/SIGTERM); what was built has been removed. */
@@ -39,7 +43,8 @@ export class LabInterrupted extends KnetError {
 export async function labUp(options: LabUpOptions): Promise<{plan: LabPlan; state: LabState; durationMs: number}> {
   assertLabPlatform()
   const started = Date.now()
-  const plan = planLab(options.params)
+  let plan = planLab(options.params)
+  if (options.kubernetes) await assertRealLab(plan, options.kubernetes)
   const name = plan.params.name
   const root = options.root ?? labRoot()
   const progress = options.onProgress ?? (() => undefined)
@@ -69,13 +74,15 @@ export async function labUp(options: LabUpOptions): Promise<{plan: LabPlan; stat
       processes: [],
       nodeMap: planNodeMap(plan),
       dir,
+      ...(options.kubernetes ? {kubernetes: {dir: options.kubernetes.dir, proxyMode: options.kubernetes.proxyMode}} : {}),
     },
     root,
   )
   await store.update(() => undefined)
 
   try {
-    await build(plan, store, dir, options.signal, progress, options.readyTimeoutMs ?? 10_000)
+    if (options.kubernetes) plan = await buildRealLab(plan, store, dir, options.kubernetes, options.signal, progress)
+    else await build(plan, store, dir, options.signal, progress, options.readyTimeoutMs ?? 10_000)
     await store.update((s) => (s.status = 'up'))
   } catch (error) {
     const interrupted = options.signal?.aborted === true

@@ -8,10 +8,10 @@ import {execa} from 'execa'
 import {KnetError} from '../report/errors.js'
 import {inNetns} from './exec.js'
 import {assertLabPlatform} from './platform.js'
-import {planLab, type LabPlan} from './plan.js'
+import type {LabPlan} from './plan.js'
 import {helperScript} from './processes.js'
 import type {ProberAttempt, ProberJob} from './prober.js'
-import {labRoot, readLabState} from './state.js'
+import {labPlanOf, labRoot, readLabState} from './state.js'
 import {resolveDestination, resolveSource, type ProbeProtocol, type ProbeSource, type ResolvedDestination} from './targets.js'
 import {pingFailureReason} from '../parse/ping.js'
 
@@ -56,7 +56,7 @@ export async function loadLabPlan(name: string, root = labRoot()): Promise<LabPl
   const state = await readLabState(name, root)
   if (!state) throw new KnetError('bad-input', `no lab named ${name}`, {suggestion: `start one with "knet lab up --name ${name}"`})
   if (state.status !== 'up') throw new KnetError('bad-input', `lab ${name} is ${state.status}, not up`, {suggestion: `run "knet lab down --name ${name}" then "knet lab up --name ${name}"`})
-  return planLab(state.params)
+  return labPlanOf(state)
 }
 
 export async function labProbe(name: string, request: ProbeRequest, options: {root?: string; plan?: LabPlan} = {}): Promise<ProbeResult> {

@@ -25,7 +25,8 @@ export function renderLabUp(plan: LabPlan, durationMs: number): string {
 
 export function renderLabStatus(s: LabStatus): string {
   const yes = (b: boolean): string => (b ? 'yes' : 'MISSING')
-  const lines = [`lab ${s.name}: ${s.status}, ${s.topology}, ${s.healthy ? 'healthy' : 'NOT healthy'} (state ${s.stateFile})`, '']
+  const real = s.kubernetes ? `, real Kubernetes (kube-proxy ${s.kubernetes.proxyMode})` : ''
+  const lines = [`lab ${s.name}: ${s.status}, ${s.topology}${real}, ${s.healthy ? 'healthy' : 'NOT healthy'} (state ${s.stateFile})`, '']
   lines.push(table([['NODE', 'INTERNAL-IP', 'POD-CIDR', 'NETNS', 'PRESENT'], ...s.nodes.map((n) => [n.name, n.internalIP, n.podCIDR, n.netns, yes(n.present)])]))
   lines.push('')
   lines.push(
@@ -41,6 +42,10 @@ export function renderLabStatus(s: LabStatus): string {
       ...s.services.map((v) => [`${v.namespace}/${v.name}`, v.type, v.clusterIP, v.ports.join(','), v.endpoints.length > 0 ? v.endpoints.join(',') : '<none>']),
     ]),
   )
+  if (s.components) {
+    lines.push('')
+    lines.push(table([['COMPONENT', 'VERSION', 'NODE', 'PID', 'RUNNING'], ...s.components.map((c) => [c.name, c.version ?? '-', c.node, String(c.pid), c.running ? 'yes' : 'GONE'])]))
+  }
   lines.push('', `router ${s.router.netns}: ${s.router.present ? 'present' : 'MISSING'}`)
   if (s.objectsFile) {
     const map = Object.entries(s.nodeMap).map(([n, ns]) => `${n}=${ns}`).join(',')

@@ -7,15 +7,20 @@ import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {z} from 'zod'
 import {badInput} from '../report/errors.js'
-import {TOPOLOGIES} from './plan.js'
+import {TOPOLOGIES, planLab, type LabPlan} from './plan.js'
+import {realisePlan} from './real/realise.js'
 
 export const LAB_STATE_SCHEMA_VERSION = 1
 
 const processSchema = z.object({
   pid: z.number().int().positive(),
-  role: z.enum(['responder', 'apiserver']),
+  role: z.enum(['responder', 'apiserver', 'component', 'kubelet', 'relay']),
   netns: z.string().optional(),
   pod: z.string().optional(),
+  /** Real labs: the upstream program (etcd, kube-apiserver, kube-proxy, flanneld, …), its node and version. */
+  component: z.string().optional(),
+  node: z.string().optional(),
+  version: z.string().optional(),
   /** A token in the process's argv that proves it is ours before anything signals it. */
   marker: z.string(),
 })
@@ -40,10 +45,27 @@ const stateSchema = z.object({
   apiServer: z.object({pid: z.number().optional(), url: z.string().optional()}).optional(),
   faults: z.array(z.unknown()).optional(),
   error: z.string().optional(),
+  /** Set when the lab runs the real upstream programs (`lab up --kubernetes DIR`). */
+  kubernetes: z.object({dir: z.string(), proxyMode: z.enum(['iptables', 'nftables'])}).optional(),
+  /** What the real cluster chose where the plan could not (see real/realise.ts). */
+  realised: z
+    .object({
+      podCIDRs: z.record(z.string(), z.string()).optional(),
+      vtepMacs: z.record(z.string(), z.string()).optional(),
+      pods: z.record(z.string(), z.object({ip: z.string().optional(), mac: z.string().optional(), hostVeth: z.string().optional()})).optional(),
+      /** Services a fault created through the API (missing-nat), each like a plan Service. */
+      services: z.array(z.object({namespace: z.string(), name: z.string(), clusterIP: z.string(), like: z.string()})).optional(),
+    })
+    .optional(),
 })
 
 export type LabProcess = z.infer<typeof processSchema>
 export type LabState = z.infer<typeof stateSchema>
+
+/** The lab's plan as every command sees it: computed from the parameters, realised with what a real cluster chose. */
+export function labPlanOf(state: Pick<LabState, 'params' | 'realised'>): LabPlan {
+  return realisePlan(planLab(state.params), state.realised)
+}
 
 /** `KNET_LAB_DIR` (tests) or /run/knet: tmpfs, so a reboot, which also drops every netns, clears it. */
 export function labRoot(env: NodeJS.ProcessEnv = process.env): string {

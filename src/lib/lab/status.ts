@@ -4,9 +4,9 @@
  */
 import {KnetError} from '../report/errors.js'
 import {listNetns} from './exec.js'
-import {isLabNamespace, planLab, planNamespaces, validateLabName} from './plan.js'
+import {isLabNamespace, planNamespaces, validateLabName} from './plan.js'
 import {isLabProcess} from './processes.js'
-import {labRoot, readLabState, statePath, type LabState} from './state.js'
+import {labPlanOf, labRoot, readLabState, statePath, type LabState} from './state.js'
 
 export interface LabStatus {
   schemaVersion: 1
@@ -25,7 +25,11 @@ export interface LabStatus {
   router: {netns: string; present: boolean}
   /** Namespaces of this lab that exist but are not in the plan (e.g. from a larger earlier build). */
   strayNamespaces: string[]
-  /** True when every planned namespace and responder exists. */
+  /** Real labs (`lab up --kubernetes`): where the programs came from and kube-proxy's mode. */
+  kubernetes?: {dir: string; proxyMode: string}
+  /** Real labs: each upstream program and helper process, where it runs and whether it still does. */
+  components?: {name: string; version: string | null; pid: number; node: string; netns: string | null; running: boolean}[]
+  /** True when every planned namespace and responder (and, for a real lab, every component) exists. */
   healthy: boolean
 }
 
@@ -33,7 +37,7 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
   validateLabName(name)
   const state = await readLabState(name, root)
   if (!state) throw new KnetError('bad-input', `no lab named ${name}`, {suggestion: `start one with "knet lab up --name ${name}"`})
-  const plan = planLab(state.params)
+  const plan = labPlanOf(state)
   const present = new Set((await listNetns()).filter((ns) => isLabNamespace(name, ns)))
   const planned = new Set(planNamespaces(plan))
   const responders = new Map(state.processes.filter((p) => p.role === 'responder' && p.pod).map((p) => [p.pod as string, p]))
@@ -53,7 +57,9 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
     })
   }
   const nodes = plan.nodes.map((n) => ({name: n.name, netns: n.netns, internalIP: n.underlayIp, podCIDR: n.podCIDR, present: present.has(n.netns)}))
-  const healthy = state.status === 'up' && [...planned].every((ns) => present.has(ns)) && pods.every((p) => p.responder?.running === true)
+  const components = state.kubernetes ? await componentStatus(state, plan.router.netns) : undefined
+  const healthy =
+    state.status === 'up' && [...planned].every((ns) => present.has(ns)) && pods.every((p) => p.responder?.running === true) && (components ?? []).every((c) => c.running)
   return {
     schemaVersion: 1,
     name,
@@ -76,8 +82,21 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
     })),
     router: {netns: plan.router.netns, present: present.has(plan.router.netns)},
     strayNamespaces: [...present].filter((ns) => !planned.has(ns)).sort(),
+    ...(state.kubernetes ? {kubernetes: state.kubernetes} : {}),
+    ...(components ? {components} : {}),
     healthy,
   }
+}
+
+async function componentStatus(state: LabState, routerNetns: string): Promise<NonNullable<LabStatus['components']>> {
+  const out: NonNullable<LabStatus['components']> = []
+  for (const p of state.processes) {
+    if (p.role === 'responder' || p.role === 'apiserver') continue
+    const name = p.component ?? (p.role === 'kubelet' ? 'hollow-kubelet' : `api-relay`)
+    const node = p.node ?? (p.netns === routerNetns ? 'router' : 'host')
+    out.push({name, version: p.version ?? null, pid: p.pid, node, netns: p.netns ?? null, running: await isLabProcess(p.pid, p.marker)})
+  }
+  return out
 }
 
 /** What `--lab NAME` on trace/doctor/snapshot needs: node access through the lab's namespaces. */

@@ -80,7 +80,7 @@ export function buildClusterModel(evidence: ClusterEvidence, {release = false, t
     ...(cni ? {cni} : {}),
     ...(namespaces.length > 0 ? {namespaces} : {}),
     kubeProxy,
-    cidrs: clusterCidrs(nodes, services.items, kubeProxy.clusterCIDRs),
+    cidrs: clusterCidrs(nodes, services.items, kubeProxy.clusterCIDRs, o.serviceCIDRs, otherProblems),
     ...(evidence.serverVersion ? {serverVersion: evidence.serverVersion} : {}),
     problems: [...nodeProblems, ...services.problems, ...otherProblems, ...pods.problems, ...endpointSlices.problems, ...policyProblems],
     collectionErrors: [...evidence.errors],

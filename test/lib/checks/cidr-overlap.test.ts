@@ -59,6 +59,35 @@ describe('cidr-overlap', () => {
     ])
   })
 
+  test('ServiceCIDR objects replace the assumed Service range (a /16 where the guess was a /12)', () => {
+    const nodes = NODES.map((n) => (n.name === 'node-2' ? {...n, podCIDR: '10.100.9.0/24'} : n))
+    const services = [{name: 'kubernetes', clusterIP: '10.96.0.1', ports: [{name: 'https', port: 443, targetPort: 6443}]}]
+    const guessed = snapshotOf({cluster: {nodes, services}, nodes: []})
+    // The nodes' own 10.100.0.x lie inside the guessed /12 too: the real lab's false finding.
+    expect(run(cidrOverlap, guessed).findings.map((f) => f.message)).toEqual([
+      'node subnet 10.100.0.2 on node-1 overlaps Service CIDR 10.96.0.0/12 (assumed)',
+      'node subnet 10.100.0.3 on node-2 overlaps Service CIDR 10.96.0.0/12 (assumed)',
+      'node subnet 10.100.0.4 on node-3 overlaps Service CIDR 10.96.0.0/12 (assumed)',
+      'Service CIDR 10.96.0.0/12 (assumed) overlaps pod CIDR 10.100.9.0/24 of node-2',
+    ])
+    const withRanges = (cidrs: Record<string, string[]>) => {
+      const snapshot = snapshotOf({cluster: {nodes, services}, nodes: []})
+      snapshot.cluster!.objects.serviceCIDRs = Object.entries(cidrs).map(([name, list]) => ({apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: {name}, spec: {cidrs: list}}))
+      return run(cidrOverlap, snapshot).findings
+    }
+    expect(withRanges({kubernetes: ['10.96.0.0/16', 'fd00:10:96::/112']})).toEqual([])
+    const found = withRanges({kubernetes: ['10.96.0.0/16', 'fd00:10:96::/112'], extra: ['10.100.9.128/25']})
+    expect(found.map((f) => [f.message, f.evidence])).toEqual([
+      [
+        'pod CIDR 10.100.9.0/24 of node-2 overlaps Service CIDR 10.100.9.128/25',
+        [
+          {source: 'api: Node node-2 spec.podCIDRs[0]', text: '10.100.9.0/24'},
+          {source: 'api: ServiceCIDR extra spec.cidrs[0]', text: '10.100.9.128/25'},
+        ],
+      ],
+    ])
+  })
+
   test("docker0's /16 on node-1 overlapping a bridge network on node-2 (the lab's docker0-overlap)", () => {
     // node-2's bridge also carries 172.17.2.0/24; node-1 sends that traffic into its empty docker0.
     const bridge = {ifindex: 3, ifname: 'cbr0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UP'}

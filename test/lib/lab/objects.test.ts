@@ -11,8 +11,15 @@ describe('labObjects', () => {
   type Loose = any
   const byKind = (kind: string) => objects.filter((o) => o.kind === kind) as Loose[]
 
-  it('has every Node, Pod, Service, EndpointSlice and the kube-proxy ConfigMap', () => {
-    expect(objects.map((o) => o.kind).reduce<Record<string, number>>((m, k) => ({...m, [k]: (m[k] ?? 0) + 1}), {})).toEqual({Namespace: 3, Node: 2, Pod: 4, Service: 4, EndpointSlice: 4, ConfigMap: 2, DaemonSet: 2})
+  it('has every Node, Pod, Service, EndpointSlice, the kube-proxy ConfigMap and the ServiceCIDR', () => {
+    expect(objects.map((o) => o.kind).reduce<Record<string, number>>((m, k) => ({...m, [k]: (m[k] ?? 0) + 1}), {})).toEqual({Namespace: 3, Node: 2, Pod: 4, Service: 4, EndpointSlice: 4, ConfigMap: 2, ServiceCIDR: 1, DaemonSet: 2})
+  })
+
+  it("the kubernetes ServiceCIDR holds the plan's Service range, as kube-apiserver writes it", () => {
+    expect(byKind('ServiceCIDR')).toEqual([
+      expect.objectContaining({apiVersion: 'networking.k8s.io/v1', metadata: expect.objectContaining({name: 'kubernetes'}), spec: {cidrs: [plan.serviceCIDR]}}),
+    ])
+    expect(plan.serviceCIDR).toBe('10.96.0.0/16')
   })
 
   it('Nodes carry podCIDR(s), InternalIP and flannel’s VTEP annotation', () => {

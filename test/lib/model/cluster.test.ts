@@ -129,6 +129,7 @@ describe('buildClusterModel on the 3-node kubeadm fixture (through the API)', ()
         {node: 'worker-2', cidr: '10.244.2.0/24'},
       ],
       kubernetesServiceIPs: ['10.96.0.1'],
+      service: [],
       serviceAssumed: {cidr: '10.96.0.0/12', reason: 'the kubernetes Service has 10.96.0.1, the first address of this common default range'},
     })
     expect(model.serverVersion?.gitVersion).toBe('v1.31.2')
@@ -216,5 +217,34 @@ describe('buildClusterModel tolerance', () => {
       clusterCIDRs: ['10.244.0.0/16', 'fd00:10:244::/56'],
       source: 'ConfigMap kube-system/kube-proxy config.conf',
     })
+  })
+})
+
+describe('Service ranges', () => {
+  const kubernetes = {apiVersion: 'v1', kind: 'Service', metadata: {name: 'kubernetes', namespace: 'default'}, spec: {clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], ports: [{port: 443}]}}
+  const serviceCIDR = (name: string, cidrs: unknown[]) => ({apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: {name}, spec: {cidrs}})
+
+  it('come from ServiceCIDR objects, both families, and then nothing is assumed', () => {
+    const model = buildClusterModel(
+      evidence({services: [kubernetes], serviceCIDRs: [serviceCIDR('kubernetes', ['10.96.0.0/16', 'fd00:10:96::/112']), serviceCIDR('extra', ['10.97.0.0/24']), serviceCIDR('bad', ['10.98.0.0', 7])]}),
+    )
+    expect(model.cidrs.service).toEqual([
+      {cidr: '10.97.0.0/24', serviceCIDR: 'extra', field: 'spec.cidrs[0]'},
+      {cidr: '10.96.0.0/16', serviceCIDR: 'kubernetes', field: 'spec.cidrs[0]'},
+      {cidr: 'fd00:10:96::/112', serviceCIDR: 'kubernetes', field: 'spec.cidrs[1]'},
+    ])
+    expect(model.cidrs.serviceAssumed).toBeUndefined()
+    expect(model.problems).toEqual([
+      {subject: 'ServiceCIDR bad', message: 'spec.cidrs[0] "10.98.0.0" is not a CIDR'},
+      {subject: 'ServiceCIDR bad', message: 'spec.cidrs[1] 7 is not a CIDR'},
+    ])
+  })
+
+  it('without ServiceCIDRs (older clusters, older snapshots, none listed) the guess stays', () => {
+    for (const serviceCIDRs of [undefined, []]) {
+      const model = buildClusterModel(evidence({services: [kubernetes], ...(serviceCIDRs ? {serviceCIDRs} : {})}))
+      expect(model.cidrs.service).toEqual([])
+      expect(model.cidrs.serviceAssumed?.cidr).toBe('10.96.0.0/12')
+    }
   })
 })

@@ -25,7 +25,7 @@ import {Agent as HttpsAgent} from 'node:https'
 import {ApiHttpError, parseStatus} from './api-errors.js'
 
 /** The lists knet reads, each across all namespaces. */
-export type ListResource = 'nodes' | 'namespaces' | 'pods' | 'services' | 'endpointslices' | 'networkpolicies' | 'daemonsets'
+export type ListResource = 'nodes' | 'namespaces' | 'pods' | 'services' | 'endpointslices' | 'networkpolicies' | 'daemonsets' | 'servicecidrs'
 
 /** RBAC-style names for messages: plural resource plus group. */
 export const RESOURCE_NAMES: Record<ListResource, string> = {
@@ -36,6 +36,7 @@ export const RESOURCE_NAMES: Record<ListResource, string> = {
   endpointslices: 'endpointslices.discovery.k8s.io',
   networkpolicies: 'networkpolicies.networking.k8s.io',
   daemonsets: 'daemonsets.apps',
+  servicecidrs: 'servicecidrs.networking.k8s.io',
 }
 
 export interface ListPage {
@@ -95,6 +96,8 @@ export function clientNodeSource(kc: KubeConfig, opts: {server: string; context:
     networkpolicies: (p, o) => networking.listNetworkPolicyForAllNamespaces(p, o),
     // All namespaces, not just kube-system: current flannel runs in kube-flannel, the Calico operator in calico-system.
     daemonsets: (p, o) => apps.listDaemonSetForAllNamespaces(p, o),
+    // Cluster-scoped; networking.k8s.io/v1 since Kubernetes 1.33 (older servers answer 404).
+    servicecidrs: (p, o) => networking.listServiceCIDR(p, o),
   }
 
   return {

@@ -21,6 +21,12 @@ export interface ClusterEvidence {
     kubeProxyConfigMap: unknown | null
     /** Namespace objects (their labels feed NetworkPolicy namespaceSelectors); absent in older snapshots. */
     namespaces?: unknown[]
+    /**
+     * networking.k8s.io/v1 ServiceCIDRs, the cluster's Service ranges (Kubernetes 1.33+). Absent when
+     * not read: older snapshots and files without them, servers that do not serve them (404), or a
+     * refusal (then also a collection error). Without them the model falls back to a guess.
+     */
+    serviceCIDRs?: unknown[]
   }
   /** kinds seen in an objects file that knet does not use, with counts */
   ignoredKinds: Record<string, number>
@@ -48,6 +54,7 @@ export const clusterEvidenceSchema: z.ZodType<ClusterEvidence> = z.object({
     daemonSets: z.array(anyValue),
     kubeProxyConfigMap: anyValue,
     namespaces: z.array(anyValue).optional(),
+    serviceCIDRs: z.array(anyValue).optional(),
   }),
   ignoredKinds: z.record(z.string(), z.number()),
   errors: z.array(

@@ -3,8 +3,8 @@
  *
  * Required resources — nodes, pods, services, endpointslices — are what every analysis stands on;
  * if any of them cannot be listed the run stops with one line and exit 3.
- * Optional resources — networkpolicies, namespaces, daemonsets, the kube-system/kube-proxy
- * ConfigMap, /version — only feed particular checks; when one is forbidden, missing, erroring or
+ * Optional resources — networkpolicies, namespaces, daemonsets, servicecidrs, the
+ * kube-system/kube-proxy ConfigMap, /version — only feed particular checks; when one is forbidden, missing, erroring or
  * slow, it becomes a collection error and those checks say "skipped: …". Failures that are about
  * the connection rather than the resource (unreachable, TLS, 401) stop the run wherever they occur.
  */
@@ -15,6 +15,7 @@ import {clientNodeSource, RESOURCE_NAMES, type ClusterSource, type ListResource}
 import {emptyObjects, slimObject, type ClusterEvidence} from './evidence.js'
 import {resolveKubeconfig} from './kubeconfig.js'
 import {loadObjectsFromInput} from './objects-file.js'
+import {httpStatusOf} from './api-errors.js'
 import {listAll} from './paginate.js'
 
 export interface GatherOptions {
@@ -81,16 +82,20 @@ export async function gatherFrom(source: ClusterSource, opts: Omit<GatherOptions
   objects.pods = await list('pods')
   objects.services = await list('services')
   objects.endpointSlices = await list('endpointslices')
-  const [networkPolicies, namespaces, daemonSets, kubeProxy] = await Promise.all([
+  const [networkPolicies, namespaces, daemonSets, kubeProxy, serviceCIDRs] = await Promise.all([
     optional('networkpolicies', ctx('list', RESOURCE_NAMES.networkpolicies), () => listAll(source, 'networkpolicies', {pageSize: opts.pageSize, mapItem: slimObject})),
     optional('namespaces', ctx('list', RESOURCE_NAMES.namespaces), () => listAll(source, 'namespaces', {pageSize: opts.pageSize, mapItem: slimObject})),
     optional('daemonsets', ctx('list', RESOURCE_NAMES.daemonsets), () => listAll(source, 'daemonsets', {pageSize: opts.pageSize, mapItem: slimObject})),
     optional('configmaps/kube-proxy', ctx('get', 'configmaps', 'kube-system/kube-proxy'), () => source.kubeProxyConfigMap()),
+    // Servers before 1.33 (or with the API turned off) answer 404: not an error, the model then
+    // assumes the Service range from the kubernetes Service's IP, as it always did.
+    optional('servicecidrs', ctx('list', RESOURCE_NAMES.servicecidrs), () => listIfServed(source, 'servicecidrs', opts.pageSize)),
   ])
   objects.networkPolicies = networkPolicies ?? []
   objects.daemonSets = daemonSets ?? []
   objects.namespaces = namespaces ?? []
   objects.kubeProxyConfigMap = kubeProxy ? slimObject(kubeProxy) : null
+  if (serviceCIDRs) objects.serviceCIDRs = serviceCIDRs
   return {
     source: 'api',
     server: source.server,
@@ -102,3 +107,13 @@ export async function gatherFrom(source: ClusterSource, opts: Omit<GatherOptions
   }
 }
 
+
+/** A list that is null when the server does not serve the resource's API at all (404). */
+async function listIfServed(source: ClusterSource, resource: ListResource, pageSize: number | undefined): Promise<unknown[] | null> {
+  try {
+    return await listAll(source, resource, {pageSize, mapItem: slimObject})
+  } catch (error) {
+    if (httpStatusOf(error) === 404) return null
+    throw error
+  }
+}

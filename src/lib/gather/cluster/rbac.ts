@@ -40,6 +40,10 @@ export const CLUSTER_READ_RULES: readonly RuleGroup[] = [
     reason: 'DaemonSets: recognise the CNI plugin and kube-proxy, wherever they are installed (optional)',
     rule: {apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list']},
   },
+  {
+    reason: "ServiceCIDRs: the cluster's Service ranges, Kubernetes 1.33+ (optional; without it the range is guessed from the kubernetes Service's IP)",
+    rule: {apiGroups: ['networking.k8s.io'], resources: ['servicecidrs'], verbs: ['list']},
+  },
 ]
 
 /**

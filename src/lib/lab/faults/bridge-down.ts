@@ -1,4 +1,4 @@
-import {oneNode, runAll} from './util.js'
+import {oneNode, requireBridge, runAll} from './util.js'
 import type {Fault} from './types.js'
 
 export const bridgeDown: Fault = {
@@ -8,9 +8,12 @@ export const bridgeDown: Fault = {
   api: 'Linux only: the Node stays Ready in the API.',
   defaults: {node: 'node-1', target: 'cbr0'},
   targetHelp: "fixed: the node's pod bridge",
+  real: {does: 'as emulated, on the bridge plugin\'s cbr0: it is configured only when a pod is added, so nothing brings it up.'},
+  notFor: {ptp: 'no pod bridge: each pod has its own routed veth (see veth-detached, which downs one)', 'calico-vxlan': 'no pod bridge: each pod has its own routed cali* veth (see veth-detached, which downs one)'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
-    await runAll([['ip', '-n', node.netns, 'link', 'set', node.bridge.name, 'down']])
-    return {undo: [['ip', '-n', node.netns, 'link', 'set', node.bridge.name, 'up']]}
+    const bridge = requireBridge(node, this.id)
+    await runAll([['ip', '-n', node.netns, 'link', 'set', bridge.name, 'down']])
+    return {undo: [['ip', '-n', node.netns, 'link', 'set', bridge.name, 'up']]}
   },
 }

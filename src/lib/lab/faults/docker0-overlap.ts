@@ -1,4 +1,4 @@
-import {nodeOfPod, requirePod, runAll} from './util.js'
+import {nodeOfPod, requireBridge, requirePod, runAll} from './util.js'
 import type {Fault} from './types.js'
 
 export const DOCKER0 = {name: 'docker0', cidr: '172.17.0.1/16'} as const
@@ -18,9 +18,12 @@ export const docker0Overlap: Fault = {
   api: 'Linux only: the API does not list docker0, and the Pod object keeps only its 10.244 address.',
   defaults: {node: 'all', target: 'web-2-2'},
   targetHelp: 'the pod that gets an address inside 172.17.0.0/16 (--node: where docker0 is added; default every node)',
+  real: {does: 'as emulated, with the realised pod address (172.17.NODE.HOST mirrors it): no controller knows docker0.'},
+  notFor: {ptp: "the pod's second range is given a gateway on the pod bridge; a ptp node has none", 'calico-vxlan': "the pod's second range is given a gateway on the pod bridge; a Calico node has none"},
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)
     const home = nodeOfPod(ctx.plan, pod)
+    const bridge = requireBridge(home, this.id)
     const ip = overlapIp(pod.ip)
     const net = `${ip.split('.').slice(0, 3).join('.')}.0/24`
     const gateway = `${ip.split('.').slice(0, 3).join('.')}.1`
@@ -35,12 +38,12 @@ export const docker0Overlap: Fault = {
     // underlay router's route to it (as a routed VPC would have), so only docker0 stands in the way.
     steps.push(
       ['ip', '-n', pod.netns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0'],
-      ['ip', '-n', home.netns, 'addr', 'add', `${gateway}/24`, 'dev', home.bridge.name],
+      ['ip', '-n', home.netns, 'addr', 'add', `${gateway}/24`, 'dev', bridge.name],
       ['ip', '-n', ctx.plan.router.netns, 'route', 'replace', net, 'via', home.underlayIp, 'dev', ctx.plan.router.bridge],
     )
     undo.push(
       ['ip', '-n', ctx.plan.router.netns, 'route', 'del', net, 'via', home.underlayIp, 'dev', ctx.plan.router.bridge],
-      ['ip', '-n', home.netns, 'addr', 'del', `${gateway}/24`, 'dev', home.bridge.name],
+      ['ip', '-n', home.netns, 'addr', 'del', `${gateway}/24`, 'dev', bridge.name],
       ['ip', '-n', pod.netns, 'addr', 'del', `${ip}/24`, 'dev', 'eth0'],
     )
     try {

@@ -1,6 +1,7 @@
 import {badInput} from '../../report/errors.js'
 import {routeArgv} from '../steps.js'
 import {oneNode, requireNode, runAll} from './util.js'
+import {withFlannelStopped} from './real.js'
 import type {Fault} from './types.js'
 
 export const missingRoute: Fault = {
@@ -11,6 +12,7 @@ export const missingRoute: Fault = {
   api: 'Linux only: the Node objects still show both pod CIDRs (nothing in the API notices).',
   defaults: {node: 'node-1', target: 'node-2'},
   targetHelp: 'the node whose pod CIDR the route leads to',
+  real: withFlannelStopped("flanneld on --node hangs (SIGSTOP) and the route is deleted under it (flanneld would re-add it at once); heal restarts flanneld and waits until it has put the route back."),
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const to = requireNode(ctx.plan, ctx.target, '--target')

@@ -17,6 +17,7 @@ export const mtuMismatch: Fault = {
   api: 'Linux only.',
   defaults: {node: 'node-1', target: 'eth0'},
   targetHelp: "fixed: the node's underlay interface eth0",
+  real: {does: 'as emulated: flanneld sizes flannel.1 and the pod MTU from eth0 only when it starts, so nothing notices.'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const mtu = (value: number): string[] => ['ip', '-n', node.netns, 'link', 'set', 'eth0', 'mtu', String(value)]

@@ -8,7 +8,12 @@ export function renderCatalogue(entries: FaultCatalogueEntry[]): string {
         `${f.id}  (--node ${f.defaults.node}, --target ${f.defaults.target}: ${f.targetHelp})`,
         `  emulates: ${f.emulates}`,
         `  expect:   ${f.expect}`,
+        ...Object.entries(f.expectFor ?? {}).map(([t, text]) => `  expect (${t}): ${text}`),
         `  api:      ${f.api}`,
+        ...Object.entries(f.notFor ?? {}).map(([t, why]) => `  not for ${t}: ${why}`),
+        ...(f.real ? [`  real lab: ${f.real.refused ? `refused: ${f.real.refused}` : f.real.does}`] : []),
+        ...(f.real?.defaults ? [`  real lab defaults: --node ${f.real.defaults.node}, --target ${f.real.defaults.target}`] : []),
+        ...(f.real?.expect ? [`  expect (real lab): ${f.real.expect}`] : []),
       ].join('\n'),
     )
     .join('\n\n')

@@ -7,8 +7,9 @@ import {z} from 'zod'
 import {KnetError, badInput} from '../../report/errors.js'
 import {run} from '../exec.js'
 import {assertLabPlatform} from '../platform.js'
-import {planLab, type LabPlan} from '../plan.js'
-import {LabStateStore, labRoot, readLabState} from '../state.js'
+import type {LabPlan} from '../plan.js'
+import {LabStateStore, labPlanOf, labRoot, readLabState} from '../state.js'
+import {realLabOf, type RealLab} from './real.js'
 import {FAULTS, findFault} from './registry.js'
 import {syncApi, syncNat} from './sync.js'
 import type {AppliedFault, Fault, FaultContext} from './types.js'
@@ -53,19 +54,23 @@ export function requireFault(id: string): Fault {
   return fault
 }
 
-async function openLab(name: string, root: string): Promise<{plan: LabPlan; store: LabStateStore}> {
+async function openLab(name: string, root: string): Promise<{plan: LabPlan; store: LabStateStore; real?: RealLab}> {
   const state = await readLabState(name, root)
   if (!state) throw new KnetError('bad-input', `no lab named ${name}`, {suggestion: `start one with "knet lab up --name ${name}"`})
   if (state.status !== 'up') throw new KnetError('bad-input', `lab ${name} is ${state.status}, not up`, {suggestion: `run "knet lab down --name ${name}" then "knet lab up --name ${name}"`})
-  return {plan: planLab(state.params), store: new LabStateStore(state, root)}
+  // A real lab's plan is the one its cluster realised (pod CIDRs, MACs, veth names, recreated pods).
+  const real = realLabOf(state)
+  return {plan: labPlanOf(state), store: new LabStateStore(state, root), ...(real ? {real} : {})}
 }
 
-function context(plan: LabPlan, store: LabStateStore, root: string, nodeName: string, target: string): FaultContext {
+function context(plan: LabPlan, store: LabStateStore, root: string, nodeName: string, target: string, real?: RealLab): FaultContext {
   const node = nodeName === 'all' ? undefined : requireNode(plan, nodeName)
-  return {plan, store, root, node, nodeName, target}
+  return {plan, store, root, node, nodeName, target, ...(real ? {real} : {})}
 }
 
 async function resync(fault: Fault, plan: LabPlan, store: LabStateStore): Promise<void> {
+  // A real lab's API objects and kube-proxy rules belong to the real API server and kube-proxy.
+  if (store.current.kubernetes) return
   const applied = appliedFaults(store.current.faults)
   if (fault.kubeProxy) await syncNat(plan, applied, findFault)
   if (fault.objects) await syncApi(plan, store, applied, findFault)
@@ -75,14 +80,18 @@ export async function breakFault(name: string, id: string, options: {node?: stri
   const fault = requireFault(id)
   assertLabPlatform()
   const root = options.root ?? labRoot()
-  const {plan, store} = await openLab(name, root)
+  const {plan, store, real} = await openLab(name, root)
+  if (real && fault.real?.refused) throw badInput(`${id} does not apply to a real lab (${name} runs Kubernetes): ${fault.real.refused}`)
   if (fault.topologies && !fault.topologies.includes(plan.params.topology)) throw badInput(`${id} needs a ${fault.topologies.join(' or ')} lab; ${name} is ${plan.params.topology}`)
+  const notHere = fault.notFor?.[plan.params.topology]
+  if (notHere) throw badInput(`${id} does not apply to a ${plan.params.topology} lab: ${notHere}`)
   const existing = appliedFaults(store.current.faults).find((f) => f.id === id)
   if (existing) throw badInput(`fault ${id} is already applied to lab ${name} (node ${existing.node}, target ${existing.target})`, `heal it first: knet lab heal ${id} --name ${name}`)
-  const nodeName = options.node ?? fault.defaults.node
-  const target = options.target ?? fault.defaults.target
-  const ctx = context(plan, store, root, nodeName, target)
-  const result = await fault.break(ctx)
+  const defaults = (real && fault.real?.defaults) || fault.defaults
+  const nodeName = options.node ?? defaults.node
+  const target = options.target ?? defaults.target
+  const ctx = context(plan, store, root, nodeName, target, real)
+  const result = real && fault.real?.break ? await fault.real.break({...ctx, real}, () => fault.break(ctx)) : await fault.break(ctx)
   const applied: AppliedFault = {id, node: nodeName, target, appliedAt: new Date().toISOString(), undo: result.undo, ...(result.data ? {data: result.data} : {})}
   await store.update((s) => (s.faults = [...(s.faults ?? []), applied]))
   await resync(fault, plan, store)
@@ -94,14 +103,19 @@ export async function healFaults(name: string, id?: string, options: {root?: str
   if (id !== undefined) requireFault(id)
   assertLabPlatform()
   const root = options.root ?? labRoot()
-  const {plan, store} = await openLab(name, root)
+  const {plan, store, real} = await openLab(name, root)
   const chosen = appliedFaults(store.current.faults).filter((f) => id === undefined || f.id === id).reverse()
   const healed: AppliedFault[] = []
   for (const applied of chosen) {
     const fault = requireFault(applied.id)
-    const ctx = context(plan, store, root, applied.node, applied.target)
-    if (fault.heal) await fault.heal(ctx, applied)
-    else for (const argv of applied.undo) await run(argv)
+    // Recomputed per fault: healing one may have changed the realised plan (a recreated pod).
+    const ctx = context(real ? labPlanOf(store.current) : plan, store, root, applied.node, applied.target, real)
+    const emulated = async (): Promise<void> => {
+      if (fault.heal) await fault.heal(ctx, applied)
+      else for (const argv of applied.undo) await run(argv)
+    }
+    if (real && fault.real?.heal) await fault.real.heal({...ctx, real}, applied, emulated)
+    else await emulated()
     await store.update((s) => (s.faults = (s.faults ?? []).filter((f) => (f as {id?: string}).id !== applied.id)))
     await resync(fault, plan, store)
     healed.push(applied)
@@ -116,8 +130,21 @@ export interface FaultCatalogueEntry {
   api: string
   defaults: {node: string; target: string}
   targetHelp: string
+  /** Topologies it does not apply to, with why. */
+  notFor?: Partial<Record<string, string>>
+  /** Probe outcomes per topology where they differ from expect. */
+  expectFor?: Partial<Record<string, string>>
+  /** On a real lab (`lab up --kubernetes`): what it does there, or why it is refused. */
+  real?: {does: string; refused?: string; expect?: string; defaults?: {node: string; target: string}}
 }
 
 export function faultCatalogue(): FaultCatalogueEntry[] {
-  return FAULTS.map((f) => ({id: f.id, emulates: f.emulates, expect: f.expect, api: f.api, defaults: {...f.defaults}, targetHelp: f.targetHelp}))
+  return FAULTS.map((f) => ({
+    id: f.id, emulates: f.emulates, expect: f.expect, api: f.api, defaults: {...f.defaults}, targetHelp: f.targetHelp,
+    ...(f.notFor ? {notFor: {...f.notFor}} : {}),
+    ...(f.expectFor ? {expectFor: {...f.expectFor}} : {}),
+    ...(f.real
+      ? {real: {does: f.real.does, ...(f.real.refused ? {refused: f.real.refused} : {}), ...(f.real.expect ? {expect: f.real.expect} : {}), ...(f.real.defaults ? {defaults: {...f.real.defaults}} : {})}}
+      : {}),
+  }))
 }

@@ -1,7 +1,7 @@
 import {KnetError} from '../../report/errors.js'
 import {inNetns, tryRun} from '../exec.js'
 import {probeWithPlan} from '../probe.js'
-import {nodeOfPod, requirePod, runAll, withoutPod} from './util.js'
+import {hostVethUp, nodeOfPod, requirePod, runAll, withoutPod} from './util.js'
 import {startResponder, stopResponder} from './sync.js'
 import type {Fault} from './types.js'
 
@@ -18,6 +18,10 @@ export const staleConntrack: Fault = {
   api: 'API: the endpoint pod the entry points at (whichever dns endpoint DNAT picked) is deleted and removed from its EndpointSlices; kube-proxy rules on every node are rewritten without it, but its conntrack entry is not flushed.',
   defaults: {node: 'node-1', target: 'web-1-2'},
   targetHelp: "the client pod whose flow is stuck (its node holds the entry)",
+  real: {
+    does: 'refused',
+    refused: "kube-proxy deletes a removed UDP endpoint's conntrack entries itself when it syncs; stopping it leaves every rule stale too (that is stale-nat)",
+  },
   async break(ctx) {
     const client = requirePod(ctx.plan, ctx.target)
     const first = await probeWithPlan(ctx.plan, {source: client.name, destination: STALE_CONNTRACK_SERVICE, attempts: 1, sourcePort: STALE_CONNTRACK_PORT})
@@ -29,7 +33,7 @@ export const staleConntrack: Fault = {
     const home = nodeOfPod(ctx.plan, endpoint)
     await stopResponder(ctx.plan, ctx.store, endpoint)
     await runAll([['ip', '-n', home.netns, 'link', 'set', endpoint.hostVeth, 'down']])
-    return {undo: [['ip', '-n', home.netns, 'link', 'set', endpoint.hostVeth, 'up']], data: {endpoint: endpoint.name, client: client.name, sourcePort: STALE_CONNTRACK_PORT}}
+    return {undo: hostVethUp(home, endpoint), data: {endpoint: endpoint.name, client: client.name, sourcePort: STALE_CONNTRACK_PORT}}
   },
   async heal(ctx, applied) {
     const client = requirePod(ctx.plan, String(applied.data?.client ?? applied.target))

@@ -1,4 +1,7 @@
-import {nodeOfPod, requirePod, runAll, withoutPod} from './util.js'
+import {KnetError} from '../../report/errors.js'
+import {endpointSlicesMissing, proxyRulesMissing} from '../real/readiness.js'
+import {deletePod, nodesDnatingTo, recreatePod, signalComponent, waitUntil} from './real.js'
+import {hostVethUp, nodeOfPod, requirePod, runAll, withoutPod} from './util.js'
 import {startResponder, stopResponder} from './sync.js'
 import type {Fault} from './types.js'
 
@@ -11,13 +14,44 @@ export const staleNat: Fault = {
   api: 'API: the Pod web-2-2 is deleted and its address removed from the web and web-np EndpointSlices; the nodes\' nat rules are left as they were.',
   defaults: {node: 'all', target: 'web-2-2'},
   targetHelp: 'the endpoint pod that is deleted',
+  real: {
+    does:
+      "kube-proxy hangs (SIGSTOP) on every node, then the Pod is deleted through the API: the hollow kubelet runs CNI DEL, the real EndpointSlice controller drops its address, and the nodes' rules stay as they were. Heal: SIGCONT, wait until kube-proxy has resynced (no rule DNATs to the old address), then the Pod is created again through the API (host-local gives it a new address, which the state file records) and served by every node's rules.",
+    async break(ctx) {
+      const pod = requirePod(ctx.plan, ctx.target)
+      await signalComponent(ctx.store, ctx.plan.marker, 'kube-proxy', undefined, 'SIGSTOP')
+      try {
+        await deletePod(ctx.real, ctx.store, pod)
+        // The controller's work is part of the fault: the API no longer lists the address.
+        const others = {...ctx.plan, services: ctx.plan.services.map((s) => ({...s, endpoints: s.endpoints.filter((e) => e.pod !== pod.name)}))}
+        await waitUntil('the EndpointSlice controller to drop the deleted pod', async () => {
+          const {items} = await ctx.real.api.list('discovery.k8s.io/v1', 'EndpointSlice', pod.namespace)
+          const listed = items.some((s) => ((s as {endpoints?: {addresses?: string[]}[]}).endpoints ?? []).some((e) => e.addresses?.includes(pod.ip)))
+          return [...(listed ? [`an EndpointSlice still lists ${pod.ip}`] : []), ...(await endpointSlicesMissing(ctx.real.api, others))]
+        })
+      } catch (error) {
+        await signalComponent(ctx.store, ctx.plan.marker, 'kube-proxy', undefined, 'SIGCONT')
+        throw error
+      }
+      return {undo: [], data: {pod: pod.name, ip: pod.ip}}
+    },
+    async heal(ctx, applied) {
+      const pod = requirePod(ctx.plan, String(applied.data?.pod ?? applied.target))
+      const ip = String(applied.data?.ip ?? pod.ip)
+      await signalComponent(ctx.store, ctx.plan.marker, 'kube-proxy', undefined, 'SIGCONT')
+      await waitUntil(`kube-proxy to drop its rules for ${ip}`, async () => (await nodesDnatingTo(ctx.real, ctx.plan.nodes, ip)).map((n) => `kube-proxy on ${n} still DNATs to ${ip}`))
+      const plan = await recreatePod(ctx.real, ctx.store, pod)
+      await waitUntil(`${pod.name} back in the EndpointSlices and every node's rules`, async () => [...(await endpointSlicesMissing(ctx.real.api, plan)), ...(await proxyRulesMissing(plan, ctx.real.proxyMode))])
+      if (!plan.pods.some((p) => p.name === pod.name)) throw new KnetError('command-failed', `${pod.name} is not in the realised plan`)
+    },
+  },
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)
     const node = nodeOfPod(ctx.plan, pod)
     await stopResponder(ctx.plan, ctx.store, pod)
     // The pod's network is gone with it: its host-side veth stops carrying anything.
     await runAll([['ip', '-n', node.netns, 'link', 'set', pod.hostVeth, 'down']])
-    return {undo: [['ip', '-n', node.netns, 'link', 'set', pod.hostVeth, 'up']], data: {pod: pod.name}}
+    return {undo: hostVethUp(node, pod), data: {pod: pod.name}}
   },
   async heal(ctx, applied) {
     await runAll(applied.undo)

@@ -2,6 +2,7 @@ import {badInput} from '../../report/errors.js'
 import type {RoutePlan} from '../plan.js'
 import {routeArgv} from '../steps.js'
 import {oneNode, requireNode, runAll} from './util.js'
+import {withFlannelStopped} from './real.js'
 import type {Fault} from './types.js'
 
 /** The replaced node's old underlay address: on the segment, but nobody answers ARP for it. */
@@ -17,6 +18,7 @@ export const staleRoute: Fault = {
   api: "Linux only: the Node object shows the new InternalIP (and, for VXLAN, flannel's public-ip annotation), the node's routing does not.",
   defaults: {node: 'node-1', target: 'node-2'},
   targetHelp: 'the replaced node whose old IP the route (VXLAN: fdb entry) still points at',
+  real: withFlannelStopped("flanneld on --node hangs (SIGSTOP: it misses the Node update) and the route (VXLAN: the VTEP's FDB entry) is pointed at the old IP under it; heal restarts flanneld and waits until it has reprogrammed the route (FDB entry) from the Node objects."),
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const to = requireNode(ctx.plan, ctx.target, '--target')

@@ -6,6 +6,7 @@ import type {KubeProxyModel} from '../kube-proxy-rules.js'
 import type {KubeObject} from '../objects.js'
 import type {LabPlan, NodePlan, Topology} from '../plan.js'
 import type {LabStateStore} from '../state.js'
+import type {RealLab} from './real.js'
 
 /** What the state file records for an applied fault: enough for `heal` to restore exactly. */
 export interface AppliedFault {
@@ -28,6 +29,28 @@ export interface FaultContext {
   node: NodePlan | undefined
   nodeName: string
   target: string
+  /** Set on a real lab (`lab up --kubernetes`): its API and kube-proxy mode. */
+  real?: RealLab
+}
+
+/**
+ * How a fault behaves on a real lab. Without `break`, the emulated break runs as it is (the fault
+ * is Linux state no controller repairs); derived state (objects.json, rewritten nat tables) is never
+ * touched there: the real API server and kube-proxy own it.
+ */
+export interface RealMode {
+  /** What the fault does on a real lab (shown by --list). */
+  does: string
+  /** Why the fault is refused on a real lab (break refuses it; --list says why). */
+  refused?: string
+  /** Defaults where they differ from the emulated ones. */
+  defaults?: {node: string; target: string}
+  /** The probe outcomes on a real lab where they differ from `expect`. */
+  expect?: string
+  /** `emulated` runs the fault's emulated break on the same context. */
+  break?(ctx: FaultContext & {real: RealLab}, emulated: () => Promise<BreakResult>): Promise<BreakResult>
+  /** `emulated` runs the fault's emulated heal (or its recorded undo). */
+  heal?(ctx: FaultContext & {real: RealLab}, applied: AppliedFault, emulated: () => Promise<void>): Promise<void>
 }
 
 export interface BreakResult {
@@ -47,7 +70,13 @@ export interface Fault {
   /** What --target names for this fault. */
   targetHelp: string
   topologies?: readonly Topology[]
+  /** Topologies the fault does not apply to, with why (shown by --list; break refuses them). */
+  notFor?: Partial<Record<Topology, string>>
+  /** The probe outcomes on a topology where they differ from `expect`. */
+  expectFor?: Partial<Record<Topology, string>>
   break(ctx: FaultContext): Promise<BreakResult>
+  /** On a real lab (see RealMode); absent: the emulated break and heal, no derived-state sync. */
+  real?: RealMode
   /** Default: run the recorded undo argv in order. */
   heal?(ctx: FaultContext, applied: AppliedFault): Promise<void>
   /** The API objects while the fault is applied (objects.json is recomputed on every break/heal). */

@@ -3,6 +3,7 @@ import {badInput} from '../../report/errors.js'
 import {inNetns, run} from '../exec.js'
 import type {KubeObject} from '../objects.js'
 import type {LabPlan, NodePlan, PodPlan} from '../plan.js'
+import {routeArgv} from '../steps.js'
 
 export function requireNode(plan: LabPlan, name: string, flag = '--node'): NodePlan {
   const node = plan.nodes.find((n) => n.name === name)
@@ -19,6 +20,21 @@ export function requirePod(plan: LabPlan, ref: string): PodPlan {
 
 export function nodeOfPod(plan: LabPlan, pod: PodPlan): NodePlan {
   return requireNode(plan, pod.node)
+}
+
+/** The node's pod bridge; faults that act on it refuse a ptp node, which has none. */
+export function requireBridge(node: NodePlan, id: string): NonNullable<NodePlan['bridge']> {
+  if (!node.bridge) throw badInput(`${id} needs a pod bridge; ${node.name} has none (ptp)`)
+  return node.bridge
+}
+
+/**
+ * Bring a pod's host-side veth back up. On ptp, taking it down made the kernel drop the pod's /32
+ * route through it (as for any route on a link set down), so that route is put back too.
+ */
+export function hostVethUp(node: NodePlan, pod: PodPlan): string[][] {
+  const route = node.routes.find((r) => r.purpose === 'pod' && r.toPod === pod.name)
+  return [['ip', '-n', node.netns, 'link', 'set', pod.hostVeth, 'up'], ...(route ? [routeArgv('replace', node.netns, route)] : [])]
 }
 
 /** The node the fault acts on; faults that need one reject "all". */

@@ -78,9 +78,9 @@ describe('gatherCluster against the stand-in API server', () => {
       ['2', 'continued'],
     ])
     // Pages share kept-alive connections instead of a TLS handshake each (client-node alone makes a
-    // new agent per request); only the four optional lists, fetched concurrently, need their own.
-    expect(server!.requests.length).toBe(15)
-    expect(server!.connections()).toBeLessThanOrEqual(4)
+    // new agent per request); only the five optional reads, fetched concurrently, need their own.
+    expect(server!.requests.length).toBe(16)
+    expect(server!.connections()).toBeLessThanOrEqual(5)
   })
 
   it('never requests Secrets (the fixture holds one)', async () => {
@@ -223,5 +223,43 @@ describe('gatherCluster against the stand-in API server', () => {
     const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
     expect(evidence.server).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(evidence.objects.nodes).toHaveLength(3)
+  })
+})
+
+describe('ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33+)', () => {
+  const serviceCIDR = (name: string, cidrs: string[]) => ({apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: {name}, spec: {cidrs}})
+  const withRanges = [...objects, serviceCIDR('kubernetes', ['10.96.0.0/16', 'fd00:10:96::/112']), serviceCIDR('extra', ['10.97.0.0/24'])]
+
+  it('are listed cluster-wide in pages, as the server returns them', async () => {
+    server = await startApiServer({objects: withRanges, tls: 'self-signed'})
+    const kubeconfig = server.writeKubeconfig(join(dir, 'scidr'))
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000, pageSize: 1})
+    expect(evidence.objects.serviceCIDRs).toEqual([
+      {metadata: {name: 'extra'}, spec: {cidrs: ['10.97.0.0/24']}},
+      {metadata: {name: 'kubernetes'}, spec: {cidrs: ['10.96.0.0/16', 'fd00:10:96::/112']}},
+    ])
+    expect(evidence.errors).toEqual([])
+    expect(server.requests.filter((r) => r.path === '/apis/networking.k8s.io/v1/servicecidrs').map((r) => r.query.limit)).toEqual(['1', '1'])
+  })
+
+  it('a server that does not serve them (404, before 1.33) leaves them absent, with no error', async () => {
+    const kubeconfig = await serve({faults: {notServed: ['servicecidrs']}})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    expect(evidence.objects.serviceCIDRs).toBeUndefined()
+    expect(evidence.errors).toEqual([])
+  })
+
+  it('403 is a collection error naming verb and resource; the rest still comes back', async () => {
+    const kubeconfig = await serve({faults: {forbid: [{verb: 'list', resource: 'servicecidrs'}]}})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    expect(evidence.objects.serviceCIDRs).toBeUndefined()
+    expect(evidence.objects.pods).toHaveLength(6)
+    expect(evidence.errors).toEqual([
+      {
+        source: 'servicecidrs',
+        kind: 'forbidden',
+        message: 'not allowed to list servicecidrs.networking.k8s.io at the cluster scope (run `knet rbac` for the ClusterRole knet needs)',
+      },
+    ])
   })
 })

@@ -95,6 +95,12 @@ describe('--objects: kubectl output as cluster state', () => {
     expect(evidence.ignoredKinds).toEqual({ConfigMap: 1})
   })
 
+  it('keeps ServiceCIDRs (kubectl get servicecidrs, Kubernetes 1.33+); a dump without them has none', () => {
+    const text = 'apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: kubernetes}\nspec: {cidrs: [10.96.0.0/16, "fd00:10:96::/112"]}'
+    expect(objectsFromText(text, 'f.yaml').objects.serviceCIDRs).toEqual([{apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: {name: 'kubernetes'}, spec: {cidrs: ['10.96.0.0/16', 'fd00:10:96::/112']}}])
+    expect(objectsFromText('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}', 'f.yaml').objects.serviceCIDRs).toBeUndefined()
+  })
+
   it('a missing file or a file with nothing usable is bad input (exit 2)', async () => {
     const missing = await loadObjectsFile('/nonexistent/objects.yaml').catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(KnetError)

@@ -1,0 +1,81 @@
+/**
+ * The configuration files of a real lab's programs, generated from the plan (pure): kube-proxy's
+ * KubeProxyConfiguration, kube-scheduler's KubeSchedulerConfiguration, flannel's net-conf.json and
+ * the CNI conflist each node's hollow kubelet runs. They are also published as the ConfigMaps a
+ * kubeadm cluster and kube-flannel.yml carry (kube-system/kube-proxy, kube-flannel/kube-flannel-cfg),
+ * which is where knet reads the proxy mode and flannel's backend from.
+ */
+import {stringify} from 'yaml'
+import type {LabPlan, NodePlan} from '../plan.js'
+import type {CniConflist} from './cni.js'
+
+export const PROXY_MODES = ['iptables', 'nftables'] as const
+export type ProxyMode = (typeof PROXY_MODES)[number]
+
+/** The CNI network name (kube-flannel.yml's "cbr0"); host-local keys its store by it. */
+export const CNI_NETWORK = 'cbr0'
+export const CNI_VERSION = '0.3.1'
+
+export function kubeProxyConfig(plan: LabPlan, mode: ProxyMode, kubeconfig: string, node?: NodePlan): string {
+  const doc = {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    clientConnection: {kubeconfig},
+    ...(node ? {hostnameOverride: node.name} : {}),
+    mode,
+    clusterCIDR: plan.clusterCIDR,
+    // In a child namespace nf_conntrack_max is read-only (kernel ≥5.12) and the TCP timeouts are
+    // the host's: 0 tells kube-proxy to leave them alone instead of failing to set them.
+    conntrack: {maxPerCore: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s'},
+    // Node-local listeners stay on the node namespace's loopback.
+    metricsBindAddress: '127.0.0.1:10249',
+    healthzBindAddress: '127.0.0.1:10256',
+  }
+  return stringify(doc)
+}
+
+export function schedulerConfig(kubeconfig: string): string {
+  return stringify({
+    apiVersion: 'kubescheduler.config.k8s.io/v1',
+    kind: 'KubeSchedulerConfiguration',
+    clientConnection: {kubeconfig},
+    leaderElection: {leaderElect: false},
+  })
+}
+
+/** flannel's net-conf.json: the cluster CIDR and the backend the topology names. */
+export function flannelNetConf(plan: LabPlan): string {
+  const backend = plan.params.topology === 'vxlan' ? {Type: 'vxlan', VNI: 1, Port: 8472} : {Type: 'host-gw'}
+  return `${JSON.stringify({Network: plan.clusterCIDR, Backend: backend}, null, 2)}\n`
+}
+
+export interface NodeCniPaths {
+  /** flanneld's --subnet-file, read by the flannel plugin. */
+  subnetFile: string
+  /** The flannel plugin's scratch dir (the delegate config per container). */
+  dataDir: string
+  /** host-local's store. */
+  ipamDir: string
+}
+
+/**
+ * kube-flannel.yml's cni-conf.json (flannel delegating to bridge with hairpin mode and a default
+ * route, then portmap), with per-node paths so nodes sharing one host never share state, and the
+ * plan's bridge name.
+ */
+export function cniConflist(node: NodePlan, paths: NodeCniPaths): CniConflist {
+  return {
+    name: CNI_NETWORK,
+    cniVersion: CNI_VERSION,
+    plugins: [
+      {
+        type: 'flannel',
+        subnetFile: paths.subnetFile,
+        dataDir: paths.dataDir,
+        ipam: {type: 'host-local', dataDir: paths.ipamDir},
+        delegate: {hairpinMode: true, isDefaultGateway: true, ...(node.bridge ? {bridge: node.bridge.name} : {})},
+      },
+      {type: 'portmap', capabilities: {portMappings: true}},
+    ],
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The plan as the real cluster realised it. planLab() decides names, addresses and layout once;
+ * with real Kubernetes a few facts are the cluster's to choose, not the plan's: KCM's node IPAM
+ * hands out pod CIDRs in registration order from 10.244.0.0/24 (the plan says node i owns
+ * 10.244.i.0/24), flanneld picks each VTEP MAC, and the bridge plugin picks each pod's MAC and
+ * host-side veth name (host-local picks pod IPs, normally the plan's .2, .3, … in creation order).
+ *
+ * realisePlan() maps the computed plan onto those facts: every address inside a node's planned
+ * pod CIDR moves to the same offset in the CIDR the cluster gave that node (whatever field holds
+ * it: routes, gateways, neighbours, endpoints), MACs derived from such addresses follow, and the
+ * recorded per-pod facts win. Pure; the facts are stored in the lab state, so every command
+ * recomputes the same plan.
+ */
+import {macFromIp, vtepMac, type LabPlan} from '../plan.js'
+
+export interface RealisedFacts {
+  /** Node name → the pod CIDR KCM allocated (spec.podCIDR). */
+  podCIDRs?: Record<string, string>
+  /** Node name → flannel.1's MAC (from the node's flannel backend-data annotation). */
+  vtepMacs?: Record<string, string>
+  /** Pod name → what the CNI chain configured. */
+  pods?: Record<string, {ip?: string; mac?: string; hostVeth?: string}>
+  /** Services a fault created through the API: each a copy of plan Service `like` (no NodePort) at its own name and ClusterIP. */
+  services?: {namespace: string; name: string; clusterIP: string; like: string}[]
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
+
+function toInt(ip: string): number | undefined {
+  const m = IPV4.exec(ip)
+  if (!m) return undefined
+  const o = m.slice(1).map(Number)
+  if (o.some((x) => x > 255)) return undefined
+  return (((o[0] as number) << 24) | ((o[1] as number) << 16) | ((o[2] as number) << 8) | (o[3] as number)) >>> 0
+}
+
+function toIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
+}
+
+interface Shift {
+  from: number
+  to: number
+  size: number
+}
+
+function shiftOf(planned: string, actual: string): Shift | undefined {
+  const [pNet, pLen] = planned.split('/')
+  const [aNet, aLen] = actual.split('/')
+  const from = toInt(pNet ?? '')
+  const to = toInt(aNet ?? '')
+  if (from === undefined || to === undefined || pLen !== aLen) return undefined
+  return {from, to, size: 2 ** (32 - Number(pLen))}
+}
+
+/** An address (or address/prefix) moved by the first shift whose planned range holds it. */
+export function shiftAddress(value: string, shifts: Shift[]): string {
+  const [addr, len, ...rest] = value.split('/')
+  if (rest.length > 0) return value
+  const n = toInt(addr ?? '')
+  if (n === undefined) return value
+  const s = shifts.find((x) => n >= x.from && n < x.from + x.size)
+  if (!s) return value
+  const moved = toIp(s.to + (n - s.from))
+  return len === undefined ? moved : `${moved}/${len}`
+}
+
+function mapStrings<T>(value: T, f: (s: string) => string): T {
+  if (typeof value === 'string') return f(value) as T
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f)) as T
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)])) as T
+  }
+  return value
+}
+
+export function realisePlan(plan: LabPlan, facts: RealisedFacts | undefined): LabPlan {
+  if (!facts) return plan
+  const shifts = plan.nodes.flatMap((n) => {
+    const actual = facts.podCIDRs?.[n.name]
+    const s = actual ? shiftOf(n.podCIDR, actual) : undefined
+    return s ? [s] : []
+  })
+  // MACs the plan derives from pod-range addresses (cbr0's, pods') and the planned VTEP MACs.
+  const macs = new Map<string, string>()
+  for (const s of shifts) {
+    for (let k = 0; k < s.size; k++) macs.set(macFromIp(toIp(s.from + k)), macFromIp(toIp(s.to + k)))
+  }
+  for (const n of plan.nodes) {
+    const mac = facts.vtepMacs?.[n.name]
+    if (mac) macs.set(vtepMac(n.index), mac.toLowerCase())
+  }
+  const {params, prefix, marker, clusterCIDR, serviceCIDR, underlayCIDR, ...rest} = plan
+  const mapped = mapStrings(rest, (s) => macs.get(s) ?? shiftAddress(s, shifts))
+  const out: LabPlan = {...plan, ...mapped, params, prefix, marker, clusterCIDR, serviceCIDR, underlayCIDR}
+
+  const ips = new Map<string, string>()
+  out.pods = out.pods.map((pod) => {
+    const f = facts.pods?.[pod.name]
+    if (!f) return pod
+    const changed = {...pod, ...(f.ip ? {ip: f.ip} : {}), ...(f.mac ? {mac: f.mac.toLowerCase()} : {}), ...(f.hostVeth ? {hostVeth: f.hostVeth} : {})}
+    if (f.ip && f.ip !== pod.ip) ips.set(pod.ip, f.ip)
+    return changed
+  })
+  if (ips.size > 0) {
+    // A pod whose IP was not the predicted one: every field naming the old address follows it.
+    out.nodes = mapStrings(out.nodes, (s) => ips.get(s) ?? s)
+    out.services = out.services.map((svc) => ({...svc, endpoints: svc.endpoints.map((e) => ({...e, ip: ips.get(e.ip) ?? e.ip}))}))
+  }
+  for (const added of facts.services ?? []) {
+    const like = out.services.find((s) => s.name === added.like && s.namespace === added.namespace)
+    if (!like || out.services.some((s) => s.name === added.name && s.namespace === added.namespace)) continue
+    out.services = [...out.services, {...like, name: added.name, type: 'ClusterIP', clusterIP: added.clusterIP, ports: like.ports.map(({nodePort: _n, ...p}) => ({...p}))}]
+  }
+  return out
+}
