@@ -69,12 +69,23 @@ export function runCheck(model: AnalysisModel, check: Check): {findings: Finding
     })
   }
   if (check.kubeProxyIptables) {
+    // kube-proxy's rules are read in the node's mode: each mode needs its own evidence.
     const configured = model.cluster?.kubeProxy.mode
     nodes = nodes.filter((node) => {
-      const mode = model.index.observedKubeProxyMode(node)?.mode ?? configured
-      if (mode !== 'ipvs' && mode !== 'nftables') return true
-      skip(`${node.name} runs kube-proxy in ${mode} mode; this check reads iptables-mode rules and does not support ${mode} yet`)
-      return false
+      const mode = model.index.observedKubeProxyMode(node)?.mode ?? configured ?? 'iptables'
+      if (!(mode in KUBE_PROXY_EVIDENCE)) {
+        skip(`${node.name} runs kube-proxy in ${mode} mode; this check reads iptables-mode rules and does not support ${mode} yet`)
+        return false
+      }
+      const ids = KUBE_PROXY_EVIDENCE[mode] ?? ['iptables-save']
+      for (const id of ids) {
+        const e = node.evidence[id]
+        if (e?.status === 'ok') continue
+        const status = !e || e.status === 'absent' ? 'not in the snapshot' : e.status
+        skip(`${id} ${status} on ${node.name}${e?.reason ? ` (${e.reason})` : ''}${mode === 'iptables' ? '' : ` (kube-proxy ${mode} mode)`}`)
+        return false
+      }
+      return true
     })
   }
   if (nodeReqs.length > 0 && nodes.length === 0) return {findings: [], skipped}
@@ -90,6 +101,9 @@ export function runCheck(model: AnalysisModel, check: Check): {findings: Finding
   }
   return {findings: check.run(ctx), skipped}
 }
+
+/** The node evidence kube-proxy's rules are read from, per mode. */
+const KUBE_PROXY_EVIDENCE: Record<string, string[]> = {iptables: ['iptables-save'], nftables: ['nft']}
 
 const RESOURCE: Record<ClusterRequirement, string> = {
   'cluster:nodes': 'nodes',

@@ -5,10 +5,10 @@ export const kubeProxyMode: Check = {
   id: 'kube-proxy-mode',
   title: "kube-proxy's mode on the nodes matches its ConfigMap",
   severity: 'warn',
-  requires: ['cluster:kube-proxy-config', 'node:iptables-save'],
+  requires: ['cluster:kube-proxy-config'],
   remediation: "restart kube-proxy on the nodes named so they pick up the ConfigMap's mode, and clean up the old mode's rules (kube-proxy --cleanup)",
   explanation:
-    "kube-proxy reads its mode at start. A node whose rules show another mode than the ConfigMap has not restarted since the change (or has its own flags), and leftovers of the old mode can keep serving stale Service rules. knet's NAT checks support iptables mode only; nodes in IPVS or nftables mode are skipped by them.",
+    "kube-proxy reads its mode at start. A node whose rules show another mode than the ConfigMap has not restarted since the change (or has its own flags), and leftovers of the old mode can keep serving stale Service rules. knet's NAT checks read each node's rules in the mode it shows (iptables-save, the nft table kube-proxy, or ipvsadm).",
   run(ctx) {
     const cluster = ctx.cluster()
     const configured = cluster.kubeProxy.mode as string

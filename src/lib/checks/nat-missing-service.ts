@@ -1,6 +1,5 @@
-import type {ReadyEndpoint} from '../model/model.js'
+import type {KubeProxyView, ReadyEndpoint} from '../model/model.js'
 import type {Evidence, Finding} from '../report/finding.js'
-import {nodeEvidence} from './evidence.js'
 import {everyReadyV4Targeted, hasReadyEndpoint, readyEndpoints, readySlicePorts} from './nat-endpoints.js'
 import type {Check} from './types.js'
 
@@ -8,7 +7,7 @@ export const natMissingService: Check = {
   id: 'nat-missing-service',
   title: "Every Service with ready endpoints has kube-proxy rules on every node",
   severity: 'error',
-  requires: ['cluster:services', 'cluster:endpointslices', 'node:iptables-save'],
+  requires: ['cluster:services', 'cluster:endpointslices'],
   kubeProxyIptables: true,
   remediation: 'restart kube-proxy on the node and check its logs (RBAC, API connectivity, iptables-restore errors); make sure nothing else flushes the nat table',
   explanation:
@@ -40,12 +39,13 @@ export const natMissingService: Check = {
                 subject: {kind: 'service', namespace: svc.namespace, name: svc.name},
                 node: node.name,
                 message: `${portName} (${protocol}) has ${ready().length} ready endpoint(s) but no kube-proxy rules on ${node.name}`,
-                evidence: [apiEvidence(first), nodeEvidence(node, 'iptables-save', `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat`)],
+                evidence: [apiEvidence(first), {source: view.source, text: absentText(view, portName, protocol, svc.clusterIPs.find((ip) => !ip.includes(':')), port.port)}],
               }),
             )
             continue
           }
-          if (everyReadyV4Targeted(slicePorts, rules.targets)) continue
+          // A rule of the chain is unreadable (iptables-unreadable reports it): which endpoints it DNATs to is not known.
+          if (rules.unreadable || everyReadyV4Targeted(slicePorts, rules.targets)) continue
           const absent = ready().filter((e) => !rules.targets.some((t) => t.ip === e.ip && (e.port === undefined || t.port === undefined || t.port === e.port)))
           const missing = absent[0]
           if (!missing) continue
@@ -54,7 +54,7 @@ export const natMissingService: Check = {
               subject: {kind: 'service', namespace: svc.namespace, name: svc.name},
               node: node.name,
               message: `${portName} (${protocol}): ${absent.length} ready endpoint(s) absent from ${node.name}'s rules: ${absent.map((e) => e.ip).join(', ')}`,
-              evidence: [apiEvidence(missing), nodeEvidence(node, 'iptables-save', rules.rule.text)],
+              evidence: [apiEvidence(missing), {source: view.source, text: rules.rule.text}],
             }),
           )
         }
@@ -66,4 +66,11 @@ export const natMissingService: Check = {
 
 function apiEvidence(e: ReadyEndpoint): Evidence {
   return {source: `api: EndpointSlice ${e.slice} ${e.field}`, text: `${e.ip}${e.port === undefined ? '' : `:${e.port}`} ready`}
+}
+
+/** What the node's rules would hold for the port, in the layout of its mode, quoted as absent. */
+function absentText(view: KubeProxyView, portName: string, protocol: string, clusterIP: string | undefined, port: number): string {
+  if (view.mode === 'nftables') return `no element { ${clusterIP ?? '?'} . ${protocol} . ${port} } in map ip kube-proxy service-ips (${portName})`
+  if (view.mode === 'ipvs') return `no virtual service ${protocol.toUpperCase()} ${clusterIP ?? '?'}:${port} in ipvsadm (${portName})`
+  return `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat`
 }

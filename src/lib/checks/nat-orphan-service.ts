@@ -1,13 +1,12 @@
 import type {Finding} from '../report/finding.js'
 import {splitPortName} from '../model/kube-proxy-view.js'
-import {nodeEvidence} from './evidence.js'
 import type {Check} from './types.js'
 
 export const natOrphanService: Check = {
   id: 'nat-orphan-service',
   title: 'kube-proxy has no rules for deleted Services',
   severity: 'warn',
-  requires: ['cluster:services', 'node:iptables-save'],
+  requires: ['cluster:services'],
   kubeProxyIptables: true,
   remediation: "restart kube-proxy on the node so it rewrites its rules; if the ClusterIP has been reused, traffic to the new Service goes to the old one's pods until then",
   explanation:
@@ -31,7 +30,7 @@ export const natOrphanService: Check = {
             subject: {kind: 'service', namespace: parts.namespace, name: parts.name},
             node: node.name,
             message: `${node.name} still has kube-proxy rules for ${e.portName}, but Service ${key} does not exist`,
-            evidence: [nodeEvidence(node, 'iptables-save', e.rule.text)],
+            evidence: [{source: view.source, text: e.rule.text}],
           }),
         )
       }

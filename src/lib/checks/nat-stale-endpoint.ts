@@ -1,5 +1,4 @@
 import type {Finding} from '../report/finding.js'
-import {nodeEvidence} from './evidence.js'
 import {readyEndpoints, readySlicePorts, readyTargetTest} from './nat-endpoints.js'
 import type {Check} from './types.js'
 
@@ -7,7 +6,7 @@ export const natStaleEndpoint: Check = {
   id: 'nat-stale-endpoint',
   title: "kube-proxy's DNAT targets are ready endpoints",
   severity: 'error',
-  requires: ['cluster:services', 'cluster:endpointslices', 'node:iptables-save'],
+  requires: ['cluster:services', 'cluster:endpointslices'],
   kubeProxyIptables: true,
   remediation: 'restart kube-proxy on the node (it rewrites all rules on start) and check its logs for sync errors or a lost API watch',
   explanation:
@@ -34,7 +33,7 @@ export const natStaleEndpoint: Check = {
               node: node.name,
               message: `${port.portName} (${port.protocol}) DNATs to ${target}, which is not a ready endpoint`,
               evidence: [
-                nodeEvidence(node, 'iptables-save', t.rule.text),
+                {source: view.source, text: t.rule.text},
                 {
                   source: `api: EndpointSlices of Service ${key}`,
                   text: ready.length ? `ready: ${ready.map((e) => `${e.ip}${e.port === undefined ? '' : `:${e.port}`}`).join(', ')}` : 'no ready endpoints',

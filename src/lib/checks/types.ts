@@ -25,7 +25,10 @@ export interface Check {
   severity: Severity
   /** Missing cluster evidence skips the check; missing node evidence skips only that node. */
   requires: readonly EvidenceRequirement[]
-  /** Reads kube-proxy's iptables-mode rules: nodes in IPVS or nftables mode are skipped with that reason. */
+  /**
+   * Reads kube-proxy's rules in the node's mode (iptables-save, nft or ipvsadm, whichever the mode
+   * needs); a node without that evidence is skipped with the reason. The name is historical (JSON contract).
+   */
   kubeProxyIptables?: boolean
   remediation: string
   explanation: string

@@ -45,10 +45,11 @@ function hostOf(cidr: string): string {
 }
 
 /** The DNAT targets of one KUBE-SVC chain: each KUBE-SEP chain it jumps to, once, in rule order. */
-function targetsOf(nat: IptablesTable, svcChain: string): KubeProxyTarget[] {
+function targetsOf(nat: IptablesTable, svcChain: string, unreadable: {rule?: KubeProxyRule}): KubeProxyTarget[] {
   const targets: KubeProxyTarget[] = []
   const svc = nat.chainIndex.get(svcChain)
   if (svc === undefined) return targets
+  for (const r of svc.rules) if (r.unreadable !== undefined) unreadable.rule ??= ruleRef(r)
   // Chains already read: a KUBE-SVC chain jumps to each endpoint's chain once, so a list is enough
   // unless the Service has many endpoints.
   const seen: string[] | Set<string> = svc.rules.length > 32 ? new Set<string>() : []
@@ -67,6 +68,7 @@ function targetsOf(nat: IptablesTable, svcChain: string): KubeProxyTarget[] {
     const sep = nat.chainIndex.get(chain)
     if (sep === undefined) continue
     for (const sepRule of sep.rules) {
+      if (sepRule.unreadable !== undefined) unreadable.rule ??= ruleRef(sepRule)
       const st = sepRule.target
       if (st === null || st.kind !== 'dnat' || st.to === null || !st.to.addrFrom) continue
       const ports = st.to.ports
@@ -95,12 +97,14 @@ export function readKubeProxyView(node: string, source: string, dump: IptablesDu
       const key = `${portName}|${protocol}`
       // The same port can appear for several cluster IPs (dual-stack is per family, so rarely); keep the first.
       if (byKey.has(key)) continue
-      const targets = targetsOf(nat, t.chain)
+      const unreadable: {rule?: KubeProxyRule} = {}
+      const targets = targetsOf(nat, t.chain, unreadable)
       const clusterIP = rule.dst && !rule.dst.negated ? hostOf(rule.dst.cidr) : undefined
       const {namespace, name, port} = parts
       const entry: KubeProxyServicePort = clusterIP
         ? {portName, namespace, name, port, protocol, clusterIP, chain: t.chain, rule: ruleRef(rule), targets}
         : {portName, namespace, name, port, protocol, chain: t.chain, rule: ruleRef(rule), targets}
+      if (unreadable.rule) entry.unreadable = unreadable.rule
       byKey.set(key, entry)
       ports.push(entry)
     }
@@ -113,5 +117,5 @@ export function readKubeProxyView(node: string, source: string, dump: IptablesDu
     const m = /^(.*) has no endpoints$/.exec(comment)
     if (m?.[1]) noEndpoints.push({portName: m[1], rule: ruleRef(rule)})
   }
-  return {node, source, ports, byKey, noEndpoints}
+  return {node, source, mode: 'iptables', ports, byKey, noEndpoints}
 }

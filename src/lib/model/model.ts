@@ -10,6 +10,8 @@ import type {Snapshot} from '../snapshot/schema.js'
 import {buildClusterModel, type BuildOptions, type ClusterModel, type EndpointSliceModel, type NodeModel, type PodModel, type ServiceModel} from './cluster.js'
 import {buildNodeDatapath, type NodeDatapath} from './node.js'
 import {readKubeProxyView} from './kube-proxy-view.js'
+import {readKubeProxyNftView} from './kube-proxy-nft-view.js'
+import {readKubeProxyIpvsView} from './kube-proxy-ipvs-view.js'
 
 export interface ReadyEndpoint {
   ip: string
@@ -45,11 +47,16 @@ export interface KubeProxyServicePort {
   chain: string
   rule: KubeProxyRule
   targets: KubeProxyTarget[]
+  /** A rule of this port's chains that could not be read (garbled by a mismatched iptables): its targets are not known. */
+  unreadable?: KubeProxyRule
 }
 
 export interface KubeProxyView {
   node: string
+  /** Where the rules were read: "node-1: iptables-save", "node-1: nft -j list ruleset". */
   source: string
+  /** The mode whose rules these are (issue 15: iptables, nftables and IPVS are each read in their own layout). */
+  mode: KubeProxyMode
   ports: KubeProxyServicePort[]
   /** Keyed by `${portName}|${protocol}`. */
   byKey: Map<string, KubeProxyServicePort>
@@ -187,8 +194,19 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
 }
 
 
+/**
+ * The node's kube-proxy rules in whichever mode it shows: iptables (KUBE-SERVICES with Service
+ * chains), else the nft table `kube-proxy`, else IPVS (virtual services); iptables otherwise, even
+ * when empty, so a node with no rules reads as "no rules for any Service".
+ */
 function nodeKubeProxyView(node: NodeDatapath): KubeProxyView | undefined {
-  return node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined
+  const ipt = node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined
+  if (ipt && ipt.ports.length > 0) return ipt
+  const nft = node.nft ? readKubeProxyNftView(node.name, node.evidence.nft?.source ?? `${node.name}: nft`, node.nft) : undefined
+  if (nft) return nft
+  const ipvs = readKubeProxyIpvsView(node)
+  if (ipvs) return ipvs
+  return ipt
 }
 
 /** The kube-proxy mode a node's own state shows (its rules, kube-ipvs0, IPVS services, nft table). */
@@ -199,7 +217,7 @@ export function observeKubeProxyMode(node: NodeDatapath): ObservedMode | undefin
 function observeMode(node: NodeDatapath, view: KubeProxyView | undefined): ObservedMode | undefined {
   const ev = (id: string, text: string) => ({source: node.evidence[id]?.source ?? `${node.name}: ${id}`, text})
   const first = view?.ports[0]
-  if (first) return {mode: 'iptables', evidence: ev('iptables-save', first.rule.text)}
+  if (first && view?.mode === 'iptables') return {mode: 'iptables', evidence: ev('iptables-save', first.rule.text)}
   const ipvsLink = node.links?.find((l) => l.ifname === 'kube-ipvs0')
   if (ipvsLink) return {mode: 'ipvs', evidence: ev('links', `${ipvsLink.ifindex}: kube-ipvs0 ${ipvsLink.kind ?? ''}`.trim())}
   const firstVs = node.ipvs?.services[0]

@@ -98,11 +98,15 @@ export function parseIptablesSave(text: string): ParseResult<IptablesDump> {
       continue
     }
     if (first === 45 /* - */ || first === 91 /* [ */) {
-      const rule = patternRule(raw, lineNo, table.chainIndex, knownChain) ?? readRule(raw, lineNo, knownChain)
-      if (typeof rule === 'string') {
-        problems.push(problem(lineNo, rule, raw))
-        continue
-      }
+      const read = patternRule(raw, lineNo, table.chainIndex, knownChain) ?? readRule(raw, lineNo, knownChain)
+      let rule: IptablesRule
+      if (typeof read === 'string') {
+        problems.push(problem(lineNo, read, raw))
+        // Issue 15: an unreadable rule stays in its chain as a placeholder; evaluating it is unknown.
+        const stub = unreadableRule(raw, lineNo, read)
+        if (!stub) continue
+        rule = stub
+      } else rule = read
       // Rules of one chain are consecutive, so the last lookup usually answers without hashing.
       if (lastChain === undefined || lastChain.name !== rule.chain) {
         flush()
@@ -127,4 +131,11 @@ export function parseIptablesSave(text: string): ParseResult<IptablesDump> {
 /** The table of this name, if the dump has it. */
 export function iptablesTable(dump: IptablesDump, name: string): IptablesTable | undefined {
   return dump.tables.find((t) => t.name === name)
+}
+
+/** "-A CHAIN …" (or "[p:b] -A CHAIN …") that could not be read, as a rule that matches nothing known. */
+function unreadableRule(raw: string, line: number, why: string): IptablesRule | undefined {
+  const m = /^(?:\[[0-9]+:[0-9]+\] )?-A (\S+)/.exec(raw)
+  if (!m?.[1]) return undefined
+  return {line, raw, chain: m[1], counters: null, src: null, dst: null, protocol: null, inIface: null, outIface: null, fragment: null, matches: [], target: null, unreadable: why}
 }

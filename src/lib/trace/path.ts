@@ -4,14 +4,17 @@
  * node by node, and turn the leaves into shared hops, one branch per Service endpoint, and a verdict.
  */
 import {buildClusterModel, type ClusterModel} from '../model/cluster.js'
-import {observeKubeProxyMode} from '../model/model.js'
+import {buildAnalysisModel, observeKubeProxyMode} from '../model/model.js'
 import {buildNodeDatapath, type NodeDatapath} from '../model/node.js'
+import {podRanges as readPodRanges, type PodRange} from '../model/pod-ranges.js'
 import {lookupRoute} from '../net/route-lookup.js'
 import {badInput} from '../report/errors.js'
 import type {Snapshot} from '../snapshot/schema.js'
 import type {Packet} from '../datapath/netfilter/packet.js'
 import {impliedProtocol, resolveEndpoint, type EndpointSpec, type ResolvedEndpoint} from './endpoints.js'
 import {visitNode} from './node-hop.js'
+import {hasOwnNftChains} from '../datapath/nftables/pipeline.js'
+import {ipvsReadable} from './node-netfilter.js'
 import {arrival, leavePod} from './pod-start.js'
 import {withReply} from './reply.js'
 import {TRACE_SCHEMA_VERSION, type TraceProtocol, type TraceResult} from './types.js'
@@ -43,7 +46,13 @@ export function traceSnapshot(snapshot: Snapshot, request: TraceRequest): TraceR
     return built.get(name)
   }
   const {source, destination, protocol} = resolveRequest(cluster, request)
-  const w: Walk = {cluster, node, source, destination, protocol, ...(request.size === undefined ? {} : {size: request.size})}
+  // Every node's pod ranges (IPAM blocks need all nodes' routes): read once, when first asked.
+  let ranges: PodRange[] | undefined
+  const podRanges = (): PodRange[] => {
+    ranges ??= readPodRanges(buildAnalysisModel(cluster, snapshot.nodes.flatMap((n) => node(n.name) ?? []))).ranges
+    return ranges
+  }
+  const w: Walk = {cluster, node, podRanges, source, destination, protocol, ...(request.size === undefined ? {} : {size: request.size})}
 
   const packet: Packet = {
     family: 4, src: source.kind === 'node' ? '' : source.ip, dst: destination.ip, protocol, mark: 0, ctstate: 'NEW',
@@ -107,9 +116,16 @@ function serviceNatNotReadable(w: Walk, request: TraceRequest): Leaf | undefined
   const configured = w.cluster.kubeProxy.mode
   const mode = observed?.mode ?? (configured === 'ipvs' || configured === 'nftables' ? configured : undefined)
   if (mode !== 'ipvs' && mode !== 'nftables') return undefined
+  // Issue 15: kube-proxy's nft table (and IPVS with its evidence) are evaluated like iptables.
+  if (dp && serviceNatReadable(dp, mode)) return undefined
   const evidence = observed ? [observed.evidence] : [{source: w.cluster.kubeProxy.source ?? 'kube-proxy ConfigMap', text: `mode: ${mode}`}]
   const h = hop(natNode, null, destination.name ?? destination.ip, `kube-proxy on ${natNode} runs in ${mode} mode: the Service translation is in ${mode === 'ipvs' ? 'IPVS' : 'nftables'}, which trace does not read yet`, 'unknown', evidence)
   return failLeaf([], h, 'unknown-datapath', `${natNode}: kube-proxy ${mode} mode is not traced yet (iptables mode only)`, {masquerade: false}, true)
+}
+
+function serviceNatReadable(dp: NodeDatapath, mode: 'ipvs' | 'nftables'): boolean {
+  if (mode === 'nftables') return hasOwnNftChains(dp.nft, dp.iptables4 !== undefined)
+  return ipvsReadable(dp)
 }
 
 function start(w: Walk, packet: Packet, request: TraceRequest): Leaf[] {

@@ -9,7 +9,7 @@ import {iptablesTable, parseIptablesSave, type IptablesDump, type IptablesRule} 
 import {
   captureFilterRules, captureIp6tables, captureKubeProxyIptables, captureLegacy, filterRestore, kubeProxyModel, legacyCommands,
 } from '../../fixtures/netfilter/build.js'
-import {fuzzParser} from '../../helpers/fuzz.js'
+import {breather, fuzzParser} from '../../helpers/fuzz.js'
 import {describeNetns, TestNetns} from '../../helpers/netns.js'
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/netfilter/${name}`, import.meta.url), 'utf8')
@@ -210,7 +210,8 @@ COMMIT`.replace('-g X', '-A X -g X'))
       [14, 'table filter has no COMMIT before the next table'],
       [16, 'table nat has no COMMIT at end of input'],
     ])
-    expect(rules(value, 'filter', 'INPUT').map((r) => r.line)).toEqual([13])
+    // Unreadable rules of a declared chain stay in it as placeholders (an evaluation reaching them is unknown).
+    expect(rules(value, 'filter', 'INPUT').map((r) => [r.line, r.unreadable === undefined])).toEqual([[4, false], [7, false], [8, false], [9, false], [10, false], [11, false], [13, true]])
     expect(rules(value, 'nat', 'PREROUTING')).toHaveLength(1)
     expect(value.tables.map((t) => t.committed)).toEqual([false, false])
   })
@@ -442,9 +443,11 @@ describe('fast match shapes', () => {
 })
 
 describe('tokenize', () => {
-  it('fast path splits exactly like the character loop', () => {
+  it('fast path splits exactly like the character loop', async () => {
+    const breathe = breather()
     const word = fc.oneof(fc.constantFrom('-A', '!', '--comment', '""', '"a b"', '"x\\"y"', '\\', '"', ' ', '  ', '\t', 'KUBE-SVC-X'), fc.string({maxLength: 6}))
-    fc.assert(fc.property(fc.array(word, {maxLength: 12}).map((ws) => ws.join(' ')), (line) => {
+    await fc.assert(fc.asyncProperty(fc.array(word, {maxLength: 12}).map((ws) => ws.join(' ')), async (line) => {
+      await breathe()
       const a = tokenize(line)
       const b = splitSlow(line)
       expect(a.error).toBe(b.error)
@@ -457,9 +460,9 @@ describe('tokenize', () => {
 })
 
 describe('parseIptablesSave: fuzz', () => {
-  it('never throws and always reports problems with line numbers', () => {
+  it('never throws and always reports problems with line numbers', async () => {
     const samples = ['iptables-save.kube-proxy.txt', 'iptables-save-c.filter.txt', 'ip6tables-save.txt', 'iptables-legacy-save-c.txt'].map(fixture)
-    fuzzParser(samples, parseIptablesSave, (r, input) => {
+    await fuzzParser(samples, parseIptablesSave, (r, input) => {
       const n = input.split('\n').length
       for (const p of r.problems) expect(p.line).toBeLessThanOrEqual(n)
     })

@@ -147,6 +147,12 @@ function walk(table: IptablesTable, base: IptablesChain, pv: PacketView, ctx: Ne
         finish(b, 'UNKNOWN', 'limit', {reason: `evaluation stopped after ${options.maxSteps ?? 2_000_000} rule visits at ${frame.chain.name} line ${rule.line}`})
         continue branchLoop
       }
+      if (rule.unreadable !== undefined) {
+        // A line iptables-save printed but that cannot be read (issue 15): what it does is unknown.
+        record(b, {table: table.name, chain: frame.chain.name, line: rule.line, raw: rule.raw, kind: 'rule', effect: 'unreadable'})
+        finish(b, 'UNKNOWN', 'rule', {reason: `${table.name} line ${rule.line} cannot be read (${rule.unreadable}): ${rule.raw}`})
+        continue branchLoop
+      }
       const m = matchRule(rule, b.pv, ctx)
       if (m.p === 0) continue
       let taken = 1

@@ -33,6 +33,8 @@ export interface TrailEntry {
   branch?: number
   /** Why the match could not be decided from the evidence. */
   uncertain?: string
+  /** An nftables rule (from `nft -j list ruleset`): `line` is then its handle and `raw` its nft text. */
+  nft?: {family: string; handle: number}
 }
 
 export interface Endpoint {

@@ -67,7 +67,11 @@ function lastRule(trail: TrailEntry[]): TrailEntry | undefined {
 
 export function serviceNat(dump: IptablesDump, packet: Packet, ctx: NetfilterContext, options: ServiceNatOptions = {}): ServiceNatResult {
   const path = options.path ?? (packet.inIface === undefined ? 'local-out' : 'forward')
-  const outcomes = traverse(dump, path, packet, ctx, options.route, options)
+  return summarizeServiceNat(path, traverse(dump, path, packet, ctx, options.route, options))
+}
+
+/** The Service view of any traversal's outcomes (iptables here; nftables and IPVS nodes in datapath/nftables, datapath/ipvs). */
+export function summarizeServiceNat(path: TraversalPath, outcomes: TraverseOutcome[]): ServiceNatResult {
   const byEndpoint = new Map<string, {entry: ServiceEndpointNat; verdicts: Map<Verdict, number>}>()
   const uncertain = new Set<string>()
   let rejected: ServiceNatResult['rejected']

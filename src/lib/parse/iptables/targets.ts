@@ -51,6 +51,12 @@ function readNat(verb: Verb, name: string, kind: 'dnat' | 'snat', options: Match
   const extra: MatchOption[] = []
   const t: IptablesTarget = {kind, verb, name, extra, to: null, random: false, persistent: false}
   const toOpt = kind === 'dnat' ? '--to-destination' : '--to-source'
+  // An iptables binary that does not know the kernel's revision of the target prints it garbled:
+  // "--to-destination  --random --to-destination 0.0.0.0:0" (empty, then twice). Never read as 0.0.0.0.
+  const tos = options.filter((o) => o.name === toOpt)
+  if (tos.length > 1 || tos.some((o) => (o.args[0] ?? '') === '')) {
+    return `garbled ${name} target: ${toOpt} ${tos.length > 1 ? `given ${tos.length} times` : 'without a value'} (iptables in userspace does not match the kernel's rule)`
+  }
   for (const o of options) {
     if (o.name === toOpt) {
       const r = readNatRange(o.args[0] ?? '')

@@ -293,4 +293,9 @@ export interface IptablesRule {
   matches: IptablesMatch[]
   /** Null for a rule without -j/-g (it only counts, or only updates a "recent" list). */
   target: IptablesTarget | null
+  /**
+   * Set when the line could not be read (also reported as a parse problem): the rule is kept in its
+   * chain so an evaluation reaching it ends as unknown, naming the line, instead of skipping it.
+   */
+  unreadable?: string
 }
