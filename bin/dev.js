@@ -11,4 +11,11 @@ pjson.oclif.commands = {...pjson.oclif.commands, target: './src/commands'}
 settings.enableAutoTranspile = false // oclif's own tsx/ts-node registration: tsx is already loaded
 const plugin = new Plugin({root, pjson, type: 'core', isRoot: true, ignoreManifest: true})
 await plugin.load()
-await execute({development: true, loadOptions: {root, pjson, plugins: new Map([[plugin.name, plugin]])}})
+// Given its plugins, oclif loads no others: the core plugins of package.json (autocomplete) are added here.
+const plugins = new Map([[plugin.name, plugin]])
+for (const name of pjson.oclif.plugins ?? []) {
+  const core = new Plugin({name, root, type: 'core'})
+  await core.load()
+  plugins.set(core.name, core)
+}
+await execute({development: true, loadOptions: {root, pjson, plugins}})

@@ -32,5 +32,12 @@ if (manifestIsCurrent()) {
 } else {
   const plugin = new Plugin({root, type: 'core', isRoot: true, ignoreManifest: true})
   await plugin.load()
-  await execute({loadOptions: {root, plugins: new Map([[plugin.name, plugin]])}})
+  // Given its plugins, oclif loads no others: the core plugins of package.json (autocomplete) are added here.
+  const plugins = new Map([[plugin.name, plugin]])
+  for (const name of plugin.pjson.oclif.plugins ?? []) {
+    const core = new Plugin({name, root, type: 'core'})
+    await core.load()
+    plugins.set(core.name, core)
+  }
+  await execute({loadOptions: {root, plugins}})
 }

@@ -2,7 +2,9 @@ import {Flags} from '@oclif/core'
 import {CHECK_IDS, CHECKS, selectChecks} from '../lib/checks/registry.js'
 import {useLabFlag} from '../lib/lab/flags.js'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, snapshotFlag} from '../lib/cli/flags.js'
+import {checkSelectionFlags, clusterFlags, failOnFlag, nodeAccessFlags, nodesFlag, outputFormatFlag, snapshotFlag, verboseFlag} from '../lib/cli/flags.js'
+import {terminalProgress} from '../lib/cli/progress-line.js'
+import {stdoutLayout} from '../lib/cli/terminal.js'
 import {analysisSourceOptions} from '../lib/cli/source-options.js'
 import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 import {exitCodeFor} from '../lib/report/report.js'
@@ -27,6 +29,7 @@ ${EXIT_CODES_HELP}
   static override flags = {
     list: Flags.boolean({description: 'print the catalogue of checks (with -o json: every field) and exit'}),
     ...outputFormatFlag,
+    ...verboseFlag('table: one row per finding and node, with every evidence line as gathered (default: one row per fault, naming its nodes)'),
     ...failOnFlag,
     ...checkSelectionFlags(CHECK_IDS),
     ...snapshotFlag,
@@ -41,36 +44,26 @@ ${EXIT_CODES_HELP}
   async run(): Promise<void> {
     const {flags} = await this.parse(Doctor)
     // Loaded here, not at the top: `knet --help` and other commands should not pay for them.
-    const {catalogueJson, renderDoctorJson, renderDoctorYaml} = await import('../lib/render/doctor-json.js')
-    const {renderCatalogue, renderDoctorTable} = await import('../lib/render/doctor-table.js')
+    const {catalogueJson} = await import('../lib/render/doctor-json.js')
+    const {renderCatalogue} = await import('../lib/render/doctor-table.js')
     if (flags.list) {
       process.stdout.write(flags.output === 'table' ? `${renderCatalogue(CHECKS)}\n` : `${JSON.stringify(catalogueJson(CHECKS), null, 2)}\n`)
       return
     }
     const {parseNodeSelector, resolveAnalysisModel} = await import('../lib/gather/analysis-source.js')
     const {runChecks} = await import('../lib/checks/context.js')
-    const {renderJunit} = await import('../lib/render/junit.js')
-    const {renderSarif} = await import('../lib/render/sarif.js')
+    const {renderDoctorOutput} = await import('../lib/render/doctor-output.js')
+    // Progress only for a person watching a terminal; nothing extra in pipes and CI logs.
+    const progress = terminalProgress()
     const model = await resolveAnalysisModel({
-      ...analysisSourceOptions(flags, {
-        knetVersion: this.config.version,
-        command: ['knet', 'doctor', ...this.argv].join(' '),
-        // Progress only for a person watching a terminal; nothing extra in pipes and CI logs.
-        ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
-      }),
+      ...analysisSourceOptions(flags, {knetVersion: this.config.version, command: ['knet', 'doctor', ...this.argv].join(' '), ...progress}),
       nodes: flags.nodes,
       ...(flags['node-selector'] ? {nodeSelector: parseNodeSelector(flags['node-selector'])} : {}),
-    })
+    }).finally(() => progress?.stop())
     const checks = selectChecks(flags.only, flags.skip)
     const report = runChecks(model, checks)
     const failOn = flags['fail-on']
-    const out = {
-      table: () => `${renderDoctorTable(report, {width: process.stdout.columns ?? (Number(process.env.COLUMNS) || 120), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`,
-      json: () => renderDoctorJson(report),
-      yaml: () => renderDoctorYaml(report),
-      junit: () => renderJunit(report, checks, failOn),
-      sarif: () => renderSarif(report, checks, this.config.version),
-    }[flags.output]()
+    const out = renderDoctorOutput(report, flags.output, {...stdoutLayout(), verbose: flags.verbose, checks, failOn, knetVersion: this.config.version})
     process.stdout.write(out)
     process.exitCode = exitCodeFor(report, failOn)
   }

@@ -1,8 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base-command.js'
-import {clusterFlags, isSafeName, nodeAccessFlags, podAccessOptions, snapshotFlag} from '../lib/cli/flags.js'
+import {clusterFlags, isSafeName, namespaceFlag, nodeAccessFlags, podAccessOptions, snapshotFlag, verboseFlag} from '../lib/cli/flags.js'
+import {resolveNamespace} from '../lib/cli/namespace.js'
+import {terminalProgress} from '../lib/cli/progress-line.js'
+import {stdoutLayout} from '../lib/cli/terminal.js'
 import {analysisSourceOptions} from '../lib/cli/source-options.js'
 import {useLabFlag} from '../lib/lab/flags.js'
+import {TRACE_FORMATS} from '../lib/render/formats.js'
 import {badInput} from '../lib/report/errors.js'
 import {EXIT_CODES_HELP} from '../lib/report/exit-codes.js'
 import {parseEndpoint} from '../lib/trace/endpoints.js'
@@ -38,15 +42,16 @@ ${EXIT_CODES_HELP}
   static override flags = {
     protocol: Flags.option({options: ['tcp', 'udp', 'icmp'] as const, description: "protocol (default: the Service port's, else tcp)"})(),
     port: Flags.integer({description: 'destination port (when DST does not say :PORT)', min: 1, max: 65535}),
-    namespace: Flags.string({char: 'n', description: 'namespace for SRC/DST given as a bare NAME', default: 'default'}),
+    ...namespaceFlag('SRC/DST given as a bare NAME'),
     'entry-node': Flags.custom<string>({description: 'for a source outside the cluster: the node where it enters', parse: async (v) => {
       if (!isSafeName(v)) throw badInput(`--entry-node: "${v}" is not a node name`)
       return v
     }})(),
     'source-port': Flags.integer({description: "the client's source port (tcp/udp): a flow conntrack already holds follows its entry (e.g. a stale DNAT), not the nat rules", min: 1, max: 65535}),
     size: Flags.integer({description: 'payload bytes; a packet larger than an MTU on the path is then a drop (mtu-exceeded)', min: 0, max: 65_000}),
-    output: Flags.option({char: 'o', options: ['table', 'json'] as const, default: 'table' as const, description: 'output format'})(),
+    output: Flags.option({char: 'o', options: TRACE_FORMATS, default: 'table' as const, description: 'output format: table (human: the verdict first, -v for every hop), json, mermaid or dot (a picture of the path: Mermaid flowchart, Graphviz)'})(),
     json: Flags.boolean({description: 'same as -o json'}),
+    ...verboseFlag('every hop with all its evidence, every Service branch in full (default: the verdict, the path, and the hops of what failed with the line that decided each)'),
     probe: Flags.boolean({description: `also send the real packet from SRC (the lab's prober, or exec in the source pod) and compare; exit ${TRACE_DISAGREES} when they disagree`}),
     ...snapshotFlag,
     ...useLabFlag,
@@ -60,9 +65,10 @@ ${EXIT_CODES_HELP}
     if (flags.probe && flags.lab === undefined && (flags.snapshot !== undefined || flags.objects !== undefined)) {
       throw badInput(`--probe sends a real packet: it needs a live cluster (a kubeconfig) or --lab, not ${flags.snapshot === undefined ? '--objects' : '--snapshot'}`)
     }
+    const namespace = await resolveNamespace(flags)
     const request: TraceRequest = {
-      source: parseEndpoint(args.src, flags.namespace),
-      destination: parseEndpoint(args.dst, flags.namespace),
+      source: parseEndpoint(args.src, namespace),
+      destination: parseEndpoint(args.dst, namespace),
       ...(flags.protocol ? {protocol: flags.protocol} : {}),
       ...(flags.port === undefined ? {} : {port: flags.port}),
       ...(flags['entry-node'] ? {entryNode: flags['entry-node']} : {}),
@@ -73,16 +79,12 @@ ${EXIT_CODES_HELP}
     const {resolveAnalysisSnapshot} = await import('../lib/gather/analysis-source.js')
     const {traceSnapshot} = await import('../lib/trace/path.js')
     const {pathNodes} = await import('../lib/trace/path-nodes.js')
-    const {renderTraceJson} = await import('../lib/render/trace-json.js')
-    const {renderTraceTable} = await import('../lib/render/trace-table.js')
+    const {renderTraceOutput} = await import('../lib/render/trace-output.js')
+    const progress = terminalProgress()
     const snapshot = await resolveAnalysisSnapshot({
-      ...analysisSourceOptions(flags, {
-        knetVersion: this.config.version,
-        command: ['knet', 'trace', ...this.argv].join(' '),
-        ...(process.stderr.isTTY ? {onProgress: (m: string) => this.note(m)} : {}),
-      }),
+      ...analysisSourceOptions(flags, {knetVersion: this.config.version, command: ['knet', 'trace', ...this.argv].join(' '), ...progress}),
       pathNodes: (cluster) => pathNodes(cluster, request),
-    })
+    }).finally(() => progress?.stop())
     const result = traceSnapshot(snapshot, request)
     if (flags.probe) {
       const {probeInLab, probeLive} = await import('../lib/trace/probe.js')
@@ -101,8 +103,7 @@ ${EXIT_CODES_HELP}
             })
           : await probeInLab(flags.lab, result, flags.size)
     }
-    const json = flags.json || flags.output === 'json'
-    process.stdout.write(json ? renderTraceJson(result) : `${renderTraceTable(result, {width: process.stdout.columns ?? 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR})}\n`)
+    process.stdout.write(renderTraceOutput(result, flags.json ? 'json' : flags.output, {...stdoutLayout(), verbose: flags.verbose}))
     if (result.probe?.agrees === false) this.note(`knet's prediction disagrees with the real packet: ${result.probe.detail}`)
     process.exitCode = traceExitCode(result.verdict, result.probe)
   }

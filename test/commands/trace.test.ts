@@ -13,15 +13,29 @@ describe('knet trace --snapshot', () => {
   const dir = mkdtempSync(join(tmpdir(), 'knet-trace-cmd-'))
   afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
-  it('delivered: exit 0, the path line and the verdict', () => {
-    const r = knet(['trace', 'web-1-1', 'web-2-2', '--snapshot', hostGw])
+  it('delivered: exit 0, the verdict first, then what was traced and the path; -v adds every hop', () => {
+    const r = knet(['trace', 'web-1-1', 'web-2-2', '--snapshot', hostGw], {env: {COLUMNS: '200'}})
     expect(r.status).toBe(0)
-    expect(r.stdout.split('\n').slice(0, 2)).toEqual([
+    expect(r.stdout.split('\n').slice(0, 3)).toEqual([
+      'verdict: DELIVERED',
       'pod/default/web-1-1 (10.244.1.2) → pod/default/web-2-2 (10.244.2.3:8080) tcp',
       'path: web-1-1 eth0 → veth1 → cbr0 → node-1 eth0 → 10.100.0.3 → node-2 eth0 → cbr0 → veth2 → web-2-2 eth0',
     ])
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('verdict: DELIVERED')
     expect(r.stderr).toBe('')
+    for (const flag of ['-v', '--verbose']) {
+      const v = knet(['trace', 'web-1-1', 'web-2-2', '--snapshot', hostGw, flag], {env: {COLUMNS: '200'}})
+      expect(v.status).toBe(0)
+      expect(v.stdout.split('\n')[0]).toBe('pod/default/web-1-1 (10.244.1.2) → pod/default/web-2-2 (10.244.2.3:8080) tcp')
+      expect(v.stdout.trimEnd().split('\n').at(-1)).toBe('verdict: DELIVERED')
+    }
+  })
+
+  it('a Service: the endpoints collapsed into the ways they take, in a screen', () => {
+    const r = knet(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', hostGw], {env: {COLUMNS: '80'}})
+    expect(r.status).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines.slice(0, 3)).toEqual(['verdict: DELIVERED', 'pod/default/web-1-1 (10.244.1.2) → svc/default/web (10.96.0.80:80) tcp', '4 endpoints: 4 delivered'])
+    expect(lines.length).toBeLessThanOrEqual(25)
   })
 
   it('-o json and --json print the same contract on stdout', () => {

@@ -9,6 +9,7 @@ import {Flags} from '@oclif/core'
 import type {DockerAccessOptions} from '../gather/node/docker.js'
 import type {PodAccessOptions} from '../gather/node/pod-access.js'
 import type {SshAccessOptions} from '../gather/node/ssh.js'
+import {DOCTOR_FORMATS, type DoctorFormat} from '../render/formats.js'
 import {badInput} from '../report/errors.js'
 
 export const NODE_ACCESS_MODES = ['pod', 'agent', 'ssh', 'docker', 'local', 'netns', 'none'] as const
@@ -68,6 +69,34 @@ export const clusterFlags = {
     parse: async (input) => parseDuration(input),
     helpGroup: 'CLUSTER',
   })(),
+}
+
+/** --chunk-size, as kubectl's: how many objects each list request asks the API server for. */
+export const chunkSizeFlag = {
+  'chunk-size': Flags.integer({
+    description: 'objects per API list request; lists are read page by page with continue tokens (as kubectl --chunk-size)',
+    default: 500,
+    min: 1,
+    max: 10_000,
+    helpGroup: 'CLUSTER',
+  }),
+}
+
+/**
+ * -n/--namespace, as kubectl has it: absent, it is the kubeconfig context's namespace when knet
+ * reads the API (see namespace.ts), else "default". `what` says what it applies to.
+ */
+export function namespaceFlag(what: string) {
+  return {
+    namespace: Flags.custom<string>({
+      char: 'n',
+      description: `namespace for ${what} (default: the kubeconfig context's namespace when reading the API, as kubectl does; else default)`,
+      parse: async (input) => {
+        if (!isNamespaceName(input)) throw badInput(`--namespace: "${input}" is not a namespace name`)
+        return input
+      },
+    })(),
+  }
 }
 
 export const SSH_SUDO_MODES = ['auto', 'always', 'never'] as const
@@ -251,15 +280,20 @@ export function remoteAccessOptions(flags: RemoteAccessFlags): {ssh?: SshAccessO
 
 // ---- Analysis flags (doctor; trace to follow): appended, shared by the analysis commands. ----
 
-export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'junit', 'sarif'] as const
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+export const OUTPUT_FORMATS = DOCTOR_FORMATS
+export type OutputFormat = DoctorFormat
 
 export const snapshotFlag = {
   snapshot: Flags.string({description: 'analyse a snapshot file written by `knet snapshot` instead of gathering live', helpGroup: 'SOURCE'}),
 }
 
 export const outputFormatFlag = {
-  output: Flags.option({char: 'o', options: OUTPUT_FORMATS, default: 'table' as OutputFormat, description: 'output format: table (human), json, yaml, junit, sarif'})(),
+  output: Flags.option({char: 'o', options: OUTPUT_FORMATS, default: 'table' as OutputFormat, description: 'output format: table (human: one row per fault, -v for every finding per node), json, yaml, junit, sarif, html (one self-contained page, for CI artifacts)'})(),
+}
+
+/** -v/--verbose: the full human view (every hop, every finding per node, all evidence). */
+export function verboseFlag(description: string) {
+  return {verbose: Flags.boolean({char: 'v', description})}
 }
 
 export const failOnFlag = {

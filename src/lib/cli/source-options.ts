@@ -19,7 +19,7 @@ export interface SourceFlags extends PodAccessFlags, RemoteAccessFlags {
 
 export function analysisSourceOptions(
   flags: SourceFlags,
-  run: Pick<AnalysisSourceOptions, 'knetVersion' | 'command' | 'onProgress'>,
+  run: Pick<AnalysisSourceOptions, 'knetVersion' | 'command' | 'onProgress' | 'onNodeProgress'>,
 ): AnalysisSourceOptions {
   return {
     snapshot: flags.snapshot,
@@ -36,5 +36,6 @@ export function analysisSourceOptions(
     knetVersion: run.knetVersion,
     command: run.command,
     ...(run.onProgress ? {onProgress: run.onProgress} : {}),
+    ...(run.onNodeProgress ? {onNodeProgress: run.onNodeProgress} : {}),
   }
 }

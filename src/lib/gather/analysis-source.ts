@@ -13,6 +13,7 @@ import {captureSnapshot} from './capture.js'
 import type {ClusterEvidence} from './cluster/evidence.js'
 import {resolveClusterEvidence} from './cluster-source.js'
 import type {DockerAccessOptions} from './node/docker.js'
+import type {NodeProgressListener} from './node/progress.js'
 import type {SshAccessOptions} from './node/ssh.js'
 import type {PodAccessOptions} from './node/pod-access.js'
 
@@ -39,6 +40,8 @@ export interface AnalysisSourceOptions {
   knetVersion: string
   command: string
   onProgress?: (message: string) => void
+  /** Live gathers: each node as it starts and ends, for a progress display. */
+  onNodeProgress?: NodeProgressListener
   /** A snapshot file's objects of these kinds go to the taker as they are parsed (see readSnapshot). */
   taker?: ObjectTaker
 }
@@ -98,6 +101,7 @@ export async function resolveAnalysisSnapshot(options: AnalysisSourceOptions): P
     parallel: options.parallel,
     command: options.command,
     ...(options.onProgress ? {onProgress: options.onProgress} : {}),
+    ...(options.onNodeProgress ? {onNodeProgress: options.onNodeProgress} : {}),
   })
   return limitNodes(snapshot, selected)
 }

@@ -16,6 +16,7 @@ import {NetnsTransport} from './node/netns.js'
 import {dockerTargets, type DockerAccessOptions} from './node/docker.js'
 import {sshTargets, type SshAccessOptions} from './node/ssh.js'
 import type {PodAccessOptions} from './node/pod-access.js'
+import type {NodeProgressListener} from './node/progress.js'
 
 export type NodeAccess = NodeAccessMode
 
@@ -38,6 +39,8 @@ export interface CaptureOptions {
   command?: string
   signal?: AbortSignal
   onProgress?: (message: string) => void
+  /** Each node as it starts and ends (after a plan naming them all), for a progress display. */
+  onNodeProgress?: NodeProgressListener
   /** Injected for tests and replay; the analysis never reads a clock. */
   now?: () => Date
 }
@@ -52,6 +55,7 @@ export async function captureSnapshot(options: CaptureOptions): Promise<Snapshot
         parallel: options.parallel,
         signal: options.signal,
         onNodeDone: (n: NodeEvidence) => options.onProgress?.(`  ${n.name}: ${summariseNode(n)}`),
+        ...(options.onNodeProgress ? {onNodeProgress: options.onNodeProgress} : {}),
       })
   const collectionErrors = [...(options.cluster?.errors ?? []), ...targetErrors, ...gathered.errors]
   return {

@@ -1,7 +1,7 @@
 /**
- * Human output of trace: the path line in the seeds' notation (the failing hop marked ✗, an
- * unknown one ?), a hop table with each hop's evidence, one block per Service endpoint branch, and
- * the verdict. Width and colour are parameters, so tests pin both.
+ * trace's full human view (-v; the default view is trace-summary.ts): the path line in the seeds'
+ * notation (the failing hop marked ✗, an unknown one ?), a hop table with each hop's evidence, one
+ * block per Service endpoint branch, and the verdict. Width and colour are parameters, so tests pin both.
  */
 import {Chalk, type ChalkInstance} from 'chalk'
 import type {Hop, TraceBranch, TraceResult} from '../trace/types.js'
@@ -74,8 +74,8 @@ export function renderTraceTable(r: TraceResult, options: TraceTableOptions): st
   return out.join('\n')
 }
 
-/** --probe: prediction and observation side by side, and whether they agree. */
-function probeLines(c: ChalkInstance, r: TraceResult): string[] {
+/** --probe: prediction and observation side by side, and whether they agree (both views end with it). */
+export function probeLines(c: ChalkInstance, r: TraceResult): string[] {
   const p = r.probe as NonNullable<TraceResult['probe']>
   const observed = p.observed.toUpperCase()
   const agreement = p.agrees === null ? c.yellow(p.observed === 'unknown' ? 'nothing to compare' : 'no prediction to compare') : p.agrees ? c.green('agrees') : c.red('DISAGREES')

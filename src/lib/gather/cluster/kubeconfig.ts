@@ -25,6 +25,8 @@ export interface ResolvedKubeconfig {
   kc: KubeConfig
   context: string
   server: string
+  /** The namespace the context names (kubectl's default for -n), if it names one. */
+  namespace?: string
   /** The files that were read, in precedence order. */
   files: string[]
 }
@@ -35,7 +37,8 @@ export function resolveKubeconfig(request: KubeconfigRequest): ResolvedKubeconfi
     // kubectl's last resort inside a pod: the service account's token and the in-cluster Service.
     const kc = new KubeConfig()
     kc.loadFromCluster()
-    return {kc, context: kc.currentContext, server: kc.getCurrentCluster()?.server ?? '', files: []}
+    const namespace = kc.getContextObject(kc.currentContext)?.namespace?.trim()
+    return {kc, context: kc.currentContext, server: kc.getCurrentCluster()?.server ?? '', ...(namespace ? {namespace} : {}), files: []}
   }
   const files = kubeconfigFiles(request.kubeconfig, env)
   const merged = {clusters: [] as Cluster[], users: [] as User[], contexts: [] as Context[], currentContext: ''}
@@ -68,7 +71,19 @@ export function resolveKubeconfig(request: KubeconfigRequest): ResolvedKubeconfi
   }
   const kc = new KubeConfig()
   kc.loadFromOptions({clusters: merged.clusters, users: merged.users, contexts: merged.contexts, currentContext: contextName})
-  return {kc, context: contextName, server: cluster.server, files}
+  return {kc, context: contextName, server: cluster.server, ...(context.namespace ? {namespace: context.namespace} : {}), files}
+}
+
+/**
+ * The namespace of the context knet would use, as kubectl takes it when -n is absent; undefined
+ * when the context names none or there is no usable kubeconfig (the gather reports that, once).
+ */
+export function contextNamespace(request: KubeconfigRequest): string | undefined {
+  try {
+    return resolveKubeconfig(request).namespace
+  } catch {
+    return undefined
+  }
 }
 
 function kubeconfigFiles(explicit: string | undefined, env: NodeJS.ProcessEnv): string[] {

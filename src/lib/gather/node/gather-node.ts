@@ -1,6 +1,7 @@
 import type {CollectionError} from '../../report/collection-error.js'
 import type {CommandResult, NodeEvidence} from '../../snapshot/schema.js'
 import {CATALOG, type CatalogCommand} from './catalog.js'
+import type {NodeProgressListener} from './progress.js'
 import {runCommand} from './run-command.js'
 import type {NodeTransport} from './transport.js'
 
@@ -17,6 +18,8 @@ export interface GatherNodesOptions {
   perNodeParallel?: number
   signal?: AbortSignal
   onNodeDone?: (evidence: NodeEvidence) => void
+  /** Each node as it starts and ends, for a progress display. */
+  onNodeProgress?: NodeProgressListener
 }
 
 /** Gather the whole catalogue from each node; a node that fails is recorded, the rest go on. */
@@ -25,9 +28,12 @@ export async function gatherNodes(
   options: GatherNodesOptions = {},
 ): Promise<{nodes: NodeEvidence[]; errors: CollectionError[]}> {
   const commands = options.commands ?? CATALOG
+  options.onNodeProgress?.({kind: 'plan', nodes: targets.map((t) => t.name)})
   const nodes = await mapLimit(targets, options.parallel ?? 10, async (target) => {
+    options.onNodeProgress?.({kind: 'start', node: target.name})
     const results = await mapLimit(commands, options.perNodeParallel ?? 4, (c) => runCommand(target.transport, c, options.signal))
     const evidence: NodeEvidence = {name: target.name, access: {kind: target.transport.kind, target: target.transport.target}, results}
+    options.onNodeProgress?.({kind: 'done', node: target.name})
     options.onNodeDone?.(evidence)
     return evidence
   })

@@ -8,6 +8,7 @@ import {badInput} from '../../report/errors.js'
 import type {NodeEvidence} from '../../snapshot/schema.js'
 import type {ClusterEvidence} from '../cluster/evidence.js'
 import {DEFAULT_DEBUG_NAMESPACE, DEFAULT_IMAGE} from './pod-manifest.js'
+import type {NodeProgressListener} from './progress.js'
 
 export const DEFAULT_NODE_TIMEOUT_MS = 120_000
 
@@ -30,7 +31,7 @@ export async function gatherThroughPods(
   mode: 'pod' | 'agent',
   cluster: ClusterEvidence | null,
   o: PodAccessOptions,
-  run: {parallel?: number; signal?: AbortSignal; onProgress?: (message: string) => void},
+  run: {parallel?: number; signal?: AbortSignal; onProgress?: (message: string) => void; onNodeProgress?: NodeProgressListener},
 ): Promise<{nodes: NodeEvidence[]; errors: CollectionError[]}> {
   if (cluster?.source !== 'api') {
     throw badInput(`--node-access ${mode} needs the Kubernetes API (a kubeconfig, --kubeconfig or --context), not ${cluster ? '--objects' : '--no-cluster'}`)
@@ -54,5 +55,6 @@ export async function gatherThroughPods(
     nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
     ...(run.signal ? {signal: run.signal} : {}),
     ...(run.onProgress ? {onProgress: run.onProgress} : {}),
+    ...(run.onNodeProgress ? {onNodeProgress: run.onNodeProgress} : {}),
   })
 }

@@ -18,6 +18,7 @@ import type {PodClient, PodState} from '../cluster/pods.js'
 import {gatherNodes, mapLimit, nodeCollectionErrors} from './gather-node.js'
 import {CONTAINER_NAME, nodePodManifest, nodePodName, RUN_ID_LABEL} from './pod-manifest.js'
 import {PodExecTransport} from './pod-transport.js'
+import type {NodeProgressListener} from './progress.js'
 
 /** Where knet's node pods come from and how long one node may take. */
 export interface PodSessionOptions {
@@ -41,6 +42,8 @@ export interface PodSessionOptions {
 export interface PodGatherOptions extends PodSessionOptions {
   nodes: readonly string[]
   parallel: number
+  /** Each node as it starts (its pod is created) and ends (its pod is deleted), for a progress display. */
+  onNodeProgress?: NodeProgressListener
 }
 
 /** Where a node's commands run: knet's own pod on it (pod mode) or the agent's pod there; both share the node's network namespace. */
@@ -77,18 +80,24 @@ export class GatherInterrupted extends KnetError {
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
 
 export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEvidence[]; errors: CollectionError[]}> {
-  const {value: results, errors} = await withNodePods(o, (pods) =>
-    mapLimit(o.nodes, o.parallel, async (node, index): Promise<NodeOutcome> => {
-      if (pods.signal.aborted) return {errors: [nodeError(node, 'internal', 'not gathered: the run was interrupted')]}
+  const {value: results, errors} = await withNodePods(o, (pods) => {
+    o.onNodeProgress?.({kind: 'plan', nodes: o.nodes})
+    return mapLimit(o.nodes, o.parallel, async (node, index): Promise<NodeOutcome> => {
+      if (pods.signal.aborted) {
+        o.onNodeProgress?.({kind: 'done', node})
+        return {errors: [nodeError(node, 'internal', 'not gathered: the run was interrupted')]}
+      }
+      o.onNodeProgress?.({kind: 'start', node})
       const signal = AbortSignal.any([pods.signal, AbortSignal.timeout(o.nodeTimeoutMs)])
       const run = await pods.on(node, index, signal, (t) => gatherOne(node, new PodExecTransport(t.kind, o.client, t.namespace, t.name, t.container), signal, o.onProgress))
+      o.onNodeProgress?.({kind: 'done', node})
       const outcome: NodeOutcome = run.ok
         ? {evidence: run.value, errors: evidenceErrors(run.value, o.nodeTimeoutMs, signal)}
         : {errors: [signal.aborted ? abortError(node, o.nodeTimeoutMs, signal) : errorOf(node, run.error)]}
       if (run.cleanup) outcome.errors.push(run.cleanup)
       return outcome
-    }),
-  )
+    })
+  })
   return {nodes: results.flatMap((r) => (r.evidence ? [r.evidence] : [])), errors: [...results.flatMap((r) => r.errors), ...errors]}
 }
 

@@ -51,6 +51,20 @@ async function start(objects: unknown[], options: Partial<ApiServerOptions>): Pr
 const base = {image: 'example/tools:1', debugNamespace: 'default', parallel: 4, nodeTimeoutMs: 20_000, pollMs: 10}
 
 describe('gatherViaPods', () => {
+  it('progress: the nodes planned, then each node from before its pod is created until after it is deleted', async () => {
+    const {server, client} = await start([node('node-1'), node('node-2')], {exec: recorder([])})
+    const events: unknown[] = []
+    const r = await gatherViaPods({...base, mode: 'pod', client, nodes: ['node-1', 'node-2'], parallel: 1, onNodeProgress: (e) => events.push({...e, pods: server.pods().length})})
+    expect(r.errors).toEqual([])
+    expect(events).toEqual([
+      {kind: 'plan', nodes: ['node-1', 'node-2'], pods: 0},
+      {kind: 'start', node: 'node-1', pods: 0},
+      {kind: 'done', node: 'node-1', pods: 0},
+      {kind: 'start', node: 'node-2', pods: 0},
+      {kind: 'done', node: 'node-2', pods: 0},
+    ])
+  })
+
   it('pod: one minimal pod per node, every catalogue command exec\'d in it as argv, all pods deleted', async () => {
     const seen: ExecContext[] = []
     const {server, client} = await start([node('node-1'), node('node-2')], {exec: recorder(seen)})
