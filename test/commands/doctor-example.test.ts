@@ -2,6 +2,7 @@
  * README's main command: `knet doctor --snapshot examples/lab-incident.json.gz` must keep finding
  * exactly the three injected faults (examples/regenerate.sh), with their evidence, and exit 1.
  */
+import {CHECK_IDS} from '../../src/lib/checks/registry.js'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {knet} from '../helpers/cli.js'
@@ -34,6 +35,6 @@ describe('the bundled example snapshot', () => {
   it('the human table ends with the one-line summary', () => {
     const r = knet(['doctor', '--snapshot', EXAMPLE], {env: {COLUMNS: '200'}})
     expect(r.status).toBe(1)
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('8 errors, 0 warnings, 0 info, 0 skipped (22 checks on 3 nodes)')
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`8 errors, 0 warnings, 0 info, 0 skipped (${CHECK_IDS.length} checks on 3 nodes)`)
   })
 })

@@ -90,7 +90,7 @@ describe('knet doctor', () => {
     const table = knet(['doctor', '--snapshot', file('partial.json')])
     expect(table.status).toBe(3)
     expect(table.stdout).toContain('COLLECTION ERRORS (1)\n  node-2 node-access: no network namespace mapped for node node-2 (--netns-map)')
-    expect(table.stdout.trim().split('\n').at(-1)).toBe('0 errors, 1 warning, 0 info, 0 skipped (22 checks on 1 node); 1 collection error')
+    expect(table.stdout.trim().split('\n').at(-1)).toBe(`0 errors, 1 warning, 0 info, 0 skipped (${CHECK_IDS.length} checks on 1 node); 1 collection error`)
   })
 
   test('--nodes limits node evidence (and its collection errors) to the named nodes', () => {
@@ -106,7 +106,7 @@ describe('knet doctor', () => {
     const yaml = knet(['doctor', '--snapshot', file('nexthop.json'), '-o', 'yaml'])
     expect((parse(yaml.stdout) as DoctorJson).summary.error).toBe(1)
     const junit = knet(['doctor', '--snapshot', file('nexthop.json'), '-o', 'junit'])
-    expect(junit.stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="knet doctor" tests="22" failures="1"/)
+    expect(junit.stdout).toMatch(new RegExp(`^<\\?xml version="1.0" encoding="UTF-8"\\?>\\n<testsuites name="knet doctor" tests="${CHECK_IDS.length}" failures="1"`))
     const sarif = JSON.parse(knet(['doctor', '--snapshot', file('nexthop.json'), '-o', 'sarif']).stdout) as {version: string; runs: {results: {level: string}[]}[]}
     expect(sarif.version).toBe('2.1.0')
     expect(sarif.runs[0]?.results.map((x) => x.level)).toEqual(['error'])

@@ -1,5 +1,6 @@
 import type {Finding} from '../report/finding.js'
 import {linkText, nodeEvidence, podBridges, sysctlText} from './evidence.js'
+import {noPodsReason} from './pod-host.js'
 import type {Check} from './types.js'
 
 export const bridgeNfCallOff: Check = {
@@ -15,6 +16,11 @@ export const bridgeNfCallOff: Check = {
     for (const node of ctx.nodes) {
       const bridges = [...podBridges(node)].filter((b) => node.links?.some((l) => l.ifname === b && l.kind === 'bridge'))
       if (bridges.length === 0) continue
+      const noPods = noPodsReason(ctx.model, node, 'br_netfilter')
+      if (noPods) {
+        ctx.skip(noPods)
+        continue
+      }
       const bridge = node.links?.find((l) => l.ifname === bridges[0]) ?? undefined
       const entry = (node.sysctls ?? []).filter((e) => e.key === 'net.bridge.bridge-nf-call-iptables').at(-1)
       if (entry && entry.value.trim() !== '0') continue

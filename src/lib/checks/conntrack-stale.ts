@@ -11,7 +11,7 @@ export const conntrackStale: Check = {
   requires: ['cluster:pods', 'cluster:services', 'cluster:endpointslices', 'node:conntrack'],
   remediation: 'conntrack -D -p udp --orig-dst SERVICE_IP --reply-src OLD_POD_IP on the node (kube-proxy normally does this for UDP when an endpoint goes away)',
   explanation:
-    'A connection to a ClusterIP is pinned, in conntrack, to the pod it was DNATed to. UDP flows (DNS above all) keep being refreshed by new packets, so after the pod is gone they keep going to an IP no pod owns: lookups time out until the entry is deleted.',
+    'A connection to a ClusterIP is pinned, in conntrack, to the pod it was DNATed to. UDP flows (DNS above all) keep being refreshed by new packets, so after the pod is gone they keep going to an IP no pod owns: lookups time out until the entry is deleted. Only entries that can still carry traffic count: UDP and other stateless flows, and TCP (or SCTP, DCCP) connections that are not closing; a connection that closed normally lingers in TIME_WAIT (or CLOSE, LAST_ACK…) until it expires and pins nothing.',
   run(ctx) {
     const index = ctx.model.index
     const serviceIPs = new Set(ctx.cluster().services.flatMap((s) => s.clusterIPs))
@@ -22,7 +22,7 @@ export const conntrackStale: Check = {
       const scan = (entries: ConntrackEntry[] | undefined, id: string) => {
         for (const e of entries ?? []) {
           const reply = e.reply
-          if (!reply || !serviceIPs.has(e.original.dst) || reply.src === e.original.dst || owned(reply.src)) continue
+          if (!reply || !serviceIPs.has(e.original.dst) || reply.src === e.original.dst || owned(reply.src) || finished(e)) continue
           const key = `${e.protocol}|${e.original.dst}|${e.original.dport ?? ''}|${reply.src}`
           const g = groups.get(key)
           if (g) g.entries.push(e)
@@ -48,6 +48,16 @@ export const conntrackStale: Check = {
     }
     return findings
   },
+}
+
+/**
+ * Connection-oriented states past the point where either side closed: the connection ends without
+ * carrying new requests, and the entry expires on its own (TIME_WAIT is 120 s by default).
+ */
+const CLOSING = new Set(['FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'CLOSED', 'SHUTDOWN_SENT', 'SHUTDOWN_RECD', 'SHUTDOWN_ACK_SENT', 'CLOSEREQ', 'CLOSING', 'TIMEWAIT'])
+
+function finished(e: ConntrackEntry): boolean {
+  return e.state !== null && CLOSING.has(e.state)
 }
 
 function rank(e: ConntrackEntry | undefined): number {

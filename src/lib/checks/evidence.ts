@@ -31,8 +31,7 @@ export function linkText(l: Link): string {
 
 export const OVERLAY_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'gre', 'wireguard', 'sit', 'ip6tnl'])
 
-/** CNIs whose pods do not take their IPs (or routes) from the nodes' spec.podCIDRs by default. */
-export const OWN_IPAM_CNIS = new Set(['calico', 'cilium', 'aws-vpc-cni', 'azure-cni', 'ovn-kubernetes', 'kube-ovn', 'gke-netd'])
+export {OWN_IPAM_CNIS} from '../model/cluster-cni.js'
 
 export function selectorText(selector: Record<string, string>): string {
   return Object.entries(selector)
@@ -52,11 +51,14 @@ export function podBridges(node: NodeDatapath): Set<string> {
   return out
 }
 
-/** A veth whose peer is in another namespace and that carries no IPv4 address: a pod's, not the node's uplink. */
+/**
+ * A veth whose peer is in another namespace and that carries no IPv4 address but /32s: a pod's, not
+ * the node's uplink (the CNI ptp plugin, kindnet's, puts the pods' gateway as a /32 on each).
+ */
 export function isPodVeth(node: NodeDatapath, l: Link): boolean {
   if (l.kind !== 'veth' || l.linkNetnsid === undefined) return false
   const addrs = node.addrs?.find((a) => a.ifname === l.ifname)?.addrs ?? []
-  return !addrs.some((a) => a.family === 'inet' && a.scope !== 'host' && a.scope !== 'link')
+  return !addrs.some((a) => a.family === 'inet' && a.scope !== 'host' && a.scope !== 'link' && a.prefixlen !== 32)
 }
 
 /** CNIs that install a route per remote node pod CIDR: for them, falling through to the default route is a missing route. */

@@ -3,6 +3,7 @@ import type {NodeDatapath} from '../model/node.js'
 import type {IptablesRule, IptablesTable} from '../parse/iptables-save.js'
 import type {Finding} from '../report/finding.js'
 import {nodeEvidence, OVERLAY_KINDS, podBridges} from './evidence.js'
+import {noPodsReason} from './pod-host.js'
 import type {Check} from './types.js'
 
 export const forwardPolicyDrop: Check = {
@@ -12,7 +13,7 @@ export const forwardPolicyDrop: Check = {
   requires: ['node:iptables-save'],
   remediation: "accept pod traffic in FORWARD (iptables -A FORWARD -s POD_CIDR -j ACCEPT; -d POD_CIDR -j ACCEPT), or enable your CNI's forwarding rules; Docker sets the FORWARD policy to DROP when it starts",
   explanation:
-    'Packets a node routes for its pods traverse the filter FORWARD chain. With a DROP policy and no rule accepting pod traffic (by pod CIDR or pod interface), every cross-node and off-node pod packet is dropped silently.',
+    'Packets a node routes for its pods traverse the filter FORWARD chain. With a DROP policy and no rule accepting pod traffic (by pod CIDR or pod interface), every cross-node and off-node pod packet is dropped silently. A host that carries no pods is skipped with that reason.',
   run(ctx) {
     const findings: Finding[] = []
     const cluster = ctx.model.cluster
@@ -20,6 +21,12 @@ export const forwardPolicyDrop: Check = {
       const filter = node.iptables4?.tables.find((t) => t.name === 'filter')
       const forward = filter?.chainIndex.get('FORWARD')
       if (!filter || forward?.policy !== 'DROP') continue
+      // Docker sets FORWARD DROP on every host it runs on; that only matters where pods are.
+      const noPods = noPodsReason(ctx.model, node, 'the FORWARD policy')
+      if (noPods) {
+        ctx.skip(noPods)
+        continue
+      }
       const podCidrs = [...(ctx.model.index.nodeByName().get(node.name)?.podCIDRs ?? []), ...(cluster?.kubeProxy.clusterCIDRs ?? [])]
       const podIfaces = podInterfaces(node)
       if (acceptsPodTraffic(filter, podCidrs, podIfaces)) continue

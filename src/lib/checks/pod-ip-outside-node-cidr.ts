@@ -1,6 +1,7 @@
 import {parseCidr, parseIp, type Cidr} from '../net/cidr.js'
 import type {Finding} from '../report/finding.js'
-import {api, OWN_IPAM_CNIS} from './evidence.js'
+import {api} from './evidence.js'
+import {ownIpamCni} from '../model/pod-ranges.js'
 import type {Check} from './types.js'
 
 export const podIpOutsideNodeCidr: Check = {
@@ -12,8 +13,9 @@ export const podIpOutsideNodeCidr: Check = {
   explanation: "Other nodes route a pod's IP to the node that owns the podCIDR containing it. A pod whose IP lies outside its node's podCIDR gets its replies and inbound traffic sent to another node.",
   run(ctx) {
     const cluster = ctx.cluster()
-    const cni = cluster.cni?.cni
-    if (cni && OWN_IPAM_CNIS.has(cni)) {
+    // Recognised from the DaemonSets or, without them, from the nodes' interfaces and CNI config.
+    const cni = ownIpamCni(ctx.model)
+    if (cni) {
       ctx.skip(`${cni} allocates pod IPs from its own IPAM, not from the nodes' spec.podCIDRs`)
       return []
     }

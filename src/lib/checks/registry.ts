@@ -6,6 +6,7 @@ import {conntrackStale} from './conntrack-stale.js'
 import {forwardPolicyDrop} from './forward-policy-drop.js'
 import {ipForwardOff} from './ip-forward-off.js'
 import {iptablesBackendMixed} from './iptables-backend-mixed.js'
+import {iptablesUnreadable} from './iptables-unreadable.js'
 import {kubeProxyMode} from './kube-proxy-mode.js'
 import {mtuMismatch} from './mtu-mismatch.js'
 import {natMissingService} from './nat-missing-service.js'
@@ -14,6 +15,7 @@ import {natStaleEndpoint} from './nat-stale-endpoint.js'
 import {netpolIsolates} from './netpol-isolates.js'
 import {podIpDuplicate} from './pod-ip-duplicate.js'
 import {podIpOutsideNodeCidr} from './pod-ip-outside-node-cidr.js'
+import {proxyArpOff} from './proxy-arp-off.js'
 import {routeMissing} from './route-missing.js'
 import {routeNexthopWrong} from './route-nexthop-wrong.js'
 import {rpFilterStrict} from './rp-filter-strict.js'
@@ -22,6 +24,7 @@ import {serviceSelectorMatchesNothing} from './service-selector-matches-nothing.
 import {serviceTargetportMismatch} from './service-targetport-mismatch.js'
 import type {Check} from './types.js'
 import {vethDetached} from './veth-detached.js'
+import {vethDown} from './veth-down.js'
 
 export const CHECKS: readonly Check[] = Object.freeze([
   cidrOverlap,
@@ -37,8 +40,11 @@ export const CHECKS: readonly Check[] = Object.freeze([
   bridgeNfCallOff,
   forwardPolicyDrop,
   rpFilterStrict,
+  proxyArpOff,
   iptablesBackendMixed,
+  iptablesUnreadable,
   vethDetached,
+  vethDown,
   bridgeDown,
   mtuMismatch,
   serviceNoEndpoints,

@@ -1,9 +1,13 @@
 import type {Finding} from '../report/finding.js'
 import {isPodVeth, linkText, nodeEvidence, podBridges} from './evidence.js'
-
-// Routed CNIs plug veths in without a bridge on purpose (calico, cilium, AWS/Azure/GKE).
-const ROUTED_VETH = /^(cali|lxc|eni|azv|gke|veth[0-9a-f]{8}$)/
+import {routedVeths} from './routed-pods.js'
 import type {Check} from './types.js'
+
+// Routed CNIs plug veths in without a bridge on purpose (calico, cilium, AWS/Azure/GKE, kindnet's ptp),
+// recognised by name or, whatever their name, by the node's /32 route to the pod through them. Not
+// by `veth` + 8 hex digits: that is how the bridge plugin names the veths it does put on cni0/cbr0
+// (kindnet's ptp veths, named alike, are told apart by their /32 routes).
+const ROUTED_VETH = /^(cali|lxc|eni|azv|gke)/
 
 export const vethDetached: Check = {
   id: 'veth-detached',
@@ -18,8 +22,9 @@ export const vethDetached: Check = {
     for (const node of ctx.nodes) {
       const bridges = [...podBridges(node)]
       if (bridges.length === 0) continue
+      const routed = new Set(routedVeths(node).map((v) => v.link.ifname))
       for (const l of node.links ?? []) {
-        if (l.master || !isPodVeth(node, l) || ROUTED_VETH.test(l.ifname)) continue
+        if (l.master || !isPodVeth(node, l) || ROUTED_VETH.test(l.ifname) || routed.has(l.ifname)) continue
         findings.push(
           ctx.finding({
             subject: {kind: 'node', name: node.name},

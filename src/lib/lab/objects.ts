@@ -31,7 +31,11 @@ function meta(kind: string, name: string, namespace?: string, labels?: Record<st
 
 export function nodeObject(node: NodePlan): KubeObject {
   const annotations: Record<string, string> = {}
-  if (node.vxlan) {
+  if (node.ipamBlock && node.vxlan) {
+    // What calico-node writes on each node: its address (with the prefix) and its VXLAN tunnel address.
+    annotations['projectcalico.org/IPv4Address'] = `${node.underlayIp}/24`
+    annotations['projectcalico.org/IPv4VXLANTunnelAddr'] = node.vxlan.ip
+  } else if (node.vxlan) {
     // What flannel writes on each node, so a reader can find every VTEP from the API alone.
     annotations['flannel.alpha.coreos.com/backend-type'] = 'vxlan'
     annotations['flannel.alpha.coreos.com/backend-data'] = JSON.stringify({VNI: node.vxlan.vni, VtepMAC: node.vxlan.mac})
@@ -128,6 +132,17 @@ export function endpointSliceObject(svc: ServicePlan, plan: LabPlan): KubeObject
   }
 }
 
+/** What kube-apiserver writes from --service-cluster-ip-range (Kubernetes 1.33+): the plan's Service range. */
+export function serviceCIDRObject(plan: LabPlan): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'ServiceCIDR',
+    metadata: meta('ServiceCIDR', 'kubernetes'),
+    spec: {cidrs: [plan.serviceCIDR]},
+    status: {conditions: [{type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: CREATED}]},
+  }
+}
+
 export function kubeProxyConfigMap(plan: LabPlan): KubeObject {
   const config = ['apiVersion: kubeproxy.config.k8s.io/v1alpha1', 'kind: KubeProxyConfiguration', 'mode: iptables', `clusterCIDR: ${plan.clusterCIDR}`, ''].join('\n')
   return {
@@ -151,10 +166,24 @@ function daemonSet(name: string, namespace: string, image: string, labels: Recor
 }
 
 /**
- * The lab plays flannel (backend vxlan or host-gw, both real flannel backends) and kube-proxy in
+ * The lab plays flannel (backend vxlan or host-gw, both real flannel backends), kindnet (ptp) or Calico (calico-vxlan) and kube-proxy in
  * iptables mode; their DaemonSets and flannel's net-conf are how a reader recognises that.
  */
 export function componentObjects(plan: LabPlan): KubeObject[] {
+  // Calico (manifest install): calico-node in kube-system, its IP pool in VXLAN mode.
+  if (plan.params.topology === 'calico-vxlan') {
+    return [
+      daemonSet('kube-proxy', 'kube-system', 'registry.k8s.io/kube-proxy:v1.30.0', {'k8s-app': 'kube-proxy'}),
+      daemonSet('calico-node', 'kube-system', 'docker.io/calico/node:v3.28.0', {'k8s-app': 'calico-node'}),
+    ]
+  }
+  // ptp is kindnet's layout (kind's default CNI): its DaemonSet, and no flannel.
+  if (plan.params.topology === 'ptp') {
+    return [
+      daemonSet('kube-proxy', 'kube-system', 'registry.k8s.io/kube-proxy:v1.30.0', {'k8s-app': 'kube-proxy'}),
+      daemonSet('kindnet', 'kube-system', 'docker.io/kindest/kindnetd:v20240513-cd2ac642', {app: 'kindnet', 'k8s-app': 'kindnet'}),
+    ]
+  }
   const netConf = {Network: plan.clusterCIDR, Backend: plan.params.topology === 'vxlan' ? {Type: 'vxlan', VNI: 1, Port: 8472} : {Type: 'host-gw'}}
   return [
     daemonSet('kube-proxy', 'kube-system', 'registry.k8s.io/kube-proxy:v1.30.0', {'k8s-app': 'kube-proxy'}),
@@ -168,10 +197,11 @@ export function componentObjects(plan: LabPlan): KubeObject[] {
   ]
 }
 
-/** Every object of the lab: Namespaces, Nodes, Pods, Services, EndpointSlices, the kube-proxy ConfigMap, DaemonSets. */
+/** Every object of the lab: Namespaces, Nodes, Pods, Services, EndpointSlices, the kube-proxy ConfigMap, the ServiceCIDR, DaemonSets. */
 export function labObjects(plan: LabPlan): KubeObject[] {
   const nodeByName = new Map(plan.nodes.map((n) => [n.name, n]))
-  const namespaces = ['default', 'kube-system', 'kube-flannel'].map((name): KubeObject => ({apiVersion: 'v1', kind: 'Namespace', metadata: meta('Namespace', name), status: {phase: 'Active'}}))
+  const flannel = plan.params.topology === 'host-gw' || plan.params.topology === 'vxlan'
+  const namespaces = ['default', 'kube-system', ...(flannel ? ['kube-flannel'] : [])].map((name): KubeObject => ({apiVersion: 'v1', kind: 'Namespace', metadata: meta('Namespace', name), status: {phase: 'Active'}}))
   return [
     ...namespaces,
     ...plan.nodes.map(nodeObject),
@@ -179,6 +209,7 @@ export function labObjects(plan: LabPlan): KubeObject[] {
     ...plan.services.map(serviceObject),
     ...plan.services.map((svc) => endpointSliceObject(svc, plan)),
     kubeProxyConfigMap(plan),
+    serviceCIDRObject(plan),
     ...componentObjects(plan),
   ]
 }

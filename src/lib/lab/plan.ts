@@ -7,12 +7,27 @@
  *   underlay   10.100.0.0/24, router .1, node i (1-based) at .(i+1), one L2 segment (a bridge in
  *              the router namespace)
  *   pods       clusterCIDR 10.244.0.0/16, node i owns 10.244.i.0/24, gateway .1 on cbr0, pods .2…
- *   Services   10.96.0.0/12
+ *   Services   10.96.0.0/16: not kubeadm's /12, which holds the underlay's 10.100.0.0/24 (a real
+ *              kube-proxy in nftables mode drops new connections to that whole range, node IPs too)
  *   vxlan      flannel.1 on each node, VNI 1, UDP 8472, address 10.244.i.0/32, MTU 1450
+ *   ptp        kindnet's layout (the CNI ptp plugin): no bridge; each pod's host-side veth carries
+ *              the gateway 10.244.i.1/32 and the node routes each pod's /32 to it; the pod has
+ *              ip/24 with a route to the gateway /32 on eth0, the subnet and default via it; other
+ *              nodes' pod CIDRs are routed via their underlay IPs, as host-gw
+ *   calico-vxlan Calico's documented layout (VXLAN mode, Calico IPAM): node i holds the IPAM block
+ *              10.244.(100+i).64/26 — deliberately not its spec.podCIDR 10.244.i.0/24, which
+ *              Calico ignores — with a blackhole route for it; pods are .65… with ip/32 on eth0,
+ *              "169.254.1.1 dev eth0 scope link" and "default via 169.254.1.1 dev eth0", on host
+ *              veths cali<11 hex> (MAC ee:ee:ee:ee:ee:ee, no address, proxy_arp=1, rp_filter=1,
+ *              as Felix sets them) with a scope-link /32 route each; vxlan.calico (VNI 4096, UDP
+ *              4789, MTU 1450) holds the block's first address .64/32 and reaches each remote
+ *              block by "BLOCK via REMOTE-TUNNEL-IP dev vxlan.calico onlink" plus a permanent
+ *              neighbour and an FDB entry for the remote VTEP, as Felix programs them
  */
+import {createHash} from 'node:crypto'
 import {badInput} from '../report/errors.js'
 
-export const TOPOLOGIES = ['host-gw', 'vxlan'] as const
+export const TOPOLOGIES = ['host-gw', 'vxlan', 'ptp', 'calico-vxlan'] as const
 export type Topology = (typeof TOPOLOGIES)[number]
 
 export interface LabParams {
@@ -30,10 +45,15 @@ export const MAX_PODS_PER_NODE = 16
 export const UNDERLAY_CIDR = '10.100.0.0/24'
 export const UNDERLAY_GATEWAY = '10.100.0.1'
 export const CLUSTER_CIDR = '10.244.0.0/16'
-export const SERVICE_CIDR = '10.96.0.0/12'
+export const SERVICE_CIDR = '10.96.0.0/16'
 export const UNDERLAY_MTU = 1500
 export const VXLAN_OVERHEAD = 50
 export const VXLAN = {device: 'flannel.1', vni: 1, port: 8472} as const
+export const CALICO_VXLAN = {device: 'vxlan.calico', vni: 4096, port: 4789} as const
+/** The gateway Calico gives every pod: no interface has it; the host veth answers ARP for it by proxy. */
+export const CALICO_POD_GATEWAY = '169.254.1.1'
+/** Felix gives every cali* host veth this MAC. */
+export const CALICO_HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee'
 
 export type Protocol = 'TCP' | 'UDP'
 
@@ -46,10 +66,23 @@ export interface RoutePlan {
   via?: string
   dev: string
   onlink?: boolean
+  /** `scope host`, as the CNI ptp plugin adds its per-pod routes (Calico's: scope link). */
+  scope?: 'host' | 'link'
   /** What the route is for: a fault removes one kind on purpose. */
-  purpose: 'default' | 'pod-cidr'
+  purpose: 'default' | 'pod-cidr' | 'pod'
   /** For pod-cidr routes: the node that owns dst. */
   toNode?: string
+  /** For pod routes (ptp): the pod whose /32 it is. */
+  toPod?: string
+}
+
+/** A route inside a pod (the CNI plugin installs them): dst, and a gateway or on-link on eth0. */
+export interface PodRoutePlan {
+  dst: string
+  via?: string
+  dev: string
+  scope?: 'link'
+  src?: string
 }
 
 export interface FdbPlan {
@@ -86,7 +119,12 @@ export interface NodePlan {
   /** The node's eth0 peer inside the router namespace. */
   routerPort: string
   podCIDR: string
-  bridge: {name: string; ip: string; prefix: number; mac: string; mtu: number}
+  /** Calico: the node's IPAM block (not its podCIDR), with a blackhole route for it. */
+  ipamBlock?: string
+  /** The pod bridge (cbr0); absent with ptp and Calico, where each pod has its own routed veth. */
+  bridge?: {name: string; ip: string; prefix: number; mac: string; mtu: number}
+  /** The address pods route through: cbr0's, or (ptp) the /32 on every host-side veth. */
+  podGateway: string
   vxlan?: VxlanPlan
   routes: RoutePlan[]
   fdb: FdbPlan[]
@@ -108,8 +146,15 @@ export interface PodPlan {
   mac: string
   mtu: number
   gateway: string
-  /** The node-side veth on cbr0. */
+  /** The node-side veth: a port of cbr0, or (ptp) routed, holding the gateway /32, or (Calico) routed cali*, with no address. */
   hostVeth: string
+  /** Calico: the host veth's MAC (Felix sets ee:ee:ee:ee:ee:ee on every one) and its sysctls. */
+  hostVethMac?: string
+  hostVethSysctls?: Record<string, string>
+  /** eth0's prefix length (ptp too: ip/24, with the subnet routed via the gateway). */
+  prefix: number
+  /** The pod's routes besides the connected one (ptp: the connected subnet route is replaced by these). */
+  routes: PodRoutePlan[]
   labels: Record<string, string>
   ports: ContainerPortPlan[]
 }
@@ -216,6 +261,26 @@ export function vtepMac(index: number): string {
   return `0e:6b:6e:00:00:${hex(index)}`
 }
 
+/** vxlan.calico's MAC on node i (Felix derives one per node; this one is locally administered and predictable). */
+export function calicoVtepMac(index: number): string {
+  return `66:ca:1c:00:00:${hex(index)}`
+}
+
+/** Node i's Calico IPAM block: a /26 of the cluster range that is not its spec.podCIDR. */
+export function calicoBlockOf(index: number): string {
+  return `10.244.${100 + index}.64/26`
+}
+
+/** The block's first address, which Calico IPAM gives the node's vxlan.calico as its tunnel address. */
+export function calicoTunnelIpOf(index: number): string {
+  return `10.244.${100 + index}.64`
+}
+
+/** Calico's host veth name: "cali" + the first 11 hex digits of sha1("NAMESPACE.POD"). */
+export function calicoVethName(namespace: string, pod: string): string {
+  return `cali${createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11)}`
+}
+
 export function nodeName(index: number): string {
   return `node-${index}`
 }
@@ -236,8 +301,11 @@ const POD_PORTS: ContainerPortPlan[] = [
 export function planLab(input: LabParams): LabPlan {
   const params = validateLabParams({...input})
   const prefix = labPrefix(params.name)
+  const calico = params.topology === 'calico-vxlan'
   const vxlan = params.topology === 'vxlan'
-  const podMtu = vxlan ? UNDERLAY_MTU - VXLAN_OVERHEAD : UNDERLAY_MTU
+  const ptp = params.topology === 'ptp'
+  const routed = ptp || calico
+  const podMtu = vxlan || calico ? UNDERLAY_MTU - VXLAN_OVERHEAD : UNDERLAY_MTU
   const indexes = Array.from({length: params.nodes}, (_, i) => i + 1)
 
   const router: RouterPlan = {
@@ -257,7 +325,9 @@ export function planLab(input: LabParams): LabPlan {
     const routes: RoutePlan[] = [
       {id: `${name}/default`, owner: name, dst: 'default', via: UNDERLAY_GATEWAY, dev: 'eth0', purpose: 'default'},
       ...others.map((j): RoutePlan =>
-        vxlan
+        calico
+          ? {id: `${name}/pod-cidr/${nodeName(j)}`, owner: name, dst: calicoBlockOf(j), via: calicoTunnelIpOf(j), dev: CALICO_VXLAN.device, onlink: true, purpose: 'pod-cidr', toNode: nodeName(j)}
+          : vxlan
           ? {id: `${name}/pod-cidr/${nodeName(j)}`, owner: name, dst: podCIDROf(j), via: `10.244.${j}.0`, dev: VXLAN.device, onlink: true, purpose: 'pod-cidr', toNode: nodeName(j)}
           : {id: `${name}/pod-cidr/${nodeName(j)}`, owner: name, dst: podCIDROf(j), via: underlayIpOf(j), dev: 'eth0', purpose: 'pod-cidr', toNode: nodeName(j)},
       ),
@@ -270,13 +340,26 @@ export function planLab(input: LabParams): LabPlan {
       underlayMac: macFromIp(underlayIpOf(i)),
       routerPort: `n${i}`,
       podCIDR: podCIDROf(i),
-      bridge: {name: 'cbr0', ip: `10.244.${i}.1`, prefix: 24, mac: macFromIp(`10.244.${i}.1`), mtu: podMtu},
+      ...(routed ? {} : {bridge: {name: 'cbr0', ip: `10.244.${i}.1`, prefix: 24, mac: macFromIp(`10.244.${i}.1`), mtu: podMtu}}),
+      ...(calico ? {ipamBlock: calicoBlockOf(i)} : {}),
+      podGateway: calico ? CALICO_POD_GATEWAY : `10.244.${i}.1`,
       routes,
-      fdb: vxlan ? others.map((j) => ({mac: vtepMac(j), dev: VXLAN.device, dst: underlayIpOf(j), toNode: nodeName(j)})) : [],
-      neighbours: vxlan ? others.map((j) => ({ip: `10.244.${j}.0`, mac: vtepMac(j), dev: VXLAN.device, toNode: nodeName(j)})) : [],
+      fdb: vxlan
+        ? others.map((j) => ({mac: vtepMac(j), dev: VXLAN.device, dst: underlayIpOf(j), toNode: nodeName(j)}))
+        : calico
+          ? others.map((j) => ({mac: calicoVtepMac(j), dev: CALICO_VXLAN.device, dst: underlayIpOf(j), toNode: nodeName(j)}))
+          : [],
+      neighbours: vxlan
+        ? others.map((j) => ({ip: `10.244.${j}.0`, mac: vtepMac(j), dev: VXLAN.device, toNode: nodeName(j)}))
+        : calico
+          ? others.map((j) => ({ip: calicoTunnelIpOf(j), mac: calicoVtepMac(j), dev: CALICO_VXLAN.device, toNode: nodeName(j)}))
+          : [],
     }
     if (vxlan) {
       node.vxlan = {device: VXLAN.device, vni: VXLAN.vni, port: VXLAN.port, mac: vtepMac(i), ip: `10.244.${i}.0`, local: underlayIpOf(i), mtu: podMtu}
+    }
+    if (calico) {
+      node.vxlan = {device: CALICO_VXLAN.device, vni: CALICO_VXLAN.vni, port: CALICO_VXLAN.port, mac: calicoVtepMac(i), ip: calicoTunnelIpOf(i), local: underlayIpOf(i), mtu: podMtu}
     }
     return node
   })
@@ -284,25 +367,64 @@ export function planLab(input: LabParams): LabPlan {
   const pods: PodPlan[] = nodes.flatMap((node) =>
     Array.from({length: params.podsPerNode}, (_, k): PodPlan => {
       const p = k + 1
-      const ip = `10.244.${node.index}.${p + 1}`
+      const ip = calico ? `10.244.${100 + node.index}.${64 + p}` : `10.244.${node.index}.${p + 1}`
       const labels: Record<string, string> = {app: 'web'}
       // The first pod on each node also serves DNS, so the dns Service's endpoints differ from web's.
       if (p === 1) labels.tier = 'dns'
+      const name = `web-${node.index}-${p}`
+      if (calico) {
+        return {
+          namespace: 'default',
+          name,
+          node: node.name,
+          netns: `${node.netns}-p${p}`,
+          ip,
+          mac: macFromIp(ip),
+          mtu: podMtu,
+          gateway: CALICO_POD_GATEWAY,
+          hostVeth: calicoVethName('default', name),
+          hostVethMac: CALICO_HOST_VETH_MAC,
+          hostVethSysctls: {proxy_arp: '1', rp_filter: '1'},
+          prefix: 32,
+          routes: [
+            {dst: CALICO_POD_GATEWAY, dev: 'eth0', scope: 'link'},
+            {dst: 'default', via: CALICO_POD_GATEWAY, dev: 'eth0'},
+          ],
+          labels,
+          ports: POD_PORTS.map((port) => ({...port})),
+        }
+      }
       return {
         namespace: 'default',
-        name: `web-${node.index}-${p}`,
+        name,
         node: node.name,
         netns: `${node.netns}-p${p}`,
         ip,
         mac: macFromIp(ip),
         mtu: podMtu,
-        gateway: node.bridge.ip,
+        gateway: node.podGateway,
         hostVeth: `veth${p}`,
+        prefix: 24,
+        routes: ptp
+          ? [
+              {dst: `${node.podGateway}/32`, dev: 'eth0', scope: 'link', src: ip},
+              {dst: node.podCIDR, via: node.podGateway, dev: 'eth0', src: ip},
+              {dst: 'default', via: node.podGateway, dev: 'eth0'},
+            ]
+          : [{dst: 'default', via: node.podGateway, dev: 'eth0'}],
         labels,
         ports: POD_PORTS.map((port) => ({...port})),
       }
     }),
   )
+
+  // ptp and Calico: the node reaches each of its pods by a /32 route to the pod's host-side veth.
+  if (routed) {
+    for (const pod of pods) {
+      const node = nodes.find((n) => n.name === pod.node) as NodePlan
+      node.routes.push({id: `${node.name}/pod/${pod.name}`, owner: node.name, dst: `${pod.ip}/32`, dev: pod.hostVeth, scope: calico ? 'link' : 'host', purpose: 'pod', toPod: pod.name})
+    }
+  }
 
   const select = (selector: Record<string, string>): EndpointPlan[] =>
     pods.filter((pod) => Object.entries(selector).every(([k, v]) => pod.labels[k] === v)).map((pod) => ({pod: pod.name, ip: pod.ip, node: pod.node}))

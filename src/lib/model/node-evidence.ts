@@ -3,6 +3,7 @@
  * snapshot taken by an older knet replays through today's parsers.
  */
 import {parseCniConfDir} from '../parse/cni-conf.js'
+import {parseCniIpam, parseCniResults} from '../parse/cni-records.js'
 import {parseConntrack} from '../parse/conntrack.js'
 import {parseAddrs} from '../parse/iproute2/addrs.js'
 import {parseBridgeLinks, parseFdb} from '../parse/iproute2/bridge.js'
@@ -14,7 +15,7 @@ import {parseIptablesSave} from '../parse/iptables-save.js'
 import {parseIpvsadmSave} from '../parse/ipvsadm.js'
 import {parseNftJson} from '../parse/nft.js'
 import type {ParseResult} from '../parse/result.js'
-import {parseSysctls} from '../parse/sysctl.js'
+import {parseProxyArp, parseSysctls} from '../parse/sysctl.js'
 
 export const PARSERS = {
   links: parseLinks,
@@ -35,7 +36,10 @@ export const PARSERS = {
   conntrack6: parseConntrack,
   sysctls: parseSysctls,
   'rp-filter': parseSysctls,
+  'proxy-arp': parseProxyArp,
   'cni-conf': parseCniConfDir,
+  'cni-ipam': parseCniIpam,
+  'cni-results': parseCniResults,
 } satisfies Record<string, (text: string) => ParseResult<unknown>>
 
 export type EvidenceId = keyof typeof PARSERS

@@ -28,7 +28,10 @@ export function nodeView(dp: NodeDatapath): NodeView {
     conntrack6: dp.conntrack6?.length,
     sysctls: dp.sysctls?.length,
     'rp-filter': dp.rpFilter?.length,
+    'proxy-arp': dp.proxyArp?.size,
     'cni-conf': dp.cni?.length,
+    'cni-ipam': dp.cniIpam?.length,
+    'cni-results': dp.cniResults?.length,
   }
   return {
     name: dp.name,

@@ -4,6 +4,7 @@
  * list: "no routes" and "could not read routes" must stay different things.
  */
 import type {CniConfFile} from '../parse/cni-conf.js'
+import type {CniIpamRecord, CniResultRecord} from '../parse/cni-records.js'
 import type {ConntrackEntry} from '../parse/conntrack.js'
 import type {InterfaceAddresses} from '../parse/iproute2/addrs.js'
 import type {BridgePort, FdbEntry} from '../parse/iproute2/bridge.js'
@@ -55,7 +56,13 @@ export interface NodeDatapath {
   conntrack6?: ConntrackEntry[]
   sysctls?: SysctlEntry[]
   rpFilter?: SysctlEntry[]
+  /** proxy_arp by interface name ("all" and "default" included); undefined when not gathered (older snapshots). */
+  proxyArp?: Map<string, number>
   cni?: CniConfFile[]
+  /** host-local IPAM reservations (/var/lib/cni/networks). */
+  cniIpam?: CniIpamRecord[]
+  /** libcni's cached results (/var/lib/cni/results). */
+  cniResults?: CniResultRecord[]
   /** Per catalogue id: was it gathered, and if not, why. */
   evidence: Record<string, EvidenceState>
   /** Lines the parsers could not read, with the command they came from. */
@@ -102,7 +109,10 @@ export function buildNodeDatapath(node: NodeEvidence): NodeDatapath {
     conntrack6: read('conntrack6'),
     sysctls: read('sysctls'),
     rpFilter: read('rp-filter'),
+    proxyArp: read('proxy-arp'),
     cni: read('cni-conf'),
+    cniIpam: read('cni-ipam'),
+    cniResults: read('cni-results'),
     evidence,
     problems,
   }

@@ -66,3 +66,26 @@ export function rpFilterByInterface(entries: readonly SysctlEntry[]): Map<string
   }
   return out
 }
+
+/**
+ * proxy_arp per interface name ("all" and "default" included) from `grep -r -H
+ * --include=proxy_arp . /proc/sys/net/ipv4/conf`. The kernel answers ARP by proxy on an interface
+ * when conf.all.proxy_arp or conf.IFACE.proxy_arp is set; that policy is for the caller. A line that
+ * is not an interface's proxy_arp with a number is a problem, and is left out of the map.
+ */
+export function parseProxyArp(text: string): ParseResult<Map<string, number>> {
+  const read = parseSysctls(text)
+  const problems = [...read.problems]
+  const value = new Map<string, number>()
+  const re = /^net\.ipv4\.conf\.([^.]+)\.proxy_arp$/
+  for (const e of read.value) {
+    const m = re.exec(e.key)
+    const n = Number(e.value)
+    if (m?.[1] === undefined || !/^\d+$/.test(e.value) || !Number.isSafeInteger(n)) {
+      problems.push(problem(e.line, 'proxy_arp: expected "/proc/sys/net/ipv4/conf/IFACE/proxy_arp:NUMBER"', `${e.path}:${e.value}`))
+      continue
+    }
+    value.set(m[1].replaceAll('/', '.'), n)
+  }
+  return {value, problems}
+}

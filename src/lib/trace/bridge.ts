@@ -8,6 +8,7 @@ import type {NodeDatapath} from '../model/node.js'
 import type {Link} from '../parse/iproute2/links.js'
 import {cidrContains} from '../net/cidr.js'
 import {fdbEvidence, linkEvidence, linkIsUp, neighEvidence, sourceOf} from './evidence.js'
+import {podVeth} from './routed-veth.js'
 import type {HopStatus, ReasonCode, TraceEvidence} from './types.js'
 
 export interface PodAttachment {
@@ -19,13 +20,16 @@ export interface PodAttachment {
   evidence: TraceEvidence[]
 }
 
-/** veths whose peer is in another namespace and that carry no address: the host sides of pods (an uplink veth has the node's IP). */
+/**
+ * veths whose peer is in another namespace and that carry no address but /32s (a routed CNI's
+ * gateway): the host sides of pods (an uplink veth has the node's IP with its subnet).
+ */
 function podFacingVeths(node: NodeDatapath, links: Link[]): Link[] {
   return links.filter((l) => isPodFacingVeth(node, l))
 }
 
 export function isPodFacingVeth(node: NodeDatapath, l: Link): boolean {
-  return l.kind === 'veth' && l.linkNetnsid !== undefined && !(node.addrs ?? []).some((i) => i.ifname === l.ifname && i.addrs.some((a) => a.family === 'inet'))
+  return l.kind === 'veth' && l.linkNetnsid !== undefined && !(node.addrs ?? []).some((i) => i.ifname === l.ifname && i.addrs.some((a) => a.family === 'inet' && a.prefixlen !== 32))
 }
 
 export function podAttachment(node: NodeDatapath, podIp: string, dev: string): PodAttachment {
@@ -49,6 +53,14 @@ export function podAttachment(node: NodeDatapath, podIp: string, dev: string): P
     const state = port.bridgePort?.state
     if (state !== undefined && state !== 'forwarding') return {status: 'fail', code: 'link-down', device: port.ifname, action: `${port.ifname} is in bridge state ${state}, not forwarding`, evidence}
     return {status: 'ok', device: port.ifname, action: `${podIp} (${mac}) is behind ${port.ifname}, a forwarding port of ${dev}`, evidence}
+  }
+  // No neighbour/FDB pair: the CNI's own records may still name the pod's veth.
+  const named = podVeth(node, podIp)
+  if (named) {
+    const evidence = named.evidence
+    if (named.link.master !== dev) return {status: 'fail', code: 'veth-detached', device: named.link.ifname, action: `${named.link.ifname} (named by ${named.how}) is not a port of ${dev}`, evidence}
+    if (!linkIsUp(named.link)) return {status: 'fail', code: 'link-down', device: named.link.ifname, action: `${named.link.ifname} (named by ${named.how}) is down`, evidence}
+    return {status: 'ok', device: named.link.ifname, action: `${podIp} is behind ${named.link.ifname} (named by ${named.how}), an up port of ${dev}`, evidence}
   }
   const veths = podFacingVeths(node, links)
   const detached = veths.filter((l) => l.master === undefined)

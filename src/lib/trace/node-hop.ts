@@ -6,19 +6,21 @@
  */
 import type {NodeModel} from '../model/cluster.js'
 import type {NodeDatapath} from '../model/node.js'
-import {cidrContains, parseIp} from '../net/cidr.js'
+import {parseIp} from '../net/cidr.js'
 import {lookupRoute, type LookupResult} from '../net/route-lookup.js'
 import type {TrailEntry} from '../datapath/netfilter/outcomes.js'
 import {netfilterContext, type Packet} from '../datapath/netfilter/packet.js'
-import {traverse, type TraverseOutcome} from '../datapath/netfilter/traverse.js'
+import type {TraverseOutcome} from '../datapath/netfilter/traverse.js'
+import {nodeTraverse, nodeRulesMissing, natLabel} from './node-netfilter.js'
 import {bridgeState, downDeviceFor, isPodFacingVeth, podAttachment} from './bridge.js'
 import {linkEvidence, linkIsUp, sourceOf, sysctl, sysctlEvidence} from './evidence.js'
 import {deniedByPolicy, judgePolicy, type PolicyJudgement} from './netpol.js'
 import {trackedFlow} from './conntrack.js'
 import {misdelivered, localPodByNeighbour, onOneSubnet} from './overlap.js'
 import {overlayStep, VXLAN_OVERHEAD} from './overlay.js'
+import {unroutedLocalPod} from './routed-veth.js'
 import type {TraceEvidence} from './types.js'
-import {failLeaf, hop, packetBytes, podByIp, type HopDraft, type Leaf, type Walk} from './walk.js'
+import {failLeaf, hop, packetBytes, podByIp, podRangeOf, type HopDraft, type Leaf, type Walk} from './walk.js'
 
 const MAX_NODES = 6
 
@@ -47,12 +49,19 @@ export function deviceLabel(node: NodeDatapath | undefined, nodeName: string, de
 function nodeOwning(w: Walk, ip: string): NodeModel | undefined {
   const pod = podByIp(w.cluster, ip)
   if (pod?.node) return w.cluster.nodes.find((n) => n.name === pod.node)
-  return w.cluster.nodes.find((n) => n.addresses.some((a) => a.address === ip)) ?? w.cluster.nodes.find((n) => n.podCIDRs.some((c) => cidrContains(c, ip)))
+  const byAddress = w.cluster.nodes.find((n) => n.addresses.some((a) => a.address === ip))
+  if (byAddress) return byAddress
+  const range = podRangeOf(w, ip)
+  return range ? w.cluster.nodes.find((n) => n.name === range.owner) : undefined
 }
 
 function trailEvidence(node: NodeDatapath, trail: TrailEntry[]): TraceEvidence[] {
   const src = sourceOf(node, 'iptables-save')
-  return trail.filter((t) => t.kind === 'policy' || !/^jump /.test(t.effect) || /KUBE-(SVC|SEP|EXT|FW|NODEPORTS)/.test(t.effect)).map((t) => ({source: src, text: `${t.table} line ${t.line}: ${t.raw}${t.effect ? ` (${t.effect})` : ''}`}))
+  // nft rules (issue 15) are quoted with their table, chain and handle, from the nft evidence.
+  const nftSrc = sourceOf(node, 'nft')
+  return trail.filter((t) => t.kind === 'policy' || !/^jump /.test(t.effect) || /KUBE-(SVC|SEP|EXT|FW|NODEPORTS)|^jump (service|external|local|endpoint|firewall)-/.test(t.effect)).map((t) => (t.nft
+    ? {source: nftSrc, text: `${t.nft.family} ${t.table} ${t.chain} handle ${t.nft.handle}: ${t.raw}${t.effect ? ` (${t.effect})` : ''}`}
+    : {source: src, text: `${t.table} line ${t.line}: ${t.raw}${t.effect ? ` (${t.effect})` : ''}`}))
 }
 
 function routeTrail(node: NodeDatapath, r: LookupResult): TraceEvidence[] {
@@ -88,7 +97,7 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   const arrival = hop(a.node, a.inIface ?? null, a.label, '', 'ok', [])
   if (!dp) return [failLeaf(a.hops, {...arrival, action: `no evidence for ${a.node} in the snapshot`}, 'evidence-missing', `${a.node}'s datapath was not gathered`, rest, true)]
   if (a.visited.length >= MAX_NODES) return [failLeaf(a.hops, {...arrival, action: 'the path visits too many nodes (a routing loop?)'}, 'route-nexthop-wrong', `routing loop through ${a.visited.join(', ')}`, rest)]
-  const missing = (['routes4', 'links', 'iptables-save'] as const).filter((id) => node(dp, id) === undefined)
+  const missing = [...(['routes4', 'links'] as const).filter((id) => node(dp, id) === undefined), ...nodeRulesMissing(dp)]
   if (missing.length > 0) {
     const ev = missing.map((id) => ({source: sourceOf(dp, id), text: `${dp.evidence[id]?.status ?? 'absent'}${dp.evidence[id]?.reason ? `: ${dp.evidence[id]?.reason}` : ''}`}))
     return [failLeaf(a.hops, {...arrival, evidence: ev, action: `${missing.join(', ')} of ${a.node} not in evidence`}, 'evidence-missing', `cannot evaluate ${a.node}: ${missing.join(', ')} not gathered`, rest, true)]
@@ -99,7 +108,6 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   if (tracked?.next) return visitNode(w, tracked.next)
   const tables = {rules: dp.rules4 ?? [], routes: dp.routes4 ?? []}
   const nf = netfilterContext(dp)
-  const dump = dp.iptables4 as NonNullable<NodeDatapath['iptables4']>
   let packet = a.packet
   const unSnat = w.reply?.unSnat
   const replyNotes: string[] = []
@@ -133,7 +141,7 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   }
   const outcomes: {o: TraverseOutcome | undefined; probability: number}[] = skipNetfilter
     ? [{o: undefined, probability: 1}]
-    : byEndpoint(traverse(dump, a.inIface ? 'forward' : 'local-out', packet, nf, routeFn))
+    : byEndpoint(nodeTraverse(dp, a.inIface ? 'forward' : 'local-out', packet, nf, routeFn))
   const leaves: Leaf[] = []
   for (const {o, probability} of outcomes) {
     const p = o?.packet ?? packet
@@ -153,9 +161,10 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
     const at = (action: string, extra: TraceEvidence[] = []): HopDraft => ({...arrival, action: [...notes, action].join('; '), evidence: [...evidence, ...extra]})
     if (newDnat) {
       const dnatRule = o?.trail.find((t) => t.kind === 'rule' && t.chain === newDnat.chain && t.line === newDnat.line)
-      const ready = readyAddresses(w, dnatRule?.comment)
+      const label = natLabel(dnatRule)
+      const ready = readyAddresses(w, label)
       if (ready && !ready.has(newDnat.ip)) {
-        leaves.push(failLeaf(a.hops, at(`DNAT to ${newDnat.ip}, which no ready endpoint of ${dnatRule?.comment ?? 'the Service'} has`), 'nat-stale-endpoint', `${a.node} DNATs ${dnatRule?.comment ?? 'the Service'} to ${newDnat.ip}, which is not a ready endpoint in its EndpointSlices`, r))
+        leaves.push(failLeaf(a.hops, at(`DNAT to ${newDnat.ip}, which no ready endpoint of ${label ?? 'the Service'} has`), 'nat-stale-endpoint', `${a.node} DNATs ${label ?? 'the Service'} to ${newDnat.ip}, which is not a ready endpoint in its EndpointSlices`, r))
         continue
       }
     }
@@ -171,6 +180,13 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
     const route = lookupRoute(tables, {dst: p.dst, src: p.src, ...(a.inIface ? {iif: a.inIface} : {}), fwmark: p.mark})
     const rEv = routeTrail(dp, route)
     if (route.kind === 'blackhole' || route.kind === 'unreachable' || route.kind === 'prohibit') {
+      // Calico's blackhole for the node's own block catches one of its pods whose /32 is gone (lost,
+      // or dropped with its veth set down), or an address no pod has: said as on any routed-veth node.
+      const own = route.kind === 'blackhole' && nodeOwning(w, p.dst)?.name === a.node ? unroutedLocalPod(w, dp, p.dst) : undefined
+      if (own) {
+        leaves.push(failLeaf(a.hops, at(`the route to ${p.dst} is the blackhole for ${a.node}'s own block`, own.evidence), own.code, own.message, r))
+        continue
+      }
       leaves.push(failLeaf(a.hops, at(`the route to ${p.dst} is ${route.kind}`, rEv), 'route-blackhole', `${a.node} has a ${route.kind} route for ${p.dst}`, r))
       continue
     }
@@ -220,8 +236,8 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   return leaves
 }
 
-function node(dp: NodeDatapath, id: 'routes4' | 'links' | 'iptables-save'): unknown {
-  return id === 'routes4' ? dp.routes4 : id === 'links' ? dp.links : dp.iptables4
+function node(dp: NodeDatapath, id: 'routes4' | 'links'): unknown {
+  return id === 'routes4' ? dp.routes4 : dp.links
 }
 
 function netfilterFail(w: Walk, a: Arrival, o: TraverseOutcome, at: (action: string, extra?: TraceEvidence[]) => HopDraft): Leaf {
@@ -306,6 +322,9 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     const admitted = judgements.flatMap((j) => j.evidence)
     return [{hops: [...hops, ...out, {...podHop, evidence: [...podHop.evidence, ...admitted]}], verdict: 'delivered', ...r, delivered}]
   }
+  // One of this node's own pods, routed away from it: on a routed-veth node its veth is down or its route is missing.
+  const unrouted = owner?.name === a.node ? unroutedLocalPod(w, dp, p.dst) : undefined
+  if (unrouted) return [failLeaf(a.hops, {...evalHop, evidence: [...evalHop.evidence, ...unrouted.evidence]}, unrouted.code, unrouted.message, r)]
   if (!linkIsUp(link)) {
     const h = hop(a.node, dev, deviceLabel(dp, a.node, dev), `${dev} is down`, 'fail', [linkEvidence(dp, link)], 'link-down')
     return [failLeaf(hops, h, 'link-down', `${a.node}: ${dev} is down`, r)]
@@ -346,7 +365,8 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
   }
   const underHop = hop(null, nextHop, nextHop, `next hop ${nextHop}${nextNode ? ` (${nextNode.name}'s ${nextNode.addresses.find((x) => x.address === nextHop)?.type ?? 'address'})` : ''}`, 'ok', nodeAddressEvidence(nextNode, nextHop))
   if (owner.name === a.node || !nextNode || nextNode.name !== owner.name) {
-    const cidr = owner.podCIDRs.find((c) => cidrContains(c, p.dst))
+    // The owner's pod range: its spec.podCIDR, or an IPAM block (Calico's /26) read from the routes.
+    const cidr = podRangeOf(w, p.dst, owner.name)?.cidr
     const specific = route.route && cidr ? route.route.prefixLength >= (parseInt(cidr.split('/')[1] ?? '0', 10)) : false
     const code = specific || nextNode ? 'route-nexthop-wrong' : 'route-missing'
     const msg = code === 'route-missing'

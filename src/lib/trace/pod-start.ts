@@ -7,6 +7,7 @@ import type {Packet} from '../datapath/netfilter/packet.js'
 import {lookupRoute} from '../net/route-lookup.js'
 import {bridgeState, downDeviceFor, podAttachment} from './bridge.js'
 import {linkEvidence, sourceOf} from './evidence.js'
+import {gatewayUnanswered, unroutedLocalPod} from './routed-veth.js'
 import {visitNode, type Arrival} from './node-hop.js'
 import type {TraceEvidence} from './types.js'
 import {failLeaf, hop, type HopDraft, type Leaf, type Walk} from './walk.js'
@@ -42,6 +43,11 @@ export function leavePod(w: Walk, origin: PodOrigin, packet: Packet): Leaf[] {
     const h = hop(nodeName, down.ifname, down.ifname, `${down.ifname}, which holds ${ip}'s subnet, is down`, 'fail', [linkEvidence(dp, down)])
     return [failLeaf([eth0], h, 'link-down', `${nodeName}: ${down.ifname} is down`, {masquerade: false})]
   }
+  const unrouted = dev ? undefined : unroutedLocalPod(w, dp, ip)
+  if (unrouted) {
+    const h = hop(nodeName, unrouted.device ?? null, unrouted.device ?? 'veth?', unrouted.message, 'fail', unrouted.evidence)
+    return [failLeaf([eth0], h, unrouted.code, unrouted.message, {masquerade: false})]
+  }
   if (!dev) {
     const h = hop(nodeName, null, 'veth?', `${nodeName} has no direct route back to ${ip}`, 'fail', back.trail.map((t) => ({source: sourceOf(dp, 'routes4'), text: t})))
     return [failLeaf([eth0], h, 'route-missing', `${nodeName} has no route back to its pod ${ip}`, {masquerade: false})]
@@ -50,6 +56,11 @@ export function leavePod(w: Walk, origin: PodOrigin, packet: Packet): Leaf[] {
   const veth = hop(nodeName, att.device, att.device ?? 'veth?', att.action, att.status, att.evidence, att.code)
   if (att.status !== 'ok') return [failLeaf([eth0], veth, att.code ?? 'evidence-missing', `${nodeName}: ${att.action}`, {masquerade: false}, att.status === 'unknown')]
   const b = bridgeState(dp, dev)
+  const noGateway = b.isBridge ? undefined : gatewayUnanswered(w, dp, dev)
+  if (noGateway) {
+    const h = hop(nodeName, dev, dev, noGateway.message, 'fail', noGateway.evidence)
+    return [failLeaf([eth0], h, 'route-missing', `${nodeName}: ${noGateway.message}`, {masquerade: false})]
+  }
   if (b.isBridge && b.status !== 'ok') {
     const h = hop(nodeName, dev, dev, b.action, b.status, b.evidence, b.code)
     return [failLeaf([eth0, veth], h, b.code ?? 'link-down', `${nodeName}: ${b.action}`, {masquerade: false}, b.status === 'unknown')]

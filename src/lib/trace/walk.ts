@@ -1,6 +1,8 @@
 /** What the walk over nodes shares: the model, the resolved endpoints, and what a finished path is. */
 import type {ClusterModel, PodModel} from '../model/cluster.js'
 import type {NodeDatapath} from '../model/node.js'
+import type {PodRange} from '../model/pod-ranges.js'
+import {cidrContains} from '../net/cidr.js'
 import type {Packet} from '../datapath/netfilter/packet.js'
 import type {ResolvedEndpoint} from './endpoints.js'
 import type {Hop, ReasonCode, TraceProtocol} from './types.js'
@@ -11,6 +13,8 @@ export type HopDraft = Omit<Hop, 'index'>
 export interface Walk {
   cluster: ClusterModel
   node: (name: string) => NodeDatapath | undefined
+  /** Every node's pod ranges, as the checks read them (model/pod-ranges.ts): podCIDRs or IPAM blocks. */
+  podRanges: () => PodRange[]
   source: ResolvedEndpoint
   destination: ResolvedEndpoint
   protocol: TraceProtocol
@@ -44,6 +48,20 @@ export interface Leaf {
 
 export function podByIp(cluster: ClusterModel, ip: string): PodModel | undefined {
   return cluster.pods.find((p) => !p.hostNetwork && p.phase !== 'Succeeded' && p.phase !== 'Failed' && p.podIPs.includes(ip))
+}
+
+/**
+ * The pod range of `node` (or of any node) that holds `ip`, in the words evidence uses: an IPAM
+ * block read from the routes (Calico's /26), else the node's spec.podCIDRs.
+ */
+export function podRangeOf(w: Walk, ip: string, node?: string): {owner: string; cidr: string; kind: 'pod CIDR' | 'IPAM block'} | undefined {
+  const range = w.podRanges()
+    .filter((r) => (node === undefined || r.owner.name === node) && cidrContains(r.cidr, ip))
+    .sort((a, b) => b.cidr.prefixLength - a.cidr.prefixLength)[0]
+  if (range) return {owner: range.owner.name, cidr: range.cidr.text, kind: range.kind}
+  const n = w.cluster.nodes.find((x) => (node === undefined || x.name === node) && x.podCIDRs.some((c) => cidrContains(c, ip)))
+  const cidr = n?.podCIDRs.find((c) => cidrContains(c, ip))
+  return n && cidr ? {owner: n.name, cidr, kind: 'pod CIDR'} : undefined
 }
 
 /** Bytes on the wire for a payload of `size`: IPv4 header + ICMP/UDP (8) or TCP (20) header. */

@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest'
 import {podIpOutsideNodeCidr} from '../../../src/lib/checks/pod-ip-outside-node-cidr.js'
-import {run, snapshotOf} from './fixtures.js'
-import {SCENARIOS} from './scenarios.js'
+import {PODS, run, snapshotOf} from './fixtures.js'
+import {calicoNode, SCENARIOS, withCniDaemonSet} from './scenarios.js'
 
 describe('pod-ip-outside-node-cidr', () => {
   test("reports a pod whose IP is in another node's pod CIDR", () => {
@@ -47,5 +47,13 @@ describe('pod-ip-outside-node-cidr', () => {
     expect(run(podIpOutsideNodeCidr, s).skipped).toEqual([
       {check: 'pod-ip-outside-node-cidr', reason: "calico allocates pod IPs from its own IPAM, not from the nodes' spec.podCIDRs"},
     ])
+  })
+
+  test('skipped for Calico recognised from a node alone (cali* veths, its CNI config), with no DaemonSet to say so', () => {
+    const s = withCniDaemonSet(snapshotOf({cluster: {pods: PODS.map((p) => (p.name === 'web-2' ? {...p, ip: '10.244.77.9'} : p))}, nodes: [calicoNode()]}), 'none')
+    expect(run(podIpOutsideNodeCidr, s)).toEqual({
+      findings: [],
+      skipped: [{check: 'pod-ip-outside-node-cidr', reason: "calico allocates pod IPs from its own IPAM, not from the nodes' spec.podCIDRs"}],
+    })
   })
 })

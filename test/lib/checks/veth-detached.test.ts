@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest'
 import {vethDetached} from '../../../src/lib/checks/veth-detached.js'
-import {flannelNode, nodeEvidence, run, snapshotOf} from './fixtures.js'
+import {editJson, flannelNode, nodeEvidence, run, snapshotOf} from './fixtures.js'
 import {SCENARIOS} from './scenarios.js'
 
 describe('veth-detached', () => {
@@ -26,6 +26,26 @@ describe('veth-detached', () => {
       ],
       skipped: [],
     })
+  })
+
+  test('a veth on no bridge that carries a /32 route to its pod is routed, not detached, whatever its name (kindnet/ptp next to a bridge)', () => {
+    const base = flannelNode()
+    const outputs = {
+      ...base,
+      links: editJson(base.links as string, (l) => l.map(({master: _m, ...x}) => x)),
+      routes4: editJson(base.routes4 as string, (r) => [...r, {dst: '10.244.1.200', dev: 'veth-pod1', scope: 'host', flags: []}]),
+    }
+    expect(run(vethDetached, snapshotOf({nodes: [nodeEvidence('node-1', outputs)]})).findings).toEqual([])
+  })
+
+  test('a bridge-plugin veth (veth + 8 hex digits, as the CNI bridge plugin names them) off its bridge is detached (found on the real-Kubernetes lab)', () => {
+    const base = flannelNode()
+    const outputs = {
+      ...base,
+      links: editJson(base.links as string, (l) => l.map((x) => (x.ifname === 'veth-pod1' ? (({master: _m, ...y}) => ({...y, ifname: 'vethc8e7f8fc'}))(x) : x))),
+    }
+    const findings = run(vethDetached, snapshotOf({nodes: [nodeEvidence('node-1', outputs)]})).findings
+    expect(findings.map((f) => f.message)).toEqual(['pod veth vethc8e7f8fc is not attached to any bridge (pod bridge: cbr0)'])
   })
 
   test('finds nothing on the healthy base', () => {

@@ -35,10 +35,14 @@ function podCidrRoute(plan: LabPlan, from: number, to: number): string {
 
 export function directFaults(plan: LabPlan): DirectFault[] {
   const restoreRoute = [sh(plan, 1, podCidrRoute(plan, 1, 2))]
+  const bridged = plan.params.topology !== 'ptp' && plan.params.topology !== 'calico-vxlan'
+  // node-2's pod range (Calico: its IPAM block, not its podCIDR) and web-2-2's address, from the plan.
+  const block = plan.nodes[1]?.ipamBlock ?? plan.nodes[1]?.podCIDR ?? ''
+  const web22 = plan.pods.find((p) => p.name === 'web-2-2')?.ip ?? ''
   const all: DirectFault[] = [
-    {code: 'route-blackhole', apply: [sh(plan, 1, 'ip route replace blackhole 10.244.2.0/24')], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-2'},
-    {code: 'route-nexthop-wrong', apply: [sh(plan, 1, 'ip route replace 10.244.2.0/24 via 10.100.0.1 dev eth0')], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-1'},
-    {code: 'netfilter-drop', apply: [sh(plan, 2, 'iptables -I FORWARD -d 10.244.2.3 -j DROP')], restore: [sh(plan, 2, 'iptables -D FORWARD -d 10.244.2.3 -j DROP')], src: 'web-1-1', dst: 'web-2-2'},
+    {code: 'route-blackhole', apply: [sh(plan, 1, `ip route replace blackhole ${block}`)], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-2'},
+    {code: 'route-nexthop-wrong', apply: [sh(plan, 1, `ip route replace ${block} via 10.100.0.1 dev eth0`)], restore: restoreRoute, src: 'web-1-1', dst: 'web-2-1'},
+    {code: 'netfilter-drop', apply: [sh(plan, 2, `iptables -I FORWARD -d ${web22} -j DROP`)], restore: [sh(plan, 2, `iptables -D FORWARD -d ${web22} -j DROP`)], src: 'web-1-1', dst: 'web-2-2'},
     {code: 'hairpin-off', apply: [sh(plan, 2, 'ip link set veth2 type bridge_slave hairpin off')], restore: [sh(plan, 2, 'ip link set veth2 type bridge_slave hairpin on')], src: 'web-2-2', dst: 'svc/default/web', verdict: 'partial',
       // br_netfilter sends a DNATed frame back out of the port it came in by (where hairpin matters)
       // only when the node's neighbour entry for the pod has a cached hardware header; without one the
@@ -49,6 +53,8 @@ export function directFaults(plan: LabPlan): DirectFault[] {
       realOutcomeVaries: 'neighbour header cache'},
     {code: 'netfilter-reject', apply: [], restore: [], src: 'web-2-1', dst: 'svc/default/empty'},
   ]
+  // hairpin is a bridge port's mode; a ptp pod reaching itself through a Service is routed back out of its veth.
+  if (!bridged) all.splice(all.findIndex((f) => f.code === 'hairpin-off'), 1)
   const n1 = plan.nodes[0]
   const fdb = n1?.fdb.find((f) => f.toNode === 'node-2')
   const neigh = n1?.neighbours.find((n) => n.toNode === 'node-2')

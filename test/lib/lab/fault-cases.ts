@@ -33,6 +33,10 @@ export const FAULT_CODES: Record<string, ReasonCode> = {
   // Only the flow conntrack already holds (one fixed source port) is stuck: trace --source-port
   // follows that entry to the removed endpoint; a new source port is a NEW connection, delivered.
   'stale-conntrack': 'nat-stale-endpoint',
+  'missing-pod-route': 'route-missing',
+  // Calico: nothing answers the pod's ARP for its gateway; a VTEP's FDB entry is gone.
+  'proxy-arp-off': 'route-missing',
+  'missing-fdb': 'route-missing',
 }
 
 export type Observed = 'delivered' | 'timeout' | 'error' | 'refused' | 'partial'
@@ -112,6 +116,119 @@ function remainingDns(applied: AppliedFault): string {
 }
 
 export function labFaultCases(topology: Topology): LabFaultCase[] {
+  if (topology === 'calico-vxlan') return calicoCases(ptpCases(bridgedCases('vxlan')))
+  return topology === 'ptp' ? ptpCases(bridgedCases('host-gw')) : bridgedCases(topology)
+}
+
+/** Calico's lab addresses: node i's IPAM block 10.244.(100+i).64/26, pod p at .(64+p). */
+const CALICO_WEB_2_2 = '10.244.102.66'
+const CALI_VETH = '[0-9a-f]{11}'
+
+/**
+ * calico-vxlan: the ptp cases (routed veths, no bridge) over VXLAN (vxlan's MTU sizes), where they
+ * differ: the pods' addresses are in the nodes' /26 blocks, a pod whose /32 is gone falls into its
+ * node's blackhole for the block, the overlay device is vxlan.calico; and the two Calico faults.
+ */
+function calicoCases(ptp: LabFaultCase[]): LabFaultCase[] {
+  const cases = ptp.map((c): LabFaultCase => {
+    switch (c.id) {
+      case 'missing-route':
+        // Two nodes: no other block's route to compare with; vxlan.calico says the route belongs there.
+        return {...c, evidence: ['default via 10.100.0.1 dev eth0', /^\d+: vxlan\.calico vxlan mtu 1450 state UNKNOWN /, 'blackhole 10.244.102.64/26']}
+      case 'stale-route':
+        return {...c, evidence: [/^66:ca:1c:00:00:02 dev vxlan\.calico dst 10\.100\.0\.202 self permanent$/]}
+      case 'stale-nat':
+        // The deleted pod's address is in node-2's IPAM block (not its podCIDR), and node-2 routes it to no veth.
+        return {
+          ...c,
+          rows: c.rows.map((x) => (x.code === 'address-unowned' ? {...x, trace: ['web-1-1', `${CALICO_WEB_2_2}:8080`]} : x)),
+          evidence: [/^-A KUBE-SEP-\w+ -p tcp -m comment --comment "default\/web(-np)?:http" -m tcp -j DNAT --to-destination 10\.244\.102\.66:8080$/],
+        }
+      case 'veth-detached':
+        // The kernel drops the scope-link /32 with the veth: the pod's address falls into node-2's blackhole for its block.
+        return {...c, evidence: [new RegExp(`^\\d+: cali${CALI_VETH}@if2 veth mtu 1450 state DOWN link-netnsid \\d+ <BROADCAST,MULTICAST>$`), `${CALICO_WEB_2_2} (spec.nodeName node-2)`]}
+      case 'mtu-mismatch':
+        return {...c, evidence: [/^2: eth0@if\d+ veth mtu 1400 state UP /]}
+      case 'stale-conntrack':
+        return {...c, evidence: [/^udp 17 \d+ src=10\.244\.101\.66 dst=10\.96\.0\.53 sport=40053 dport=53 src=10\.244\.\d+\.\d+ .*\(line \d+\)$/]}
+      case 'missing-pod-route':
+        return {...c, evidence: ['blackhole 10.244.102.64/26', new RegExp(`^\\d+: cali${CALI_VETH}@if2 veth mtu 1450 state UP link-netnsid \\d+ <BROADCAST,MULTICAST,UP,LOWER_UP>$`), `${CALICO_WEB_2_2} (spec.nodeName node-2)`]}
+      default:
+        return c
+    }
+  })
+  return [
+    ...cases,
+    {
+      id: 'proxy-arp-off',
+      rows: [
+        r(pod('web-2-2', 'web-1-1'), 'web-2-2 → web-1-1 tcp: timeout []', ['web-2-2', 'web-1-1']),
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []', ['web-1-1', 'web-2-2']),
+        r(svc('web-1-1', 'web'), 'web-1-1 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-1]', ['web-1-1', 'svc/default/web']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]', ['web-1-1', 'web-2-1']),
+      ],
+      findings: ['error proxy-arp-off node-2'],
+      evidence: [new RegExp(`^/proc/sys/net/ipv4/conf/cali${CALI_VETH}/proxy_arp:0$`), '/proc/sys/net/ipv4/conf/all/proxy_arp:0', new RegExp(`^${CALICO_WEB_2_2.replaceAll('.', '\\.')} dev cali${CALI_VETH} scope link$`)],
+    },
+    {
+      id: 'missing-fdb',
+      rows: [
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: timeout []', ['web-1-1', 'web-2-1']),
+        r(pod('web-2-1', 'web-1-2', 'udp'), 'web-2-1 → web-1-2 udp: timeout []', ['web-2-1', 'web-1-2', '--protocol', 'udp']),
+        r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: delivered [web-1-2]', ['web-1-1', 'web-1-2']),
+      ],
+      findings: ['error route-missing node-1'],
+      evidence: ['10.244.102.64/26 via 10.244.102.64 dev vxlan.calico onlink', '10.244.102.64 dev vxlan.calico lladdr 66:ca:1c:00:00:02 PERMANENT'],
+    },
+  ]
+}
+
+/** Faults that need a bridge do not apply to ptp (lab break refuses them, --list says why). */
+const NOT_FOR_PTP = ['docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down']
+
+/**
+ * ptp (kindnet): the host-gw cases where the outcomes are the same, and where they differ: pods on
+ * one node reach each other through the node's routing (ip_forward), a pod's down veth is link-down,
+ * and a node can lose one pod's /32 route (missing-pod-route).
+ */
+function ptpCases(hostgw: LabFaultCase[]): LabFaultCase[] {
+  const cases = hostgw.filter((c) => !NOT_FOR_PTP.includes(c.id)).map((c): LabFaultCase => {
+    switch (c.id) {
+      case 'ip-forward-off':
+        return {...c, rows: c.rows.map((x) => (x.trace?.join(' ') === 'web-1-1 web-1-2' ? r(pod('web-1-1', 'web-1-2'), 'web-1-1 → web-1-2 tcp: timeout []', ['web-1-1', 'web-1-2']) : x))}
+      case 'veth-detached':
+        // The pod's veth is down; the /32 route to it stays (every ptp veth holds the gateway /32) and names it.
+        return {
+          ...c,
+          rows: c.rows.map((x) => ({...x, ...(x.trace ? {code: 'link-down' as const} : {})})),
+          findings: ['error veth-down node-2'],
+          evidence: [/^\d+: veth2@if2 veth mtu 1500 state DOWN link-netnsid \d+ <BROADCAST,MULTICAST>$/, '10.244.2.3 dev veth2 scope host', '10.244.2.3 (spec.nodeName node-2)'],
+        }
+      case 'mtu-mismatch':
+        return {...c, evidence: [/^2: eth0@if\d+ veth mtu 1400 state UP /]}
+      default:
+        return c
+    }
+  })
+  return [
+    ...cases,
+    {
+      id: 'missing-pod-route',
+      rows: [
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []', ['web-1-1', 'web-2-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: timeout []', ['web-2-1', 'web-2-2']),
+        r(pod('web-2-2', 'web-1-1'), 'web-2-2 → web-1-1 tcp: timeout []', ['web-2-2', 'web-1-1']),
+        r(svc('web-1-1', 'web'), 'web-1-1 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-1]', ['web-1-1', 'svc/default/web']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]', ['web-1-1', 'web-2-1']),
+      ],
+      // node-2 routes web-2-2's address to its default route while web-2-2's veth is up.
+      findings: ['error route-missing node-2'],
+      evidence: ['default via 10.100.0.1 dev eth0', /^\d+: veth2@if2 veth mtu 1500 state UP link-netnsid \d+ <BROADCAST,MULTICAST,UP,LOWER_UP>$/, '10.244.2.3 (spec.nodeName node-2)'],
+    },
+  ]
+}
+
+function bridgedCases(topology: Topology): LabFaultCase[] {
   const vxlan = topology === 'vxlan'
   const bridgeMtu = vxlan ? 1450 : 1500
   // mtu-mismatch: node-1's eth0 at 1400; ICMP payloads that fit it, and full-size ones (1500 − overhead − 28).

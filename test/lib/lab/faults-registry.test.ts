@@ -30,6 +30,10 @@ const ISSUE_IDS = [
   'mtu-mismatch',
   'netpol-deny',
   'stale-conntrack',
+  // Issue 14: routed-veth (ptp, Calico) layouts and Calico's VXLAN.
+  'missing-pod-route',
+  'proxy-arp-off',
+  'missing-fdb',
 ]
 
 const plan = planLab({name: 'tfu', nodes: 2, podsPerNode: 2, topology: 'host-gw'})
@@ -39,9 +43,18 @@ function applied(id: string, node: string, target: string, data?: AppliedFault['
 }
 
 describe('fault registry', () => {
-  it('has exactly the 14 faults of the issue, each id once', () => {
+  it('has exactly the faults of the issues (14, and missing-pod-route for ptp), each id once', () => {
     expect(FAULTS.map((f) => f.id)).toEqual(ISSUE_IDS)
     expect(new Set(FAULTS.map((f) => f.id)).size).toBe(FAULTS.length)
+  })
+
+  it('says which topologies a fault does not apply to, and break refuses them with that reason', async () => {
+    expect(FAULTS.filter((f) => f.notFor?.ptp).map((f) => f.id)).toEqual(['docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down', 'proxy-arp-off', 'missing-fdb'])
+    expect(FAULTS.filter((f) => f.notFor?.['host-gw'] || f.notFor?.vxlan).map((f) => f.id)).toEqual(['missing-pod-route', 'proxy-arp-off', 'missing-fdb'])
+    expect(FAULTS.filter((f) => f.notFor?.['calico-vxlan']).map((f) => f.id)).toEqual(['docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down'])
+    const text = renderCatalogue(faultCatalogue())
+    expect(text).toContain('  not for ptp: no pod bridge: each pod has its own routed veth (see veth-detached, which downs one)')
+    expect(text).toContain("  expect (ptp): as above, except that same-node pod-to-pod traffic on node-1 times out too: without a bridge it is routed by the node.")
   })
 
   it('documents every fault: what it emulates, the probe change, the API side, defaults', () => {

@@ -8,7 +8,7 @@ describe('planLab', () => {
 
   it('lays out the underlay, nodes and pod CIDRs', () => {
     expect(hostgw.router).toEqual({netns: 'knetlab-knet-rt', bridge: 'br0', ip: '10.100.0.1', prefix: 24, mac: '0a:58:0a:64:00:01', routes: []})
-    expect(hostgw.nodes.map((n) => [n.name, n.netns, n.underlayIp, n.podCIDR, n.bridge.ip, n.routerPort])).toEqual([
+    expect(hostgw.nodes.map((n) => [n.name, n.netns, n.underlayIp, n.podCIDR, n.bridge?.ip, n.routerPort])).toEqual([
       ['node-1', 'knetlab-knet-n1', '10.100.0.2', '10.244.1.0/24', '10.244.1.1', 'n1'],
       ['node-2', 'knetlab-knet-n2', '10.100.0.3', '10.244.2.0/24', '10.244.2.1', 'n2'],
     ])
@@ -53,7 +53,7 @@ describe('planLab', () => {
       {id: 'node-2/pod-cidr/node-3', owner: 'node-2', dst: '10.244.3.0/24', via: '10.244.3.0', dev: 'flannel.1', onlink: true, purpose: 'pod-cidr', toNode: 'node-3'},
     ])
     expect(vxlan.pods.every((p) => p.mtu === 1450)).toBe(true)
-    expect(n2?.bridge.mtu).toBe(1450)
+    expect(n2?.bridge?.mtu).toBe(1450)
   })
 
   it('Services: endpoints follow selectors, one has none', () => {
@@ -73,7 +73,7 @@ describe('planLab', () => {
 
   it('keeps every interface name within 15 characters at the largest size', () => {
     const big = planLab({name: 'abcdefghijkl', nodes: 8, podsPerNode: 16, topology: 'vxlan'})
-    const names = [big.router.bridge, ...big.nodes.flatMap((n) => [n.routerPort, n.bridge.name, n.vxlan?.device ?? '']), ...big.pods.map((p) => p.hostVeth), 'eth0']
+    const names = [big.router.bridge, ...big.nodes.flatMap((n) => [n.routerPort, n.bridge?.name ?? "", n.vxlan?.device ?? '']), ...big.pods.map((p) => p.hostVeth), 'eth0']
     for (const n of names) expect(n.length).toBeLessThanOrEqual(15)
     expect(new Set(big.pods.map((p) => p.ip)).size).toBe(128)
   })

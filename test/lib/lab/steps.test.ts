@@ -43,3 +43,44 @@ describe('steps', () => {
     expect(routeArgv('del', node.netns, route)).toEqual(['ip', '-n', 'knetlab-knet-n1', 'route', 'del', '10.244.2.0/24', 'via', '10.244.2.0', 'dev', 'flannel.1', 'onlink'])
   })
 })
+
+describe('steps: ptp (kindnet’s layout)', () => {
+  const plan = planLab({name: 'knet', nodes: 2, podsPerNode: 1, topology: 'ptp'})
+  const node = plan.nodes[0]!
+  const pod = plan.pods[0]!
+
+  it('the plan: no bridge, the gateway on every host veth, a scope-host /32 route per pod, host-gw routes between nodes', () => {
+    expect([node.bridge, node.podGateway, pod.gateway, pod.prefix]).toEqual([undefined, '10.244.1.1', '10.244.1.1', 24])
+    expect(node.routes).toEqual([
+      {id: 'node-1/default', owner: 'node-1', dst: 'default', via: '10.100.0.1', dev: 'eth0', purpose: 'default'},
+      {id: 'node-1/pod-cidr/node-2', owner: 'node-1', dst: '10.244.2.0/24', via: '10.100.0.3', dev: 'eth0', purpose: 'pod-cidr', toNode: 'node-2'},
+      {id: 'node-1/pod/web-1-1', owner: 'node-1', dst: '10.244.1.2/32', dev: 'veth1', scope: 'host', purpose: 'pod', toPod: 'web-1-1'},
+    ])
+    expect(pod.routes).toEqual([
+      {dst: '10.244.1.1/32', dev: 'eth0', scope: 'link', src: '10.244.1.2'},
+      {dst: '10.244.1.0/24', via: '10.244.1.1', dev: 'eth0', src: '10.244.1.2'},
+      {dst: 'default', via: '10.244.1.1', dev: 'eth0'},
+    ])
+  })
+
+  it('builds what the CNI ptp plugin does: no bridge or br_netfilter on the node; pod routes via the gateway; the /32s on the node', () => {
+    const nodeArgv = nodeSteps(plan, node).map((s) => s.argv.join(' '))
+    expect(nodeArgv.filter((a) => /bridge|cbr0/.test(a))).toEqual([])
+    // The per-pod route needs the pod's veth: it is the pod's last step, not the node's.
+    expect(nodeArgv.filter((a) => /veth\d/.test(a))).toEqual([])
+    expect(podSteps(node, pod).map((s) => s.argv.join(' '))).toEqual([
+      'ip -n knetlab-knet-n1-p1 link set lo up',
+      'ip -n knetlab-knet-n1 link add veth1 mtu 1500 type veth peer name eth0 netns knetlab-knet-n1-p1',
+      'ip -n knetlab-knet-n1-p1 link set eth0 address 0a:58:0a:f4:01:02 mtu 1500',
+      'ip -n knetlab-knet-n1-p1 addr add 10.244.1.2/24 dev eth0',
+      'ip -n knetlab-knet-n1-p1 link set eth0 up',
+      'ip -n knetlab-knet-n1-p1 route del 10.244.1.0/24 dev eth0',
+      'ip -n knetlab-knet-n1-p1 route replace 10.244.1.1/32 dev eth0 scope link src 10.244.1.2',
+      'ip -n knetlab-knet-n1-p1 route replace 10.244.1.0/24 via 10.244.1.1 dev eth0 src 10.244.1.2',
+      'ip -n knetlab-knet-n1-p1 route replace default via 10.244.1.1 dev eth0',
+      'ip -n knetlab-knet-n1 addr add 10.244.1.1/32 dev veth1',
+      'ip -n knetlab-knet-n1 link set veth1 up',
+      'ip -n knetlab-knet-n1 route replace 10.244.1.2/32 dev veth1 scope host',
+    ])
+  })
+})

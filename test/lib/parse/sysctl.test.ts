@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {parseSysctls, rpFilterByInterface, sysctlKey, sysctlValue} from '../../../src/lib/parse/sysctl.js'
+import {parseProxyArp, parseSysctls, rpFilterByInterface, sysctlKey, sysctlValue} from '../../../src/lib/parse/sysctl.js'
 import {fuzzParser} from '../../helpers/fuzz.js'
 import {describeNetns, TestNetns} from '../../helpers/netns.js'
 import {samplesFor} from './iproute2/fixtures.js'
@@ -39,6 +39,40 @@ describe('parseSysctls', () => {
   })
 
   it('never throws (fuzz)', () => fuzzParser(samplesFor('sysctls'), parseSysctls))
+})
+
+describe('parseProxyArp', () => {
+  // As grep -r -H --include=proxy_arp . /proc/sys/net/ipv4/conf prints it on a Calico node.
+  const CAPTURED = [
+    '/proc/sys/net/ipv4/conf/all/proxy_arp:0',
+    '/proc/sys/net/ipv4/conf/cali1f0a2b3c4d5/proxy_arp:1',
+    '/proc/sys/net/ipv4/conf/default/proxy_arp:0',
+    '/proc/sys/net/ipv4/conf/eth0/proxy_arp:0',
+    '/proc/sys/net/ipv4/conf/eth0.100/proxy_arp:0',
+    '/proc/sys/net/ipv4/conf/lo/proxy_arp:0',
+    '',
+  ].join('\n')
+
+  it('maps each interface to its value, names with dots as they are', () => {
+    expect(parseProxyArp(CAPTURED)).toEqual({
+      value: new Map([['all', 0], ['cali1f0a2b3c4d5', 1], ['default', 0], ['eth0', 0], ['eth0.100', 0], ['lo', 0]]),
+      problems: [],
+    })
+  })
+
+  it('reports what is not an interface proxy_arp number, and leaves it out', () => {
+    const r = parseProxyArp('/proc/sys/net/ipv4/conf/eth0/proxy_arp:1\n/proc/sys/net/ipv4/conf/eth0/rp_filter:1\n/proc/sys/net/ipv4/conf/x/proxy_arp:on\ngrep: oops\n')
+    expect([...r.value]).toEqual([['eth0', 1]])
+    expect(r.problems.map((p) => [p.line, p.text])).toEqual([
+      [4, 'grep: oops'],
+      [2, '/proc/sys/net/ipv4/conf/eth0/rp_filter:1'],
+      [3, '/proc/sys/net/ipv4/conf/x/proxy_arp:on'],
+    ])
+  })
+
+  it('an empty capture is an empty map', () => expect(parseProxyArp('')).toEqual({value: new Map(), problems: []}))
+
+  it('never throws (fuzz)', () => fuzzParser([CAPTURED], parseProxyArp))
 })
 
 describeNetns('parseSysctls on a live namespace', () => {

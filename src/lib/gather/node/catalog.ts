@@ -60,6 +60,9 @@ export const SYSCTL_FILES = [
 ] as const
 
 export const CNI_CONF_DIR = '/etc/cni/net.d'
+/** What CNI plugins record per pod: host-local IPAM reservations and libcni's cached results. */
+export const CNI_IPAM_DIR = '/var/lib/cni/networks'
+export const CNI_RESULTS_DIR = '/var/lib/cni/results'
 
 const NO_TABLES = /(can't initialize|Table does not exist|Permission denied \(you must be root\)|Could not fetch rule set)/i
 
@@ -110,9 +113,24 @@ export const CATALOG: readonly CatalogCommand[] = Object.freeze([
   cmd('rp-filter', ['grep', '-r', '-H', '--include=rp_filter', '.', '/proc/sys/net/ipv4/conf'], 'rp_filter for all, default and each interface', {
     okExitCodes: [0, 2],
   }),
+  // Routed pod veths (Calico's 169.254.1.1 gateway) only work with proxy ARP on the host side.
+  cmd('proxy-arp', ['grep', '-r', '-H', '--include=proxy_arp', '.', '/proc/sys/net/ipv4/conf'], 'proxy_arp for all, default and each interface', {
+    okExitCodes: [0, 2],
+  }),
   cmd('cni-conf', ['grep', '-r', '-H', '-n', '-e', '', CNI_CONF_DIR], 'CNI configuration files (names and contents)', {
     maxBytes: 4 * MiB,
     // grep exits 1 when the folder is empty: no configs is a fact, not a failure.
+    okExitCodes: [0, 1],
+    unavailableWhen: /No such file or directory/,
+  }),
+  // Which pod is behind which veth, as the CNI recorded it (routed CNIs name veths by hash).
+  cmd('cni-ipam', ['grep', '-r', '-H', '.', CNI_IPAM_DIR], 'host-local IPAM reservations: each pod IP with its container id and interface', {
+    maxBytes: 4 * MiB,
+    okExitCodes: [0, 1],
+    unavailableWhen: /No such file or directory/,
+  }),
+  cmd('cni-results', ['grep', '-r', '-H', '.', CNI_RESULTS_DIR], "libcni's cached ADD results: each pod's host-side interface and addresses", {
+    maxBytes: 16 * MiB,
     okExitCodes: [0, 1],
     unavailableWhen: /No such file or directory/,
   }),

@@ -5,10 +5,13 @@ import {cidrOverlap} from './cidr-overlap.js'
 import {docker0Overlap} from './docker0-overlap.js'
 import {forwardDrop} from './forward-drop.js'
 import {ipForwardOff} from './ip-forward-off.js'
+import {missingFdb} from './missing-fdb.js'
 import {missingNat} from './missing-nat.js'
+import {missingPodRoute} from './missing-pod-route.js'
 import {missingRoute} from './missing-route.js'
 import {mtuMismatch} from './mtu-mismatch.js'
 import {netpolDeny} from './netpol-deny.js'
+import {proxyArpOff} from './proxy-arp-off.js'
 import {staleConntrack} from './stale-conntrack.js'
 import {staleNat} from './stale-nat.js'
 import {staleRoute} from './stale-route.js'
@@ -30,6 +33,9 @@ export const FAULTS: readonly Fault[] = [
   mtuMismatch,
   netpolDeny,
   staleConntrack,
+  missingPodRoute,
+  proxyArpOff,
+  missingFdb,
 ]
 
 export function findFault(id: string): Fault | undefined {

@@ -29,6 +29,7 @@ describe('node command catalogue', () => {
     expect(catalogCommand('conntrack')?.argv).toEqual(['conntrack', '-L'])
     expect(catalogCommand('sysctls')?.argv).toContain('/proc/sys/net/bridge/bridge-nf-call-iptables')
     expect(catalogCommand('cni-conf')?.argv.at(-1)).toBe('/etc/cni/net.d')
+    expect(catalogCommand('proxy-arp')?.argv).toEqual(['grep', '-r', '-H', '--include=proxy_arp', '.', '/proc/sys/net/ipv4/conf'])
   })
 
   it('gives every command a timeout (10 s by default) and an output cap', () => {
