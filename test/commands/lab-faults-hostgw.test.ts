@@ -7,6 +7,7 @@
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {expect, it} from 'vitest'
+import {FAULTS} from '../../src/lib/lab/faults/registry.js'
 import {breakFault, healFaults} from '../../src/lib/lab/faults/run.js'
 import {probeMany} from '../../src/lib/lab/probe.js'
 import {knetAsync as knet} from '../helpers/cli.js'
@@ -50,7 +51,7 @@ labFaultsSuite({
       const {name, root, env} = lab
       const [list, unknown] = await Promise.all([knet(['lab', 'break', '--list', '--json'], {env}), knet(['lab', 'break', 'nope', '--name', name], {env})])
       expect(list.status).toBe(0)
-      expect((JSON.parse(list.stdout) as {faults: {id: string}[]}).faults.map((f) => f.id)).toHaveLength(15)
+      expect((JSON.parse(list.stdout) as {faults: {id: string}[]}).faults.map((f) => f.id)).toEqual(FAULTS.map((f) => f.id))
       expect([unknown.status, unknown.stderr.split('\n').length]).toEqual([2, 2])
       expect(unknown.stderr).toMatch(/^knet: unknown fault "nope"; valid: missing-route, stale-route, .*, stale-conntrack\n$/)
       const first = await knet(['lab', 'break', 'missing-route', '--name', name], {env})
