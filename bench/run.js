@@ -2,7 +2,7 @@
 /**
  * knet's benchmarks (issue 8). Never part of the tests. Runs after `npm run build`:
  *   npm run bench                      every benchmark, 5 runs each (the figures in BENCHMARKS.md)
- *   npm run bench -- nat startup       only these (startup, nat, cluster)
+ *   npm run bench -- nat startup       only these (startup, nat, nft, doctor, cluster)
  *   npm run bench -- --quick           smaller inputs, 3 runs: a smoke test, not a figure to quote
  *   npm run bench -- --runs 7          more runs per figure
  *
@@ -14,13 +14,13 @@
  */
 import {performance} from 'node:perf_hooks'
 import {spawnSync} from 'node:child_process'
-import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {availableParallelism, cpus, loadavg, tmpdir, totalmem} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const ALL = ['startup', 'nat', 'cluster']
+const ALL = ['startup', 'nat', 'nft', 'doctor', 'cluster']
 
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
@@ -189,6 +189,146 @@ function benchNat() {
   }
 }
 
+// ---------------------------------------------------------------- nftables mode (issue 15)
+
+function netnsSkip(tools) {
+  if (process.platform !== 'linux') return 'not Linux: no network namespaces'
+  if (process.getuid?.() !== 0) return 'not root: creating a network namespace needs root'
+  for (const tool of ['ip', ...tools]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} not found`
+  }
+  return null
+}
+
+function freshNamespace(label) {
+  const ns = `knet-bench-${process.pid}-${label}`
+  timed('ip', ['netns', 'add', ns])
+  namespaces.add(ns)
+  return ns
+}
+
+function dropNamespace(ns) {
+  spawnSync('ip', ['netns', 'del', ns])
+  namespaces.delete(ns)
+}
+
+/** Runs argv in the namespace with stdout to a file; returns the wall time. */
+function inNamespaceTo(ns, argv, file) {
+  const out = openSync(file, 'w')
+  try {
+    return timed('ip', ['netns', 'exec', ns, ...argv], {stdio: ['ignore', out, 'pipe']}).ms
+  } finally {
+    closeSync(out)
+  }
+}
+
+function benchNft() {
+  const sizes = quick ? [[1000, 3]] : [[10_000, 3], [10_000, 10]]
+  const skip = netnsSkip(['nft'])
+  log('nft: kube-proxy nftables mode — knet parsing the node\'s nft evidence (`nft -j list chains` + `nft -j list table ip kube-proxy`) and tracing one connection (and doctor\'s NAT checks + that trace) against `nft list table ip kube-proxy` printing the table from a namespace')
+  if (skip) {
+    log(`  skipped: ${skip} (the evidence is read from the kernel)`)
+    return
+  }
+  for (const [S, E] of sizes) {
+    const dir = join(work, `nft-${S}x${E}`)
+    const genMs = generate(['nft', String(S), String(E), dir])
+    const ns = freshNamespace(`nft-${S}x${E}`)
+    const input = openSync(join(dir, 'ruleset.nft'), 'r')
+    let loadMs
+    try {
+      loadMs = timed('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {stdio: [input, 'ignore', 'pipe']}).ms
+    } finally {
+      closeSync(input)
+    }
+    // The evidence, gathered once as knet gathers it (catalog.ts: nft-chains, then the table).
+    const chains = join(dir, 'chains.json')
+    const table = join(dir, 'table.json')
+    inNamespaceTo(ns, ['nft', '-j', 'list', 'chains'], chains)
+    const jsonMs = inNamespaceTo(ns, ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy'], table)
+    const base = []
+    const traceRuns = []
+    const checkRuns = []
+    for (let r = 0; r < RUNS; r++) {
+      base.push(inNamespaceTo(ns, ['nft', 'list', 'table', 'ip', 'kube-proxy'], join(dir, 'table.nft')))
+      traceRuns.push(measure('nft.js', [dir, chains, table, 'trace']))
+      checkRuns.push(measure('nft.js', [dir, chains, table, 'checks']))
+    }
+    dropNamespace(ns)
+    const last = checkRuns[checkRuns.length - 1]
+    const sane = last.problems === 0 && last.findings === 0 && last.tracedEndpoints === last.expectedEndpoints
+    const kb = (f) => `${(statSync(f).size / 1e6).toFixed(1)} MB`
+    log(`  ${S} Services × ${E} endpoints: generated in ${fmtMs(genMs)}, nft -f ${fmtMs(loadMs)}, nft -j list table ${fmtMs(jsonMs)} (${kb(table)} JSON, chains ${kb(chains)})`)
+    const b = median(base)
+    const m = (runs, k) => median(runs.map((x) => x[k]))
+    record('nft', `${S} × ${E}: trace (parse + trace)`, m(traceRuns, 'totalMs'), b, 0.5, 'ms', `parse ${fmtMs(m(traceRuns, 'parseMs'))}, trace ${fmtMs(m(traceRuns, 'traceMs'))}`)
+    record('nft', `${S} × ${E}: NAT checks + trace`, m(checkRuns, 'totalMs'), b, 0.5, 'ms', `parse ${fmtMs(m(checkRuns, 'parseMs'))}, checks ${fmtMs(m(checkRuns, 'checksMs'))}, trace ${fmtMs(m(checkRuns, 'traceMs'))}${sane ? '' : `; UNEXPECTED: ${last.problems} problems, ${last.findings} findings, ${last.tracedEndpoints}/${last.expectedEndpoints} endpoints traced`}`)
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+// ---------------------------------------------------------------- doctor --snapshot, whole process
+
+/** Runs `knet doctor` to completion (exit 0 or 1: findings are not a failure here); returns the wall time. */
+function timedDoctor(args) {
+  const t = performance.now()
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'doctor', ...args], {cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30, encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+  const ms = performance.now() - t
+  if (r.error || (r.status !== 0 && r.status !== 1)) throw new Error(`knet doctor ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().slice(0, 500)}`)
+  return {ms, stdout: r.stdout}
+}
+
+function benchDoctor() {
+  const [S, E] = quick ? [1000, 3] : [10_000, 3]
+  const skip = netnsSkip(['iptables-restore', 'iptables-save'])
+  log(`doctor: the whole \`knet doctor --snapshot\` process on a ${S}-Service iptables-mode node (with its cluster's API objects) against \`iptables-save\` printing that node's rules; and the node's snapshot size against the iptables-save text`)
+  if (skip) {
+    log(`  skipped: ${skip} (the evidence is read from the kernel)`)
+    return
+  }
+  const dir = join(work, `doctor-${S}x${E}`)
+  const genMs = generate(['nat', String(S), String(E), dir])
+  const ns = freshNamespace(`doctor-${S}x${E}`)
+  const input = openSync(join(dir, 'restore.txt'), 'r')
+  try {
+    timed('ip', ['netns', 'exec', ns, 'iptables-restore'], {stdio: [input, 'ignore', 'pipe']})
+  } finally {
+    closeSync(input)
+  }
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'))
+  // The node's evidence as knet gathers it: every catalogue command, through the netns transport.
+  const nodeFile = join(dir, 'node.json')
+  const gatherMs = timed(process.execPath, [join(ROOT, 'bin', 'run.js'), 'snapshot', '--node-access', 'netns', '--netns-map', `${meta.nodeName}=${ns}`, '-o', nodeFile]).ms
+  const dump = join(dir, 'dump.txt')
+  inNamespaceTo(ns, ['iptables-save'], dump)
+  const dumpBytes = statSync(dump).size
+  const nodeSnap = JSON.parse(readFileSync(nodeFile, 'utf8'))
+  const sizes = nodeSnap.nodes[0].results.filter((r) => r.stdout.length > 100_000).map((r) => `${r.id} ${(Buffer.byteLength(r.stdout) / 1e6).toFixed(1)} MB`).join(', ')
+  record('doctor', `node snapshot size (${sizes})`, statSync(nodeFile).size, dumpBytes, 1.5, 'bytes', `gathered in ${fmtMs(gatherMs)}; iptables-save text ${(dumpBytes / 1e6).toFixed(1)} MB`)
+  // Doctor's input: the cluster's objects and the node's iptables-save as gathered (the other
+  // evidence of a namespace-played node, with no routes or pods, would only add findings about that).
+  const snapshot = {...nodeSnap, meta: {...nodeSnap.meta, clusterSource: 'objects-file'}, cluster: JSON.parse(readFileSync(join(dir, 'cluster.json'), 'utf8'))}
+  snapshot.nodes = [{...nodeSnap.nodes[0], results: nodeSnap.nodes[0].results.filter((r) => r.id === 'iptables-save')}]
+  const file = join(dir, 'doctor.json')
+  writeFileSync(file, JSON.stringify(snapshot))
+  log(`  ${S} Services × ${E} endpoints: generated in ${fmtMs(genMs)}; doctor's snapshot ${fmtMb(statSync(file).size)}`)
+  const base = []
+  const runs = []
+  let out = ''
+  timedDoctor(['--snapshot', file, '-o', 'json']) // warm the file cache
+  for (let r = 0; r < RUNS; r++) {
+    base.push(inNamespaceTo(ns, ['iptables-save'], dump))
+    const d = timedDoctor(['--snapshot', file, '-o', 'json'])
+    runs.push(d.ms)
+    out = d.stdout
+  }
+  dropNamespace(ns)
+  const report = JSON.parse(out)
+  const nat = report.findings.filter((f) => /^(nat-|forward-policy|kube-proxy-mode|iptables-)/.test(f.check)).length
+  record('doctor', `knet doctor --snapshot (${S} × ${E}), whole process`, median(runs), median(base), 0.5, 'ms', `${report.findings.length} findings (${nat} from node evidence), ${report.summary.skipped} skipped`)
+  rmSync(dir, {recursive: true, force: true})
+}
+
 // ---------------------------------------------------------------- cluster
 
 function benchCluster() {
@@ -227,7 +367,7 @@ const load0 = loadavg()
 log(`knet bench${quick ? ' --quick (smaller inputs, fewer runs: not for the record)' : ''}: ${RUNS} runs per figure`)
 log(`machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'}), ${fmtMb(totalmem())} memory, Node ${process.version}, ${process.platform}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`)
 try {
-  for (const name of selected) ({startup: benchStartup, nat: benchNat, cluster: benchCluster})[name]()
+  for (const name of selected) ({startup: benchStartup, nat: benchNat, nft: benchNft, doctor: benchDoctor, cluster: benchCluster})[name]()
 } finally {
   cleanup()
 }

@@ -16,7 +16,7 @@ import type {TraceRequest} from '../lib/trace/path.js'
 export default class Trace extends BaseCommand {
   static override summary = "Follow one packet from SRC to DST hop by hop through the cluster's real datapath state, with a verdict."
 
-  static override description = `SRC and DST: pod/NS/NAME, NS/NAME, NAME (with -n), svc/NS/NAME[:PORT|:PORTNAME], node/NAME, or an IP with an optional port (10.96.0.10:53). A raw IP is resolved to the pod, Service or node owning it; a source that is none of those enters at --entry-node. Each hop names the device, what happens there, its evidence (the route, rule, FDB line or object field and the node command it came from) and ok/fail/unknown. A Service is traced through its DNAT, one branch per endpoint.
+  static override description = `SRC and DST: pod/NS/NAME, NS/NAME, NAME (with -n), svc/NS/NAME[:PORT|:PORTNAME], node/NAME, or an IP with an optional port (10.96.0.10:53, [fd00:10:96::a]:80). A raw IP is resolved to the pod, Service or node owning it; a source that is none of those enters at --entry-node. Each hop names the device, what happens there, its evidence (the route, rule, FDB line or object field and the node command it came from) and ok/fail/unknown. A Service is traced through its DNAT, one branch per endpoint. One trace is one address family: the destination's (an address's own, a Service's first ClusterIP, a pod's first IP) unless --ip-family chooses one of a dual-stack Service's or pod's; IPv6 is read from the nodes' IPv6 routes and rules, ip6tables (and ip6/inet nftables), net.ipv6.conf.all.forwarding and NDP entries.
 
 Verdicts: delivered (the reply gets back too), dropped (with a reason code and the hop), partial (some Service endpoints reached, some not), unknown. Only the nodes on the path are gathered (every node when DST is an address the cluster state does not place).
 
@@ -31,6 +31,8 @@ ${EXIT_CODES_HELP}
     '<%= config.bin %> trace pod/default/web-1-1 svc/default/web:80 --snapshot lab.json.gz -o json',
     '<%= config.bin %> trace node/node-1 10.244.2.3 --protocol icmp --snapshot lab.json.gz',
     '<%= config.bin %> trace web-1-2 svc/default/dns --lab knet --probe',
+    '<%= config.bin %> trace web-1-1 svc/default/web:80 --ip-family 6 --snapshot dual.json.gz',
+    '<%= config.bin %> trace web-1-1 [fd00:10:244:2::3]:8080 --snapshot dual.json.gz',
     '<%= config.bin %> trace pod/shop/cart-0 svc/shop/db:5432 --probe --context prod',
   ]
 
@@ -42,6 +44,7 @@ ${EXIT_CODES_HELP}
   static override flags = {
     protocol: Flags.option({options: ['tcp', 'udp', 'icmp'] as const, description: "protocol (default: the Service port's, else tcp)"})(),
     port: Flags.integer({description: 'destination port (when DST does not say :PORT)', min: 1, max: 65535}),
+    'ip-family': Flags.option({options: ['4', '6'] as const, description: "address family of a dual-stack Service or pod to trace (default: the destination's first)"})(),
     ...namespaceFlag('SRC/DST given as a bare NAME'),
     'entry-node': Flags.custom<string>({description: 'for a source outside the cluster: the node where it enters', parse: async (v) => {
       if (!isSafeName(v)) throw badInput(`--entry-node: "${v}" is not a node name`)
@@ -74,6 +77,7 @@ ${EXIT_CODES_HELP}
       ...(flags['entry-node'] ? {entryNode: flags['entry-node']} : {}),
       ...(flags.size === undefined ? {} : {size: flags.size}),
       ...(flags['source-port'] === undefined ? {} : {sourcePort: flags['source-port']}),
+      ...(flags['ip-family'] === undefined ? {} : {family: flags['ip-family'] === '6' ? 6 : 4}),
     }
     // Loaded here, not at the top: `knet --help` and other commands should not pay for them.
     const {resolveAnalysisSnapshot} = await import('../lib/gather/analysis-source.js')

@@ -70,8 +70,11 @@ function realLabSuite(tag: string, topology: Topology, nodes: number, proxyMode:
       expect(byName('etcd')[0]?.version).toMatch(/^3\.\d+\.\d+$/)
       expect(byName('flanneld')[0]?.version).toMatch(/^v0\.\d+\.\d+$/)
       expect(s.components.every((c) => c.running)).toBe(true)
-      // KCM's node IPAM, in registration order.
-      expect(s.nodes.map((n) => n.podCIDR)).toEqual(Array.from({length: nodes}, (_, i) => `10.244.${i}.0/24`))
+      // KCM's node IPAM: a distinct /24 of the cluster CIDR each. Not asserted in registration order:
+      // under load the real allocator has given the second node 10.244.2.0/24 (its order is no contract).
+      const cidrs = s.nodes.map((n) => n.podCIDR)
+      for (const c of cidrs) expect(c).toMatch(/^10\.244\.\d{1,3}\.0\/24$/)
+      expect(new Set(cidrs).size).toBe(nodes)
     })
 
     it("has the EndpointSlice controller's slices, kube-proxy's canary on every node and flannel's annotations", async () => {

@@ -15,6 +15,7 @@ import {gatherNodes} from '../../src/lib/gather/node/gather-node.js'
 import {NetnsTransport} from '../../src/lib/gather/node/netns.js'
 import {interpretSshOutcome, sshArgv, SshTransport} from '../../src/lib/gather/node/ssh.js'
 import {PARSERS, type EvidenceId} from '../../src/lib/model/node-evidence.js'
+import {parseNftJson} from '../../src/lib/parse/nft.js'
 import {readSnapshot} from '../../src/lib/snapshot/read.js'
 import type {CommandResult, NodeEvidence} from '../../src/lib/snapshot/schema.js'
 import {knetAsync} from '../helpers/cli.js'
@@ -45,13 +46,19 @@ const VOLATILE = new Set<EvidenceId>(['neigh', 'conntrack', 'conntrack6'])
 const normalise = (id: string, text: string) =>
   /tables-save$/.test(id)
     ? text.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '[0:0]')
-    : id === 'nft'
+    : id === 'nft' || id.startsWith('nft-table:')
       ? text.replace(/"(packets|bytes)":\s*\d+/g, '"$1":0')
       : text
 
+/** The parser of a result: the catalogue's, or nft's JSON one for the nft listings (`nft-chains`, `nft-table:FAMILY:NAME`). */
+function parserOf(id: string): ((text: string) => {value: unknown; problems: unknown[]}) | undefined {
+  if (id === 'nft-chains' || id.startsWith('nft-table:')) return parseNftJson
+  return id in PARSERS ? PARSERS[id as EvidenceId] : undefined
+}
+
 function problemsOf(r: CommandResult): unknown[] {
-  if (r.status !== 'ok' || !(r.id in PARSERS)) return []
-  return PARSERS[r.id as EvidenceId](r.stdout).problems
+  if (r.status !== 'ok') return []
+  return parserOf(r.id)?.(r.stdout).problems ?? []
 }
 
 function nodeOf(nodes: NodeEvidence[], name: string): NodeEvidence {
@@ -60,7 +67,11 @@ function nodeOf(nodes: NodeEvidence[], name: string): NodeEvidence {
   return node
 }
 
-const parsed = (r: CommandResult): unknown => PARSERS[r.id as EvidenceId](normalise(r.id, r.stdout)).value
+const parsed = (r: CommandResult): unknown => {
+  const parse = parserOf(r.id)
+  if (!parse) throw new Error(`no parser for ${r.id}`)
+  return parse(normalise(r.id, r.stdout)).value
+}
 
 /** Same status, the same parsed evidence (routes, links, rules, …) and no parse problems, command by command. */
 function expectSameEvidence(viaSsh: CommandResult[], viaNetns: CommandResult[]): void {

@@ -17,6 +17,7 @@ describe('knet rbac', () => {
         {apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['kube-proxy']},
         {apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['list']},
         {apiGroups: ['networking.k8s.io'], resources: ['servicecidrs'], verbs: ['list']},
+        {apiGroups: ['crd.projectcalico.org'], resources: ['ipamblocks'], verbs: ['list']},
       ],
     })
   })
@@ -34,6 +35,9 @@ describe('knet rbac', () => {
     expect(text).toContain('  name: knet-readonly\n')
     expect(text.match(/^ {2}# /gm)).toHaveLength(CLUSTER_READ_RULES.length)
     expect(text).toContain('  # EndpointSlices: which pods back each Service, and whether they are ready\n  - apiGroups:\n')
+    expect(text).toContain(
+      "  # Calico's IPAMBlocks: which node holds which pod address block (optional; without it blocks are read from the nodes' routes)\n  - apiGroups:\n      - crd.projectcalico.org\n    resources:\n      - ipamblocks\n    verbs:\n      - list\n",
+    )
   })
 })
 

@@ -72,7 +72,8 @@ describe('knet trace --snapshot', () => {
     const cases: [string[], string][] = [
       [['trace', 'web-1-1', 'nosuch', '--snapshot', hostGw], 'knet: no pod default/nosuch in the cluster state (check the name and -n/--namespace)\n'],
       [['trace', 'web-1-1', 'svc/default/web:99', '--snapshot', hostGw], 'knet: service default/web has no port 99 (its ports: http=80/TCP; write svc/NS/NAME:PORT)\n'],
-      [['trace', 'a/b/c/d', 'web-1-1', '--snapshot', hostGw], 'knet: "a/b/c/d" is not pod/NS/NAME, NS/NAME, NAME, svc/NS/NAME[:PORT], node/NAME or IP[:PORT]\n'],
+      [['trace', 'a/b/c/d', 'web-1-1', '--snapshot', hostGw], 'knet: "a/b/c/d" is not pod/NS/NAME, NS/NAME, NAME, svc/NS/NAME[:PORT], node/NAME, IP[:PORT] or [IPv6]:PORT\n'],
+      [['trace', 'web-1-1', 'svc/default/web', '--ip-family', '6', '--snapshot', hostGw], 'knet: service default/web has no IPv6 ClusterIP (its families: IPv4) (trace it with --ip-family 4)\n'],
       [['trace', '192.0.2.1', 'web-1-1', '--snapshot', hostGw], "knet: 192.0.2.1 is no pod's, Service's or node's address (say where it enters the cluster with --entry-node NAME)\n"],
       [['trace', 'web-1-1', 'web-2-1', '--snapshot', hostGw, '--probe'], 'knet: --probe sends a real packet: it needs a live cluster (a kubeconfig) or --lab, not --snapshot\n'],
       [['trace', 'web-1-1', 'web-2-1', '--objects', hostGw, '--probe'], 'knet: --probe sends a real packet: it needs a live cluster (a kubeconfig) or --lab, not --objects\n'],

@@ -16,6 +16,7 @@ ${LAB_EXIT_CODES_HELP}`
     '<%= config.bin %> lab break --list',
     '<%= config.bin %> lab break missing-route --node node-1 --target node-2',
     '<%= config.bin %> lab break netpol-deny --target web-2-2',
+    '<%= config.bin %> lab break missing-route --ip-family 6',
   ]
 
   static override args = {
@@ -27,6 +28,7 @@ ${LAB_EXIT_CODES_HELP}`
     list: Flags.boolean({description: 'list the faults: what each emulates and what a probe shows'}),
     node: Flags.string({description: 'node the fault acts on (default: the fault\'s own, see --list)'}),
     target: Flags.string({description: 'what the fault acts on: a node, pod or Service depending on the fault (see --list)'}),
+    'ip-family': Flags.option({options: ['4', '6'] as const, aliases: ['family'], description: "per-family faults (see --list): break IPv4 or IPv6 only (default: the lab's first family)"})(),
     json: Flags.boolean({description: 'print the result as JSON on stdout'}),
   }
 
@@ -38,7 +40,7 @@ ${LAB_EXIT_CODES_HELP}`
       return
     }
     if (!args.fault) throw badInput('give a FAULT to apply', 'knet lab break --list shows them')
-    const result = await breakFault(flags.name, args.fault, {node: flags.node, target: flags.target})
+    const result = await breakFault(flags.name, args.fault, {node: flags.node, target: flags.target, ...(flags['ip-family'] ? {family: flags['ip-family'] === '6' ? (6 as const) : (4 as const)} : {})})
     if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     else this.note(renderBreak(result))
   }

@@ -1,5 +1,8 @@
 /** Discovery documents (/version, /api, /apis, /api/v1, /apis/G/V): enough for client-node and kubectl-style probes. */
-import {RESOURCE_TYPES, apiVersionOf} from './resources.js'
+import {RESOURCE_TYPES, apiVersionOf, type ResourceType} from './resources.js'
+
+/** Whether the server serves a type now (custom resources only while it holds objects of them). */
+export type IsServed = (type: ResourceType) => boolean
 
 export const SERVER_VERSION = {
   major: '1',
@@ -17,8 +20,8 @@ export function coreVersions(): object {
   return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443'}]}
 }
 
-export function groupList(): object {
-  const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group !== '').map((t) => `${t.group}/${t.version}`))]
+export function groupList(isServed: IsServed = () => true): object {
+  const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group !== '' && isServed(t)).map((t) => `${t.group}/${t.version}`))]
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -30,8 +33,8 @@ export function groupList(): object {
   }
 }
 
-export function resourceList(groupVersion: string): object | undefined {
-  const types = RESOURCE_TYPES.filter((t) => apiVersionOf(t) === groupVersion)
+export function resourceList(groupVersion: string, isServed: IsServed = () => true): object | undefined {
+  const types = RESOURCE_TYPES.filter((t) => apiVersionOf(t) === groupVersion && isServed(t))
   if (types.length === 0) return undefined
   return {
     kind: 'APIResourceList',

@@ -10,6 +10,11 @@ export interface ResourceType {
   version: string
   kind: string
   namespaced: boolean
+  /**
+   * A custom resource: served (and in discovery) only when the server holds objects of it, as if
+   * its CustomResourceDefinition were installed; otherwise its path is a 404 like any unknown group.
+   */
+  custom?: boolean
 }
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
@@ -24,6 +29,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   {resource: 'networkpolicies', group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy', namespaced: true},
   {resource: 'servicecidrs', group: 'networking.k8s.io', version: 'v1', kind: 'ServiceCIDR', namespaced: false},
   {resource: 'daemonsets', group: 'apps', version: 'v1', kind: 'DaemonSet', namespaced: true},
+  {resource: 'ipamblocks', group: 'crd.projectcalico.org', version: 'v1', kind: 'IPAMBlock', namespaced: false, custom: true},
 ]
 
 export function apiVersionOf(type: ResourceType): string {

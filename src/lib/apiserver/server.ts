@@ -12,7 +12,7 @@ import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import type {Duplex} from 'node:stream'
 import {testCerts} from './certs.js'
-import {coreVersions, groupList, resourceList, SERVER_VERSION} from './discovery.js'
+import {coreVersions, groupList, resourceList, SERVER_VERSION, type IsServed} from './discovery.js'
 import {chooseProtocol, EXEC_PROTOCOLS, execServer, runExecSession, type ExecHook} from './exec.js'
 import {writeKubeconfigFile, type KubeconfigOptions} from './kubeconfig.js'
 import {parseLabelSelector} from './labels.js'
@@ -98,6 +98,7 @@ interface Continue {
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const store = buildStore(options.objects)
+  const isServed: IsServed = (type) => !type.custom || (store.byResource.get(type.resource)?.length ?? 0) > 0
   const faults = options.faults ?? {}
   const requests: LoggedRequest[] = []
   const timers = new Set<NodeJS.Timeout>()
@@ -130,7 +131,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       res.writeHead(code, {'content-type': contentType, 'content-length': Buffer.byteLength(body)})
       res.end(body)
     }
-    const route = parseRoute(url.pathname)
+    const route = parseRoute(url.pathname, isServed)
     const delay = (route.type && faults.delayMs?.[route.type.resource]) ?? faults.delayMs?.['*'] ?? 0
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -182,7 +183,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return route.discovery === null ? [404, '404 page not found\n', 'text/plain; charset=utf-8'] : json(200, route.discovery)
     }
     const type = route.type
-    if (!type || (faults.notServed ?? []).includes(type.resource)) return [404, '404 page not found\n', 'text/plain; charset=utf-8']
+    if (!type || !isServed(type) || (faults.notServed ?? []).includes(type.resource)) return [404, '404 page not found\n', 'text/plain; charset=utf-8']
     const verb = route.name === undefined ? 'list' : 'get'
     // knet never reads Secrets; refusing them here (and logging the attempt) lets tests prove it.
     const forbidden = type.resource === 'secrets' || isForbidden(verb, type.resource)
@@ -355,11 +356,11 @@ interface Route {
   subresource?: string
 }
 
-function parseRoute(pathname: string): Route {
+function parseRoute(pathname: string, isServed: IsServed): Route {
   const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent)
   if (pathname === '/version' || pathname === '/version/') return {discovery: SERVER_VERSION}
   if (segs.length === 1 && segs[0] === 'api') return {discovery: coreVersions()}
-  if (segs.length === 1 && segs[0] === 'apis') return {discovery: groupList()}
+  if (segs.length === 1 && segs[0] === 'apis') return {discovery: groupList(isServed)}
   let group: string
   let version: string
   let rest: string[]
@@ -374,7 +375,7 @@ function parseRoute(pathname: string): Route {
   } else {
     return {discovery: null}
   }
-  if (rest.length === 0) return {discovery: resourceList(group === '' ? version : `${group}/${version}`) ?? null}
+  if (rest.length === 0) return {discovery: resourceList(group === '' ? version : `${group}/${version}`, isServed) ?? null}
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const type = typeForPath(group, version, rest[2] ?? '')
     if (rest.length === 5) return {type, namespace: rest[1], name: rest[3], subresource: rest[4]}

@@ -2,6 +2,7 @@ import type {NodeDatapath} from '../model/node.js'
 import type {ConntrackEntry, ConntrackTuple} from '../parse/conntrack.js'
 import type {Finding} from '../report/finding.js'
 import {nodeEvidence} from './evidence.js'
+import {hostPort} from '../net/cidr.js'
 import type {Check} from './types.js'
 
 export const conntrackStale: Check = {
@@ -40,7 +41,8 @@ export const conntrackStale: Check = {
             subject: serviceSubject(ctx.cluster().services, e.original.dst),
             node: node.name,
             ...(dns && e.protocol === 'udp' ? {severity: 'error' as const} : {}),
-            message: `${entries.length} ${e.protocol}${dns ? ' (DNS)' : ''} conntrack entr${entries.length === 1 ? 'y' : 'ies'} to ${e.original.dst}:${e.original.dport ?? ''} still reply from ${reply.src}, which no pod owns`,
+            ...(id === 'conntrack6' ? {family: 6 as const} : {}),
+            message: `${entries.length} ${e.protocol}${dns ? ' (DNS)' : ''} conntrack entr${entries.length === 1 ? 'y' : 'ies'} to ${hostPort(e.original.dst, e.original.dport ?? '')}${e.original.dport === null ? ':' : ''} still reply from ${reply.src}, which no pod owns`,
             evidence: entries.slice(0, 3).map((x) => entryEvidence(node, id, x)),
           }),
         )

@@ -97,13 +97,13 @@ export function runCheck(model: AnalysisModel, check: Check): {findings: Finding
       return model.cluster
     },
     skip,
-    finding: (f) => ({check: check.id, severity: f.severity ?? check.severity, subject: f.subject, ...(f.node === undefined ? {} : {node: f.node}), message: f.message, evidence: f.evidence}),
+    finding: (f) => ({check: check.id, severity: f.severity ?? check.severity, subject: f.subject, ...(f.node === undefined ? {} : {node: f.node}), message: f.message, evidence: f.evidence, ...(f.family === undefined ? {} : {family: f.family})}),
   }
   return {findings: check.run(ctx), skipped}
 }
 
 /** The node evidence kube-proxy's rules are read from, per mode. */
-const KUBE_PROXY_EVIDENCE: Record<string, string[]> = {iptables: ['iptables-save'], nftables: ['nft']}
+const KUBE_PROXY_EVIDENCE: Record<string, string[]> = {iptables: ['iptables-save'], nftables: ['nft'], ipvs: ['ipvsadm']}
 
 const RESOURCE: Record<ClusterRequirement, string> = {
   'cluster:nodes': 'nodes',

@@ -2,6 +2,7 @@
 import type {Link} from '../parse/iproute2/links.js'
 import type {SysctlEntry} from '../parse/sysctl.js'
 import type {NodeDatapath} from '../model/node.js'
+import {isPodFacingVeth} from '../model/pod-veth.js'
 import type {Evidence} from '../report/finding.js'
 
 export function api(kind: string, key: string, field: string, text: string): Evidence {
@@ -52,13 +53,12 @@ export function podBridges(node: NodeDatapath): Set<string> {
 }
 
 /**
- * A veth whose peer is in another namespace and that carries no IPv4 address but /32s: a pod's, not
- * the node's uplink (the CNI ptp plugin, kindnet's, puts the pods' gateway as a /32 on each).
+ * A veth whose peer is in another namespace and that carries no subnet address of either family
+ * (only /32s or /128s): a pod's, not the node's uplink (the CNI ptp plugin, kindnet's, puts the
+ * pods' gateway as a /32 on each; an IPv6-only node's uplink holds only its /64).
  */
 export function isPodVeth(node: NodeDatapath, l: Link): boolean {
-  if (l.kind !== 'veth' || l.linkNetnsid === undefined) return false
-  const addrs = node.addrs?.find((a) => a.ifname === l.ifname)?.addrs ?? []
-  return !addrs.some((a) => a.family === 'inet' && a.scope !== 'host' && a.scope !== 'link' && a.prefixlen !== 32)
+  return isPodFacingVeth(node, l)
 }
 
 /** CNIs that install a route per remote node pod CIDR: for them, falling through to the default route is a missing route. */

@@ -1,4 +1,6 @@
-import {cidrContainsCidr} from '../net/cidr.js'
+import {cidrContainsCidr, ipFamily} from '../net/cidr.js'
+import {familyDatapath} from '../model/node-family.js'
+import {ipv6PodsOn} from './ipv6-pods.js'
 import type {NodeDatapath} from '../model/node.js'
 import type {IptablesRule, IptablesTable} from '../parse/iptables-save.js'
 import type {Finding} from '../report/finding.js'
@@ -13,32 +15,39 @@ export const forwardPolicyDrop: Check = {
   requires: ['node:iptables-save'],
   remediation: "accept pod traffic in FORWARD (iptables -A FORWARD -s POD_CIDR -j ACCEPT; -d POD_CIDR -j ACCEPT), or enable your CNI's forwarding rules; Docker sets the FORWARD policy to DROP when it starts",
   explanation:
-    'Packets a node routes for its pods traverse the filter FORWARD chain. With a DROP policy and no rule accepting pod traffic (by pod CIDR or pod interface), every cross-node and off-node pod packet is dropped silently. A host that carries no pods is skipped with that reason.',
+    'Packets a node routes for its pods traverse the filter FORWARD chain (ip6tables\' for IPv6, judged where pods have IPv6 addresses). With a DROP policy and no rule accepting pod traffic (by pod CIDR or pod interface), every cross-node and off-node pod packet is dropped silently. A host that carries no pods is skipped with that reason.',
   run(ctx) {
     const findings: Finding[] = []
     const cluster = ctx.model.cluster
     for (const node of ctx.nodes) {
-      const filter = node.iptables4?.tables.find((t) => t.name === 'filter')
-      const forward = filter?.chainIndex.get('FORWARD')
-      if (!filter || forward?.policy !== 'DROP') continue
-      // Docker sets FORWARD DROP on every host it runs on; that only matters where pods are.
-      const noPods = noPodsReason(ctx.model, node, 'the FORWARD policy')
-      if (noPods) {
-        ctx.skip(noPods)
-        continue
+      // Each family has its own FORWARD chain (iptables, ip6tables); IPv6's matters where pods have IPv6 addresses.
+      for (const family of [4, 6] as const) {
+        const f = familyDatapath(node, family)
+        const filter = f.iptables?.tables.find((t) => t.name === 'filter')
+        const forward = filter?.chainIndex.get('FORWARD')
+        if (!filter || forward?.policy !== 'DROP') continue
+        if (family === 6 && !ipv6PodsOn(ctx.model, node)) continue
+        // Docker sets FORWARD DROP on every host it runs on; that only matters where pods are.
+        const noPods = noPodsReason(ctx.model, node, `the ${family === 6 ? 'ip6tables ' : ''}FORWARD policy`)
+        if (noPods) {
+          ctx.skip(noPods)
+          continue
+        }
+        // A finding about one family names that family's ranges only.
+        const podCidrs = [...(ctx.model.index.nodeByName().get(node.name)?.podCIDRs ?? []), ...(cluster?.kubeProxy.clusterCIDRs ?? [])].filter((c) => ipFamily(c) === family)
+        const podIfaces = podInterfaces(node)
+        if (acceptsPodTraffic(filter, podCidrs, podIfaces)) continue
+        const counters = forward.counters ? ` [${forward.counters.packets}:${forward.counters.bytes}]` : ''
+        findings.push(
+          ctx.finding({
+            subject: {kind: 'node', name: node.name},
+            node: node.name,
+            ...(family === 6 ? {family} : {}),
+            message: `${family === 6 ? 'ip6tables ' : ''}filter FORWARD policy is DROP and no rule reachable from FORWARD accepts ${family === 6 ? 'IPv6 ' : ''}pod traffic${podCidrs.length ? ` (${podCidrs.join(', ')})` : ''}`,
+            evidence: [nodeEvidence(node, f.iptablesId, `:FORWARD DROP${counters}`)],
+          }),
+        )
       }
-      const podCidrs = [...(ctx.model.index.nodeByName().get(node.name)?.podCIDRs ?? []), ...(cluster?.kubeProxy.clusterCIDRs ?? [])]
-      const podIfaces = podInterfaces(node)
-      if (acceptsPodTraffic(filter, podCidrs, podIfaces)) continue
-      const counters = forward.counters ? ` [${forward.counters.packets}:${forward.counters.bytes}]` : ''
-      findings.push(
-        ctx.finding({
-          subject: {kind: 'node', name: node.name},
-          node: node.name,
-          message: `filter FORWARD policy is DROP and no rule reachable from FORWARD accepts pod traffic${podCidrs.length ? ` (${podCidrs.join(', ')})` : ''}`,
-          evidence: [nodeEvidence(node, 'iptables-save', `:FORWARD DROP${counters}`)],
-        }),
-      )
     }
     return findings
   },

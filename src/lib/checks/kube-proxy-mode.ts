@@ -16,7 +16,7 @@ export const kubeProxyMode: Check = {
     for (const node of ctx.nodes) {
       const seen = ctx.model.index.observedKubeProxyMode(node)
       if (!seen) {
-        ctx.skip(`no kube-proxy rules visible on ${node.name} (no KUBE-SERVICES chain, kube-ipvs0 or nft table kube-proxy)`)
+        ctx.skip(`no kube-proxy rules visible on ${node.name} (no KUBE-SERVICES chain in iptables or ip6tables, kube-ipvs0 or nft table kube-proxy)`)
         continue
       }
       if (seen.mode === configured) continue

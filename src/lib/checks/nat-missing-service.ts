@@ -2,6 +2,10 @@ import type {KubeProxyView, ReadyEndpoint} from '../model/model.js'
 import type {Evidence, Finding} from '../report/finding.js'
 import {everyReadyV4Targeted, hasReadyEndpoint, readyEndpoints, readySlicePorts} from './nat-endpoints.js'
 import type {Check} from './types.js'
+import type {CheckContext} from './context.js'
+import type {ServiceModel} from '../model/cluster.js'
+import {hostPort} from '../net/cidr.js'
+import {kubeProxyView6} from './kube-proxy-ipv6.js'
 
 export const natMissingService: Check = {
   id: 'nat-missing-service',
@@ -11,12 +15,13 @@ export const natMissingService: Check = {
   kubeProxyIptables: true,
   remediation: 'restart kube-proxy on the node and check its logs (RBAC, API connectivity, iptables-restore errors); make sure nothing else flushes the nat table',
   explanation:
-    'Each node translates a ClusterIP through its own kube-proxy rules. A Service with ready endpoints but no KUBE-SVC chain on a node is unreachable from that node; endpoints missing from the chain never get traffic from it.',
+    'Each node translates a ClusterIP through its own kube-proxy rules, a dual-stack Service\'s IPv6 ClusterIP through its ip6tables rules (iptables mode). A Service with ready endpoints but no KUBE-SVC chain on a node is unreachable from that node; endpoints missing from the chain never get traffic from it.',
   run(ctx) {
     const index = ctx.model.index
     const endpoints = readySlicePorts(ctx.model)
     const findings: Finding[] = []
     for (const svc of ctx.cluster().services) {
+      findings.push(...ipv6Findings(ctx, svc, endpoints))
       if (svc.type === 'ExternalName' || svc.headless || !svc.clusterIPs.some((ip) => !ip.includes(':'))) continue
       const key = `${svc.namespace}/${svc.name}`
       for (const port of svc.ports) {
@@ -65,7 +70,52 @@ export const natMissingService: Check = {
 }
 
 function apiEvidence(e: ReadyEndpoint): Evidence {
-  return {source: `api: EndpointSlice ${e.slice} ${e.field}`, text: `${e.ip}${e.port === undefined ? '' : `:${e.port}`} ready`}
+  return {source: `api: EndpointSlice ${e.slice} ${e.field}`, text: `${hostPort(e.ip, e.port)} ready`}
+}
+
+/**
+ * A dual-stack (or IPv6-only) Service's IPv6 family: kube-proxy's ip6tables rules against the IPv6
+ * EndpointSlices, per node. A node that has the IPv4 rules but not the IPv6 ones is the usual
+ * fault (kube-proxy started before the node had IPv6, or ip6tables-restore failing).
+ */
+function ipv6Findings(ctx: CheckContext, svc: ServiceModel, endpoints: ReturnType<typeof readySlicePorts>): Finding[] {
+  const clusterIP = svc.clusterIPs.find((ip) => ip.includes(':'))
+  if (svc.type === 'ExternalName' || svc.headless || !clusterIP) return []
+  const out: Finding[] = []
+  const key = `${svc.namespace}/${svc.name}`
+  for (const port of svc.ports) {
+    const portName = port.name ? `${key}:${port.name}` : key
+    const protocol = port.protocol.toLowerCase()
+    const portKey = `${portName}|${protocol}`
+    const ready = readyEndpoints(endpoints.get(portKey), false).filter((e) => e.ip.includes(':'))
+    const first = ready[0]
+    if (!first) continue
+    for (const node of ctx.nodes) {
+      const view = kubeProxyView6(ctx.model, node)
+      if (!view) continue
+      const rules = view.byKey.get(portKey)
+      const subject = {kind: 'service' as const, namespace: svc.namespace, name: svc.name}
+      if (!rules) {
+        const v4 = ctx.model.index.kubeProxyView(node)?.byKey.has(portKey) === true
+        out.push(ctx.finding({
+          subject, node: node.name, family: 6,
+          message: `${portName} (${protocol}) has ${ready.length} ready IPv6 endpoint(s) but no kube-proxy ip6tables rules on ${node.name}${v4 ? ' (its IPv4 family has them): IPv6 clients of ' + hostPort(clusterIP, port.port) + ' get nowhere' : ''}`,
+          evidence: [apiEvidence(first), {source: view.source, text: `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat (for ${clusterIP})`}],
+        }))
+        continue
+      }
+      if (rules.unreadable) continue
+      const absent = ready.filter((e) => !rules.targets.some((t) => t.ip === e.ip && (e.port === undefined || t.port === undefined || t.port === e.port)))
+      const missing = absent[0]
+      if (!missing) continue
+      out.push(ctx.finding({
+        subject, node: node.name, family: 6,
+        message: `${portName} (${protocol}): ${absent.length} ready IPv6 endpoint(s) absent from ${node.name}'s ip6tables rules: ${absent.map((e) => e.ip).join(', ')}`,
+        evidence: [apiEvidence(missing), {source: view.source, text: rules.rule.text}],
+      }))
+    }
+  }
+  return out
 }
 
 /** What the node's rules would hold for the port, in the layout of its mode, quoted as absent. */

@@ -34,6 +34,17 @@ export const natOrphanService: Check = {
           }),
         )
       }
+      // IPVS virtual services carry no Service name: one whose address and port no Service has.
+      for (const o of view.orphans ?? []) {
+        findings.push(
+          ctx.finding({
+            subject: {kind: 'node', name: node.name},
+            node: node.name,
+            message: `${node.name} still has kube-proxy's ${o.what}, but no Service has that address and port`,
+            evidence: [{source: view.source, text: o.rule.text}],
+          }),
+        )
+      }
     }
     return findings
   },

@@ -1,6 +1,8 @@
 import type {Finding} from '../report/finding.js'
 import {readyEndpoints, readySlicePorts, readyTargetTest} from './nat-endpoints.js'
 import type {Check} from './types.js'
+import {hostPort} from '../net/cidr.js'
+import {kubeProxyView6} from './kube-proxy-ipv6.js'
 
 export const natStaleEndpoint: Check = {
   id: 'nat-stale-endpoint',
@@ -16,31 +18,36 @@ export const natStaleEndpoint: Check = {
     const endpoints = readySlicePorts(ctx.model)
     const findings: Finding[] = []
     for (const node of ctx.nodes) {
-      const view = index.kubeProxyView(node)
-      if (!view) continue
-      for (const port of view.ports) {
-        const key = `${port.namespace}/${port.name}`
-        if (!index.serviceByKey().has(key)) continue
-        const slicePorts = endpoints.get(`${port.portName}|${port.protocol}`)
-        const isReady = readyTargetTest(slicePorts, port.targets.length)
-        for (const t of port.targets) {
-          if (isReady(t)) continue
-          const ready = readyEndpoints(slicePorts, false)
-          const target = `${t.ip}${t.port === undefined ? '' : `:${t.port}`}`
-          findings.push(
-            ctx.finding({
-              subject: {kind: 'service', namespace: port.namespace, name: port.name},
-              node: node.name,
-              message: `${port.portName} (${port.protocol}) DNATs to ${target}, which is not a ready endpoint`,
-              evidence: [
-                {source: view.source, text: t.rule.text},
-                {
-                  source: `api: EndpointSlices of Service ${key}`,
-                  text: ready.length ? `ready: ${ready.map((e) => `${e.ip}${e.port === undefined ? '' : `:${e.port}`}`).join(', ')}` : 'no ready endpoints',
-                },
-              ],
-            }),
-          )
+      // The IPv4 rules, and kube-proxy's ip6tables rules for IPv6 ClusterIPs (iptables mode).
+      const v6 = kubeProxyView6(ctx.model, node)
+      for (const view of [index.kubeProxyView(node), ...(v6 ? [v6] : [])]) {
+        if (!view) continue
+        const family = view === v6 ? 6 : undefined
+        for (const port of view.ports) {
+          const key = `${port.namespace}/${port.name}`
+          if (!index.serviceByKey().has(key)) continue
+          const slicePorts = endpoints.get(`${port.portName}|${port.protocol}`)
+          const isReady = readyTargetTest(slicePorts, port.targets.length)
+          for (const t of port.targets) {
+            if (isReady(t)) continue
+            const ready = readyEndpoints(slicePorts, false)
+            const target = hostPort(t.ip, t.port)
+            findings.push(
+              ctx.finding({
+                subject: {kind: 'service', namespace: port.namespace, name: port.name},
+                node: node.name,
+                ...(family ? {family} : {}),
+                message: `${port.portName} (${port.protocol}) DNATs to ${target}, which is not a ready endpoint`,
+                evidence: [
+                  {source: view.source, text: t.rule.text},
+                  {
+                    source: `api: EndpointSlices of Service ${key}`,
+                    text: ready.length ? `ready: ${ready.map((e) => hostPort(e.ip, e.port)).join(', ')}` : 'no ready endpoints',
+                  },
+                ],
+              }),
+            )
+          }
         }
       }
     }

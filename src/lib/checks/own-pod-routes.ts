@@ -16,6 +16,7 @@ import type {NodeDatapath} from '../model/node.js'
 import {lookupRoute} from '../net/route-lookup.js'
 import type {Link} from '../parse/iproute2/links.js'
 import {describeRoute} from '../parse/iproute2/routes.js'
+import {describeRule} from '../parse/iproute2/rules.js'
 import type {Evidence} from '../report/finding.js'
 import {linkIsUp, sourceOf} from '../trace/evidence.js'
 import {podVeth} from '../trace/routed-veth.js'
@@ -72,11 +73,14 @@ function judgeNode(node: NodeDatapath, here: PodModel[]): OwnPodResult[] {
       const base = {node, pod, ip}
       // Handed to a veth on no bridge: the pod's own routed veth (a bridge's subnet route is not this check's).
       if (dev && dev.kind === 'veth' && !dev.master && isPodVeth(node, dev)) {
-        if (linkIsUp(dev)) results.push({...base, status: 'ok', veth: dev, message: '', evidence: [routeEv]})
+        const diverted = linkIsUp(dev) ? divertedFromPod(node, here, pod, ip, dev) : undefined
+        if (diverted) results.push({...base, status: 'route-missing', veth: dev, message: diverted.message, evidence: [...diverted.evidence, routeEv, podEv(pod, ip)]})
+        else if (linkIsUp(dev)) results.push({...base, status: 'ok', veth: dev, message: '', evidence: [routeEv]})
         else results.push(down(base, dev, `the node's route to ${ip}`, [nodeEvidence(node, 'links', linkText(dev)), routeEv, podEv(pod, ip)]))
         continue
       }
-      if (dev) continue
+      // A bridge's subnet route is veth-detached's and bridge-down's; any other device (the node's NIC, whose subnet the pod's address is in with the AWS VPC CNI) is not the pod's.
+      if (dev?.kind === 'bridge') continue
       const named = podVeth(node, ip, here)
       const veth = named && named.link.kind === 'veth' && !named.link.master && isPodVeth(node, named.link) ? named.link : undefined
       if (!veth && !routedNode) continue
@@ -98,6 +102,34 @@ function judgeNode(node: NodeDatapath, here: PodModel[]): OwnPodResult[] {
     }
   }
   return results
+}
+
+/**
+ * A source-selected rule (the AWS VPC CNI's "from POD lookup TABLE" for a pod on a secondary ENI)
+ * that catches traffic from another pod of this node to `pod` before any rule reaches the table
+ * with the pod's route: the VPC CNI puts "to POD lookup main" at priority 512 for exactly that, and
+ * without it that traffic leaves the node. Judged for each other pod of the node as the source,
+ * arriving on its own veth, as the kernel routes it; only on nodes with such rules.
+ */
+function divertedFromPod(node: NodeDatapath, here: PodModel[], pod: PodModel, ip: string, veth: Link): {message: string; evidence: Evidence[]} | undefined {
+  const rules = node.rules4 ?? []
+  if (!node.routes4 || !rules.some((r) => r.src !== undefined && !r.not)) return undefined
+  for (const other of here) {
+    if (other === pod) continue
+    for (const src of other.podIPs.filter((x) => !x.includes(':'))) {
+      const from = lookupRoute({rules, routes: node.routes4}, {dst: src})
+      if (from.kind !== 'unicast' || from.gateway || !from.dev || from.dev === veth.ifname) continue
+      const found = lookupRoute({rules, routes: node.routes4}, {dst: ip, src, iif: from.dev})
+      if (found.dev === veth.ifname && found.kind === 'unicast') continue
+      const rule = found.rule ? describeRule(found.rule) : undefined
+      const chose = found.route ? describeRoute(found.route) : found.kind
+      return {
+        message: `${node.name} sends traffic from its pod ${other.namespace}/${other.name} (${src}) to its pod ${pod.namespace}/${pod.name} (${ip}) by ${rule ? `rule "${rule}"` : 'its rules'} to ${chose}, not to ${veth.ifname}: no rule before it sends that traffic to the table with the pod's route (the AWS VPC CNI's per-pod "to ${ip} lookup main", priority 512)`,
+        evidence: [...(found.rule ? [nodeEvidence(node, 'rules4', describeRule(found.rule))] : []), ...(found.route ? [nodeEvidence(node, 'routes4', chose)] : [])],
+      }
+    }
+  }
+  return undefined
 }
 
 function down(base: Pick<OwnPodResult, 'node' | 'pod' | 'ip'>, veth: Link, how: string, evidence: Evidence[]): OwnPodResult {

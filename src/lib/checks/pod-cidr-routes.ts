@@ -42,6 +42,13 @@ export interface PodRoutes {
 }
 
 /** A range reached only by the default route: judged once all of the node's ranges are looked up. */
+/** Why no route between nodes is judged when the CNI's own IPAM gives no per-node ranges. */
+function ownIpamSkip(cni: string): string {
+  // The VPC CNIs give pods addresses of the cloud subnet: the subnet delivers them, no node routes another's.
+  if (cni === 'aws-vpc-cni' || cni === 'azure-cni') return `${cni} gives pods addresses of the VPC subnet, delivered by the subnet to the node holding them: no node routes another node's pods, so there are no routes between nodes to check`
+  return `${cni} assigns pod addresses from its own IPAM blocks, not the nodes' spec.podCIDRs, and no node's routes show a block (no blackhole route for an own block, no route to another node's)`
+}
+
 interface DefaultOnly {
   range: PodRange
   where: string
@@ -55,7 +62,7 @@ export function podCidrRoutes(model: AnalysisModel, nodes: NodeDatapath[]): PodR
   if (hit) return {results: hit.results.filter((r) => nodes.includes(r.node)), skipped: hit.skipped}
   const out: PodRoutes = {results: [], skipped: []}
   const {ranges, ownIpam} = podRanges(model)
-  if (ownIpam && ranges.length === 0) out.skipped.push(`${ownIpam} assigns pod addresses from its own IPAM blocks, not the nodes' spec.podCIDRs, and no node's routes show a block (no blackhole route for an own block, no route to another node's)`)
+  if (ownIpam && ranges.length === 0) out.skipped.push(ownIpamSkip(ownIpam))
   const byName = model.index.nodeByName()
   for (const node of nodes) {
     if (!byName.has(node.name)) {

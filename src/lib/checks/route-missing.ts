@@ -1,6 +1,7 @@
 import {ownPodRoutes} from './own-pod-routes.js'
 import {podCidrRoutes} from './pod-cidr-routes.js'
 import type {Check} from './types.js'
+import {ipFamily} from '../net/cidr.js'
 
 export const routeMissing: Check = {
   id: 'route-missing',
@@ -18,7 +19,7 @@ export const routeMissing: Check = {
     return [
       ...results
         .filter((r) => r.status === 'missing')
-        .map((r) => ctx.finding({subject: {kind: 'node', name: r.node.name}, node: r.node.name, message: r.message, evidence: r.evidence})),
+        .map((r) => ctx.finding({subject: {kind: 'node', name: r.node.name}, node: r.node.name, ...(ipFamily(r.cidr) === 6 ? {family: 6 as const} : {}), message: r.message, evidence: r.evidence})),
       ...own.results
         .filter((r) => r.status === 'route-missing')
         .map((r) => ctx.finding({subject: {kind: 'pod', namespace: r.pod.namespace, name: r.pod.name}, node: r.node.name, message: r.message, evidence: r.evidence})),

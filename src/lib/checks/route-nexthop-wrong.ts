@@ -1,5 +1,6 @@
 import {podCidrRoutes} from './pod-cidr-routes.js'
 import type {Check} from './types.js'
+import {ipFamily} from '../net/cidr.js'
 
 export const routeNexthopWrong: Check = {
   id: 'route-nexthop-wrong',
@@ -14,6 +15,6 @@ export const routeNexthopWrong: Check = {
     skipped.forEach((s) => ctx.skip(s))
     return results
       .filter((r) => r.status === 'wrong')
-      .map((r) => ctx.finding({subject: {kind: 'node', name: r.node.name}, node: r.node.name, message: r.message, evidence: r.evidence}))
+      .map((r) => ctx.finding({subject: {kind: 'node', name: r.node.name}, node: r.node.name, ...(ipFamily(r.cidr) === 6 ? {family: 6 as const} : {}), message: r.message, evidence: r.evidence}))
   },
 }

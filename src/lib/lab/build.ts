@@ -44,6 +44,9 @@ export async function labUp(options: LabUpOptions): Promise<{plan: LabPlan; stat
   assertLabPlatform()
   const started = Date.now()
   let plan = planLab(options.params)
+  if (options.kubernetes && plan.ipFamilies.includes(6)) {
+    throw new KnetError('bad-input', `--ip-family ${plan.params.ipFamily}: the real-Kubernetes lab (--kubernetes) is IPv4 only for now`, {suggestion: 'use the emulated lab (no --kubernetes) for IPv6 and dual-stack'})
+  }
   if (options.kubernetes) await assertRealLab(plan, options.kubernetes)
   const name = plan.params.name
   const root = options.root ?? labRoot()
@@ -82,7 +85,7 @@ export async function labUp(options: LabUpOptions): Promise<{plan: LabPlan; stat
 
   try {
     if (options.kubernetes) plan = await buildRealLab(plan, store, dir, options.kubernetes, options.signal, progress)
-    else await build(plan, store, dir, options.signal, progress, options.readyTimeoutMs ?? 10_000)
+    else await build(plan, store, dir, options.signal, progress, options.readyTimeoutMs ?? 60_000)
     await store.update((s) => (s.status = 'up'))
   } catch (error) {
     const interrupted = options.signal?.aborted === true
@@ -128,8 +131,10 @@ async function build(plan: LabPlan, store: LabStateStore, dir: string, signal: A
 
   progress(`lab ${plan.params.name}: writing kube-proxy rules for ${plan.services.length} Services`)
   for (const node of plan.nodes) {
-    check()
-    await run(iptablesRestoreArgv(node), {input: kubeProxyIptablesRules(kubeProxyModelFor(plan, node))})
+    for (const family of plan.ipFamilies) {
+      check()
+      await run(iptablesRestoreArgv(node, family), {input: kubeProxyIptablesRules(kubeProxyModelFor(plan, node, family))})
+    }
   }
 
   progress(`lab ${plan.params.name}: starting ${plan.pods.length} responders`)

@@ -50,6 +50,11 @@ export interface KubeProxyModel {
   /** kube-proxy --nodeport-addresses; when absent NodePorts match any local address (addrtype LOCAL). */
   nodeIPs?: string[]
   services: ServiceModel[]
+  /**
+   * The family these rules are for (dual-stack kube-proxy runs one proxier per family: iptables and
+   * ip6tables, the same chain layout). Default: that of the first Service's ClusterIP, else 4.
+   */
+  ipFamily?: 4 | 6
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
@@ -114,6 +119,8 @@ const MASQ_MARK = '0x4000'
 const NODEPORTS_COMMENT = '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"'
 
 export function kubeProxyIptablesRules(model: KubeProxyModel): string {
+  const v6 = (model.ipFamily ?? (model.services[0] && isV6(model.services[0].clusterIP) ? 6 : 4)) === 6
+  const reject = v6 ? 'icmp6-port-unreachable' : 'icmp-port-unreachable'
   const natChains: string[] = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']
   const nat: string[] = [
     '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
@@ -144,9 +151,9 @@ export function kubeProxyIptablesRules(model: KubeProxyModel): string {
 
       if (ready.length === 0) {
         // No endpoints at all: the filter table REJECTs so clients fail fast instead of timing out.
-        filterServices.push(`-A KUBE-SERVICES ${dst} -m comment --comment "${spn} has no endpoints" ${dport} -j REJECT --reject-with icmp-port-unreachable`)
+        filterServices.push(`-A KUBE-SERVICES ${dst} -m comment --comment "${spn} has no endpoints" ${dport} -j REJECT --reject-with ${reject}`)
         if (port.nodePort !== undefined) {
-          filterExternal.push(`-A KUBE-EXTERNAL-SERVICES -p ${proto} -m comment --comment "${spn} has no endpoints" -m addrtype --dst-type LOCAL -m ${proto} --dport ${port.nodePort} -j REJECT --reject-with icmp-port-unreachable`)
+          filterExternal.push(`-A KUBE-EXTERNAL-SERVICES -p ${proto} -m comment --comment "${spn} has no endpoints" -m addrtype --dst-type LOCAL -m ${proto} --dport ${port.nodePort} -j REJECT --reject-with ${reject}`)
         }
         continue
       }
@@ -233,8 +240,9 @@ export function kubeProxyIptablesRules(model: KubeProxyModel): string {
     '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL',
     '-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     '-A OUTPUT -j KUBE-FIREWALL',
-    // route_localnet would otherwise let remote hosts reach 127.0.0.0/8 services through NodePorts.
-    '-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP',
+    // route_localnet would otherwise let remote hosts reach 127.0.0.0/8 services through NodePorts
+    // (IPv4 only: IPv6 has no route_localnet, and kube-proxy writes no such rule for it).
+    ...(v6 ? [] : ['-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP']),
     '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP',
     `-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark ${MASQ_MARK}/${MASQ_MARK} -j ACCEPT`,
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',

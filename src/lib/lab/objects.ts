@@ -4,7 +4,17 @@
  * namespaces really do, so they must describe the lab exactly (same IPs, ports, nodes).
  */
 import type {KubeProxyModel} from './kube-proxy-rules.js'
-import type {LabPlan, NodePlan, PodPlan, ServicePlan} from './plan.js'
+import type {Family, LabPlan, NodePlan, PodPlan, ServicePlan} from './plan.js'
+
+const FAMILY_NAME = {4: 'IPv4', 6: 'IPv6'} as const
+
+/** Values in the order of the lab's families (primary first), skipping a family that has none. */
+function byFamily(families: Family[], v4: string | undefined, v6: string | undefined): string[] {
+  return families.flatMap((f) => {
+    const v = f === 6 ? v6 : v4
+    return v === undefined ? [] : [v]
+  })
+}
 
 export type KubeObject = Record<string, unknown> & {apiVersion: string; kind: string}
 
@@ -29,7 +39,7 @@ function meta(kind: string, name: string, namespace?: string, labels?: Record<st
   }
 }
 
-export function nodeObject(node: NodePlan): KubeObject {
+export function nodeObject(node: NodePlan, families: Family[] = [4]): KubeObject {
   const annotations: Record<string, string> = {}
   if (node.ipamBlock && node.vxlan) {
     // What calico-node writes on each node: its address (with the prefix) and its VXLAN tunnel address.
@@ -41,23 +51,31 @@ export function nodeObject(node: NodePlan): KubeObject {
     annotations['flannel.alpha.coreos.com/backend-data'] = JSON.stringify({VNI: node.vxlan.vni, VtepMAC: node.vxlan.mac})
     annotations['flannel.alpha.coreos.com/public-ip'] = node.underlayIp
   }
+  if (node.v6?.vxlan) {
+    // flannel's IPv6 VTEP, as it annotates a dual-stack (or IPv6-only) node.
+    annotations['flannel.alpha.coreos.com/backend-type'] = 'vxlan'
+    annotations['flannel.alpha.coreos.com/backend-v6-data'] = JSON.stringify({VNI: node.v6.vxlan.vni, VtepMAC: node.v6.vxlan.mac})
+    annotations['flannel.alpha.coreos.com/public-ipv6'] = node.v6.underlayIp
+  }
+  const podCIDRs = byFamily(families, node.podCIDR, node.v6?.podCIDR)
+  const internal = byFamily(families, node.underlayIp, node.v6?.underlayIp)
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {...meta('Node', node.name, undefined, {'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux'}), annotations},
-    spec: {podCIDR: node.podCIDR, podCIDRs: [node.podCIDR]},
+    // The AWS VPC CNI gives pods VPC addresses: its nodes have no pod CIDR.
+    spec: node.aws ? {} : {podCIDR: podCIDRs[0], podCIDRs},
     status: {
-      addresses: [
-        {type: 'InternalIP', address: node.underlayIp},
-        {type: 'Hostname', address: node.name},
-      ],
+      addresses: [...internal.map((address) => ({type: 'InternalIP', address})), {type: 'Hostname', address: node.name}],
       conditions: [{type: 'Ready', status: 'True', reason: 'KubeletReady', lastTransitionTime: CREATED}],
       nodeInfo: {kubeProxyVersion: 'v1.30.0', kubeletVersion: 'v1.30.0', operatingSystem: 'linux', architecture: 'amd64'},
     },
   }
 }
 
-export function podObject(pod: PodPlan, node: NodePlan): KubeObject {
+export function podObject(pod: PodPlan, node: NodePlan, families: Family[] = [4]): KubeObject {
+  const podIPs = byFamily(families, pod.ip, pod.ip6)
+  const hostIPs = byFamily(families, node.underlayIp, node.v6?.underlayIp)
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -74,26 +92,28 @@ export function podObject(pod: PodPlan, node: NodePlan): KubeObject {
     },
     status: {
       phase: 'Running',
-      hostIP: node.underlayIp,
-      hostIPs: [{ip: node.underlayIp}],
-      podIP: pod.ip,
-      podIPs: [{ip: pod.ip}],
+      hostIP: hostIPs[0],
+      hostIPs: hostIPs.map((ip) => ({ip})),
+      podIP: podIPs[0],
+      podIPs: podIPs.map((ip) => ({ip})),
       conditions: [{type: 'Ready', status: 'True'}],
       startTime: CREATED,
     },
   }
 }
 
-export function serviceObject(svc: ServicePlan): KubeObject {
+export function serviceObject(svc: ServicePlan, families: Family[] = [4]): KubeObject {
+  const clusterIPs = byFamily(families, svc.clusterIP, svc.clusterIP6)
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: meta('Service', svc.name, svc.namespace),
     spec: {
       type: svc.type,
-      clusterIP: svc.clusterIP,
-      clusterIPs: [svc.clusterIP],
-      ipFamilies: ['IPv4'],
+      clusterIP: clusterIPs[0],
+      clusterIPs,
+      ipFamilies: families.map((f) => FAMILY_NAME[f]),
+      ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
       ...(Object.keys(svc.selector).length > 0 ? {selector: {...svc.selector}} : {}),
       ports: svc.ports.map((p) => ({
         name: p.name,
@@ -109,20 +129,24 @@ export function serviceObject(svc: ServicePlan): KubeObject {
   }
 }
 
-export function endpointSliceObject(svc: ServicePlan, plan: LabPlan): KubeObject {
+/** One slice per family, as the controller writes them: IPv4's keeps its name, IPv6's is NAME-lab6. */
+export function endpointSliceObject(svc: ServicePlan, plan: LabPlan, family: Family = 4): KubeObject {
+  const sliceName = family === 6 ? `${svc.name}-lab6` : `${svc.name}-lab`
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
-      ...meta('EndpointSlice', `${svc.name}-lab`, svc.namespace, {'kubernetes.io/service-name': svc.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io'}),
+      ...meta('EndpointSlice', sliceName, svc.namespace, {'kubernetes.io/service-name': svc.name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io'}),
       ownerReferences: [{apiVersion: 'v1', kind: 'Service', name: svc.name, uid: uid('Service', `${svc.namespace}/${svc.name}`), controller: true}],
     },
-    addressType: 'IPv4',
+    addressType: FAMILY_NAME[family],
     // An empty Service still has a slice with endpoints: [] (what the controller writes).
-    endpoints: svc.endpoints.map((ep) => {
+    endpoints: svc.endpoints.flatMap((ep) => {
       const pod = plan.pods.find((p) => p.name === ep.pod)
+      const address = family === 6 ? ep.ip6 : ep.ip
+      if (address === undefined) return []
       return {
-        addresses: [ep.ip],
+        addresses: [address],
         conditions: {ready: true, serving: true, terminating: false},
         nodeName: ep.node,
         targetRef: {kind: 'Pod', namespace: pod?.namespace ?? svc.namespace, name: ep.pod, uid: uid('Pod', `${pod?.namespace ?? svc.namespace}/${ep.pod}`)},
@@ -138,13 +162,15 @@ export function serviceCIDRObject(plan: LabPlan): KubeObject {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'ServiceCIDR',
     metadata: meta('ServiceCIDR', 'kubernetes'),
-    spec: {cidrs: [plan.serviceCIDR]},
+    spec: {cidrs: byFamily(plan.ipFamilies, plan.serviceCIDR, plan.serviceCIDR6)},
     status: {conditions: [{type: 'Ready', status: 'True', reason: '', message: 'Kubernetes Service CIDR is ready', lastTransitionTime: CREATED}]},
   }
 }
 
 export function kubeProxyConfigMap(plan: LabPlan): KubeObject {
-  const config = ['apiVersion: kubeproxy.config.k8s.io/v1alpha1', 'kind: KubeProxyConfiguration', 'mode: iptables', `clusterCIDR: ${plan.clusterCIDR}`, ''].join('\n')
+  // aws-vpc: pods are VPC addresses, and EKS's kube-proxy has no clusterCIDR (pod traffic to Services is not masqueraded).
+  const cidrs = plan.params.topology === 'aws-vpc' ? '' : byFamily(plan.ipFamilies, plan.clusterCIDR, plan.clusterCIDR6).join(',')
+  const config = ['apiVersion: kubeproxy.config.k8s.io/v1alpha1', 'kind: KubeProxyConfiguration', 'mode: iptables', `clusterCIDR: ${cidrs}`, ''].join('\n')
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -177,6 +203,13 @@ export function componentObjects(plan: LabPlan): KubeObject[] {
       daemonSet('calico-node', 'kube-system', 'docker.io/calico/node:v3.28.0', {'k8s-app': 'calico-node'}),
     ]
   }
+  // aws-vpc: the VPC CNI's aws-node DaemonSet (EKS's add-on).
+  if (plan.params.topology === 'aws-vpc') {
+    return [
+      daemonSet('kube-proxy', 'kube-system', 'registry.k8s.io/kube-proxy:v1.30.0', {'k8s-app': 'kube-proxy'}),
+      daemonSet('aws-node', 'kube-system', '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.18.3', {'k8s-app': 'aws-node'}),
+    ]
+  }
   // ptp is kindnet's layout (kind's default CNI): its DaemonSet, and no flannel.
   if (plan.params.topology === 'ptp') {
     return [
@@ -184,7 +217,10 @@ export function componentObjects(plan: LabPlan): KubeObject[] {
       daemonSet('kindnet', 'kube-system', 'docker.io/kindest/kindnetd:v20240513-cd2ac642', {app: 'kindnet', 'k8s-app': 'kindnet'}),
     ]
   }
-  const netConf = {Network: plan.clusterCIDR, Backend: plan.params.topology === 'vxlan' ? {Type: 'vxlan', VNI: 1, Port: 8472} : {Type: 'host-gw'}}
+  const v4 = plan.ipFamilies.includes(4)
+  const v6 = plan.clusterCIDR6 !== undefined && plan.ipFamilies.includes(6)
+  // flannel's net-conf.json: EnableIPv4 (default true) / EnableIPv6 with IPv6Network.
+  const netConf = {...(v4 ? {Network: plan.clusterCIDR} : {EnableIPv4: false}), ...(v6 ? {EnableIPv6: true, IPv6Network: plan.clusterCIDR6} : {}), Backend: plan.params.topology === 'vxlan' ? {Type: 'vxlan', VNI: 1, Port: 8472} : {Type: 'host-gw'}}
   return [
     daemonSet('kube-proxy', 'kube-system', 'registry.k8s.io/kube-proxy:v1.30.0', {'k8s-app': 'kube-proxy'}),
     daemonSet('kube-flannel-ds', 'kube-flannel', 'docker.io/flannel/flannel:v0.25.1', {app: 'flannel', 'k8s-app': 'flannel'}),
@@ -204,28 +240,33 @@ export function labObjects(plan: LabPlan): KubeObject[] {
   const namespaces = ['default', 'kube-system', ...(flannel ? ['kube-flannel'] : [])].map((name): KubeObject => ({apiVersion: 'v1', kind: 'Namespace', metadata: meta('Namespace', name), status: {phase: 'Active'}}))
   return [
     ...namespaces,
-    ...plan.nodes.map(nodeObject),
-    ...plan.pods.map((pod) => podObject(pod, nodeByName.get(pod.node) as NodePlan)),
-    ...plan.services.map(serviceObject),
-    ...plan.services.map((svc) => endpointSliceObject(svc, plan)),
+    ...plan.nodes.map((node) => nodeObject(node, plan.ipFamilies)),
+    ...plan.pods.map((pod) => podObject(pod, nodeByName.get(pod.node) as NodePlan, plan.ipFamilies)),
+    ...plan.services.map((svc) => serviceObject(svc, plan.ipFamilies)),
+    ...plan.ipFamilies.flatMap((family) => plan.services.map((svc) => endpointSliceObject(svc, plan, family))),
     kubeProxyConfigMap(plan),
     serviceCIDRObject(plan),
     ...componentObjects(plan),
   ]
 }
 
-/** What kube-proxy on `node` would be programming for the plan's Services. */
-export function kubeProxyModelFor(plan: LabPlan, node: NodePlan): KubeProxyModel {
+/** What kube-proxy on `node` would be programming for the plan's Services (its IPv6 proxier: family 6). */
+export function kubeProxyModelFor(plan: LabPlan, node: NodePlan, family: Family = 4): KubeProxyModel {
+  const v6 = family === 6
   return {
-    clusterCIDR: plan.clusterCIDR,
+    ...(plan.params.topology === 'aws-vpc' ? {} : {clusterCIDR: v6 ? plan.clusterCIDR6 : plan.clusterCIDR}),
     nodeName: node.name,
+    ipFamily: family,
     services: plan.services.map((svc) => ({
       namespace: svc.namespace,
       name: svc.name,
-      clusterIP: svc.clusterIP,
+      clusterIP: (v6 ? svc.clusterIP6 : svc.clusterIP) ?? svc.clusterIP,
       ports: svc.ports.map((p) => ({name: p.name, port: p.port, protocol: p.protocol, targetPort: p.targetPort, ...(p.nodePort === undefined ? {} : {nodePort: p.nodePort})})),
       ...(svc.type === 'NodePort' ? {externalTrafficPolicy: 'Cluster' as const} : {}),
-      endpoints: svc.endpoints.map((ep) => ({ip: ep.ip, ready: true, nodeName: ep.node})),
+      endpoints: svc.endpoints.flatMap((ep) => {
+        const ip = v6 ? ep.ip6 : ep.ip
+        return ip === undefined ? [] : [{ip, ready: true, nodeName: ep.node}]
+      }),
     })),
   }
 }

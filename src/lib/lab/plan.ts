@@ -23,18 +23,31 @@
  *              4789, MTU 1450) holds the block's first address .64/32 and reaches each remote
  *              block by "BLOCK via REMOTE-TUNNEL-IP dev vxlan.calico onlink" plus a permanent
  *              neighbour and an FDB entry for the remote VTEP, as Felix programs them
+ *   aws-vpc    the AWS VPC CNI's layout: pods take addresses of the underlay (the VPC subnet) on
+ *              eni* veths with per-pod rules and a second ENI with its own table (plan-aws.ts)
  */
 import {createHash} from 'node:crypto'
 import {badInput} from '../report/errors.js'
+import {applyIpFamilies} from './plan-ipv6.js'
+import {awsVpcLayout, type AwsNodePlan, type AwsPodPlan} from './plan-aws.js'
 
-export const TOPOLOGIES = ['host-gw', 'vxlan', 'ptp', 'calico-vxlan'] as const
+export const TOPOLOGIES = ['host-gw', 'vxlan', 'ptp', 'calico-vxlan', 'aws-vpc'] as const
 export type Topology = (typeof TOPOLOGIES)[number]
+
+export const IP_FAMILIES = ['ipv4', 'ipv6', 'dual'] as const
+export type IpFamilyChoice = (typeof IP_FAMILIES)[number]
+/** An address family as a number: 4 or 6. */
+export type Family = 4 | 6
+/** Topologies that can carry IPv6 (flannel's host-gw and vxlan backends both do). */
+export const IPV6_TOPOLOGIES: readonly Topology[] = ['host-gw', 'vxlan']
 
 export interface LabParams {
   name: string
   nodes: number
   podsPerNode: number
   topology: Topology
+  /** Absent: ipv4 (labs made before IPv6 existed read the same). */
+  ipFamily?: IpFamilyChoice
 }
 
 export const LAB_DEFAULTS: LabParams = {name: 'knet', nodes: 2, podsPerNode: 2, topology: 'host-gw'}
@@ -49,6 +62,14 @@ export const SERVICE_CIDR = '10.96.0.0/16'
 export const UNDERLAY_MTU = 1500
 export const VXLAN_OVERHEAD = 50
 export const VXLAN = {device: 'flannel.1', vni: 1, port: 8472} as const
+/** IPv6 ranges: kind's dual-stack defaults for pods and Services, a ULA /64 for the underlay. */
+export const CLUSTER_CIDR6 = 'fd00:10:244::/56'
+export const SERVICE_CIDR6 = 'fd00:10:96::/112'
+export const UNDERLAY_CIDR6 = 'fd00:10:100::/64'
+export const UNDERLAY_GATEWAY6 = 'fd00:10:100::1'
+/** flannel's IPv6 VXLAN device: a second device, same VNI and port, IPv6 underlay (70 bytes of headers). */
+export const VXLAN6 = {device: 'flannel-v6.1', vni: 1, port: 8472} as const
+export const VXLAN6_OVERHEAD = 70
 export const CALICO_VXLAN = {device: 'vxlan.calico', vni: 4096, port: 4789} as const
 /** The gateway Calico gives every pod: no interface has it; the host veth answers ARP for it by proxy. */
 export const CALICO_POD_GATEWAY = '169.254.1.1'
@@ -74,6 +95,8 @@ export interface RoutePlan {
   toNode?: string
   /** For pod routes (ptp): the pod whose /32 it is. */
   toPod?: string
+  /** 6 for an IPv6 route (absent: IPv4). */
+  family?: 6
 }
 
 /** A route inside a pod (the CNI plugin installs them): dst, and a gateway or on-link on eth0. */
@@ -97,6 +120,16 @@ export interface NeighbourPlan {
   mac: string
   dev: string
   toNode: string
+}
+
+/** A node's IPv6 side (dual-stack and IPv6-only labs). */
+export interface NodePlan6 {
+  underlayIp: string
+  podCIDR: string
+  /** cbr0's IPv6 address (::1 of the node's /64), the pods' IPv6 gateway. */
+  podGateway: string
+  /** flannel-v6.1 (vxlan topology). */
+  vxlan?: VxlanPlan
 }
 
 export interface VxlanPlan {
@@ -129,6 +162,10 @@ export interface NodePlan {
   routes: RoutePlan[]
   fdb: FdbPlan[]
   neighbours: NeighbourPlan[]
+  /** Present when the lab carries IPv6. */
+  v6?: NodePlan6
+  /** aws-vpc: the node's ENIs and per-pod rules (plan-aws.ts). */
+  aws?: AwsNodePlan
 }
 
 export interface ContainerPortPlan {
@@ -157,6 +194,10 @@ export interface PodPlan {
   routes: PodRoutePlan[]
   labels: Record<string, string>
   ports: ContainerPortPlan[]
+  /** The pod's IPv6 address (a /64 on eth0, default route via the node's cbr0 ::1). */
+  ip6?: string
+  /** aws-vpc: the ENI holding the pod's address, and the MAC its gateway's neighbour entry names (plan-aws.ts). */
+  aws?: AwsPodPlan
 }
 
 export interface ServicePortPlan {
@@ -172,6 +213,7 @@ export interface EndpointPlan {
   pod: string
   ip: string
   node: string
+  ip6?: string
 }
 
 export interface ServicePlan {
@@ -182,6 +224,8 @@ export interface ServicePlan {
   ports: ServicePortPlan[]
   selector: Record<string, string>
   endpoints: EndpointPlan[]
+  /** The IPv6 ClusterIP (dual-stack and IPv6-only labs). */
+  clusterIP6?: string
 }
 
 export interface RouterPlan {
@@ -191,6 +235,8 @@ export interface RouterPlan {
   prefix: number
   mac: string
   routes: RoutePlan[]
+  /** br0's IPv6 address (the nodes' IPv6 default gateway). */
+  ip6?: string
 }
 
 export interface LabPlan {
@@ -206,6 +252,11 @@ export interface LabPlan {
   nodes: NodePlan[]
   pods: PodPlan[]
   services: ServicePlan[]
+  /** The families pods and Services have, primary first: [4], [6] or [4, 6]. */
+  ipFamilies: Family[]
+  clusterCIDR6?: string
+  serviceCIDR6?: string
+  underlayCIDR6?: string
 }
 
 /** Lab names end up in namespace names and argv markers: short, lower-case DNS-ish. */
@@ -225,6 +276,11 @@ export function validateLabParams(params: LabParams): LabParams {
     throw badInput(`--pods-per-node must be 1–${MAX_PODS_PER_NODE}, not ${params.podsPerNode}`)
   }
   if (!TOPOLOGIES.includes(params.topology)) throw badInput(`--topology must be one of ${TOPOLOGIES.join(', ')}`)
+  const family = params.ipFamily ?? 'ipv4'
+  if (!IP_FAMILIES.includes(family)) throw badInput(`--ip-family must be one of ${IP_FAMILIES.join(', ')}`)
+  if (family !== 'ipv4' && !IPV6_TOPOLOGIES.includes(params.topology)) {
+    throw badInput(`--ip-family ${family} needs topology ${IPV6_TOPOLOGIES.join(' or ')}, not ${params.topology}`)
+  }
   return params
 }
 
@@ -447,7 +503,7 @@ export function planLab(input: LabParams): LabPlan {
     {...service('empty', 'ClusterIP', '10.96.0.99', [{name: 'http', port: 80, targetPort: 8080, targetPortName: 'http', protocol: 'TCP'}], {}), endpoints: []},
   ]
 
-  return {params, prefix, marker: labMarker(params.name), clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR, underlayCIDR: UNDERLAY_CIDR, router, nodes, pods, services}
+  return awsVpcLayout(applyIpFamilies({params, prefix, marker: labMarker(params.name), clusterCIDR: CLUSTER_CIDR, serviceCIDR: SERVICE_CIDR, underlayCIDR: UNDERLAY_CIDR, router, nodes, pods, services, ipFamilies: [4]}))
 }
 
 /** Every namespace of the plan, router first, then each node followed by its pods (build order). */

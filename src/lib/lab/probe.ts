@@ -31,6 +31,8 @@ export interface ProbeRequest {
   timeoutMs?: number
   /** TCP/UDP: send every attempt from this source port (e.g. to hit one UDP conntrack entry again). */
   sourcePort?: number
+  /** The address family for destinations given by name (a pod, node or Service); default: the lab's primary one. */
+  family?: 4 | 6
 }
 
 export interface ProbeResult {
@@ -104,8 +106,9 @@ export async function probeMany(plan: LabPlan, requests: ProbeRequest[]): Promis
 }
 
 function prepare(plan: LabPlan, request: ProbeRequest): Prepared {
-  const source = resolveSource(plan, request.source)
-  const destination = resolveDestination(plan, request.destination, request.protocol)
+  const destination = resolveDestination(plan, request.destination, request.protocol, request.family)
+  // The source speaks the destination's family (the kernel picks that address of the pod or node).
+  const source = resolveSource(plan, request.source, destination.ip.includes(':') ? 6 : 4)
   const protocol = destination.protocol
   const endpoints = destination.service?.endpoints ?? []
   const attempts = request.attempts ?? (destination.service && endpoints.length > 1 ? SERVICE_ATTEMPTS : 1)

@@ -58,7 +58,7 @@ function udpAttempt(job: ProberJob): Promise<ProberAttempt> {
   const start = Date.now()
   return new Promise((resolve) => {
     let done = false
-    const socket = createSocket('udp4')
+    const socket = createSocket(job.ip.includes(':') ? 'udp6' : 'udp4')
     const finish = (a: Omit<ProberAttempt, 'ms'>): void => {
       if (done) return
       done = true

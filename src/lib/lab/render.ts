@@ -17,7 +17,7 @@ function table(rows: string[][]): string {
 export function renderLabUp(plan: LabPlan, durationMs: number): string {
   const p = plan.params
   return [
-    `lab ${p.name} is up (${p.topology}, ${p.nodes} nodes × ${p.podsPerNode} pods) in ${(durationMs / 1000).toFixed(1)} s`,
+    `lab ${p.name} is up (${p.topology}${p.ipFamily && p.ipFamily !== 'ipv4' ? `, ${p.ipFamily === 'dual' ? 'dual-stack' : 'IPv6-only'}` : ''}, ${p.nodes} nodes × ${p.podsPerNode} pods) in ${(durationMs / 1000).toFixed(1)} s`,
     `  try: knet lab probe --name ${p.name} ${plan.pods[0]?.name ?? 'POD'} svc/default/web`,
     `       knet lab status --name ${p.name}`,
   ].join('\n')
@@ -26,20 +26,21 @@ export function renderLabUp(plan: LabPlan, durationMs: number): string {
 export function renderLabStatus(s: LabStatus): string {
   const yes = (b: boolean): string => (b ? 'yes' : 'MISSING')
   const real = s.kubernetes ? `, real Kubernetes (kube-proxy ${s.kubernetes.proxyMode})` : ''
-  const lines = [`lab ${s.name}: ${s.status}, ${s.topology}${real}, ${s.healthy ? 'healthy' : 'NOT healthy'} (state ${s.stateFile})`, '']
-  lines.push(table([['NODE', 'INTERNAL-IP', 'POD-CIDR', 'NETNS', 'PRESENT'], ...s.nodes.map((n) => [n.name, n.internalIP, n.podCIDR, n.netns, yes(n.present)])]))
+  const family = s.ipFamily ? `, ${s.ipFamily === 'dual' ? 'dual-stack' : 'IPv6-only'}` : ''
+  const lines = [`lab ${s.name}: ${s.status}, ${s.topology}${family}${real}, ${s.healthy ? 'healthy' : 'NOT healthy'} (state ${s.stateFile})`, '']
+  lines.push(table([['NODE', 'INTERNAL-IP', 'POD-CIDR', 'NETNS', 'PRESENT'], ...s.nodes.map((n) => [n.name, [n.internalIP, n.internalIP6].filter(Boolean).join(','), [n.podCIDR, n.podCIDR6].filter(Boolean).join(','), n.netns, yes(n.present)])]))
   lines.push('')
   lines.push(
     table([
       ['POD', 'NODE', 'IP', 'PORTS', 'NETNS', 'PRESENT', 'RESPONDER'],
-      ...s.pods.map((p) => [`${p.namespace}/${p.name}`, p.node, p.ip, p.ports.join(','), p.netns, yes(p.present), p.responder ? `${p.responder.pid} ${p.responder.running ? 'running' : 'GONE'}` : 'none']),
+      ...s.pods.map((p) => [`${p.namespace}/${p.name}`, p.node, [p.ip, p.ip6].filter(Boolean).join(','), p.ports.join(','), p.netns, yes(p.present), p.responder ? `${p.responder.pid} ${p.responder.running ? 'running' : 'GONE'}` : 'none']),
     ]),
   )
   lines.push('')
   lines.push(
     table([
       ['SERVICE', 'TYPE', 'CLUSTER-IP', 'PORTS', 'ENDPOINTS'],
-      ...s.services.map((v) => [`${v.namespace}/${v.name}`, v.type, v.clusterIP, v.ports.join(','), v.endpoints.length > 0 ? v.endpoints.join(',') : '<none>']),
+      ...s.services.map((v) => [`${v.namespace}/${v.name}`, v.type, [v.clusterIP, v.clusterIP6].filter(Boolean).join(','), v.ports.join(','), v.endpoints.length > 0 ? v.endpoints.join(',') : '<none>']),
     ]),
   )
   if (s.components) {
@@ -57,7 +58,8 @@ export function renderLabStatus(s: LabStatus): string {
 
 export function renderProbe(r: ProbeResult): string {
   const dst = `${r.destination.name ?? r.destination.ip}${r.port === null ? '' : `:${r.port}`}`
-  const via = r.destination.name && r.destination.name !== r.destination.ip ? ` (${r.destination.ip}${r.port === null ? '' : `:${r.port}`})` : ''
+  const ip = r.destination.ip.includes(':') && r.port !== null ? `[${r.destination.ip}]` : r.destination.ip
+  const via = r.destination.name && r.destination.name !== r.destination.ip ? ` (${ip}${r.port === null ? '' : `:${r.port}`})` : ''
   const head = `${r.source.name} → ${dst}${via} ${r.protocol}: ${r.outcome.toUpperCase()}`
   const lines = [head]
   if (r.answeredBy.length > 0) lines.push(`  answered by: ${r.answeredBy.join(', ')}`)

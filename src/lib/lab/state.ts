@@ -7,7 +7,7 @@ import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {z} from 'zod'
 import {badInput} from '../report/errors.js'
-import {TOPOLOGIES, planLab, type LabPlan} from './plan.js'
+import {IP_FAMILIES, TOPOLOGIES, planLab, type LabPlan} from './plan.js'
 import {realisePlan} from './real/realise.js'
 
 export const LAB_STATE_SCHEMA_VERSION = 1
@@ -29,7 +29,7 @@ const stateSchema = z.object({
   schemaVersion: z.literal(LAB_STATE_SCHEMA_VERSION),
   name: z.string(),
   status: z.enum(['building', 'up', 'failed', 'tearing-down']),
-  params: z.object({name: z.string(), nodes: z.number(), podsPerNode: z.number(), topology: z.enum(TOPOLOGIES)}),
+  params: z.object({name: z.string(), nodes: z.number(), podsPerNode: z.number(), topology: z.enum(TOPOLOGIES), ipFamily: z.enum(IP_FAMILIES).optional()}),
   createdAt: z.string(),
   prefix: z.string(),
   /** Namespaces in creation order; `down` removes them in reverse. */

@@ -19,9 +19,11 @@ export interface LabStatus {
   /** The lab's objects as a List: `knet snapshot --objects FILE --node-access netns --netns-map …`. */
   objectsFile?: string
   nodeMap: Record<string, string>
-  nodes: {name: string; netns: string; internalIP: string; podCIDR: string; present: boolean}[]
-  pods: {namespace: string; name: string; node: string; netns: string; ip: string; ports: string[]; present: boolean; responder: {pid: number; running: boolean} | null}[]
-  services: {namespace: string; name: string; type: string; clusterIP: string; ports: string[]; endpoints: string[]}[]
+  /** Absent for an IPv4 lab; ipv6 or dual (addresses below are the first family's, with the IPv6 ones beside them on a dual-stack lab). */
+  ipFamily?: 'ipv6' | 'dual'
+  nodes: {name: string; netns: string; internalIP: string; podCIDR: string; internalIP6?: string; podCIDR6?: string; present: boolean}[]
+  pods: {namespace: string; name: string; node: string; netns: string; ip: string; ip6?: string; ports: string[]; present: boolean; responder: {pid: number; running: boolean} | null}[]
+  services: {namespace: string; name: string; type: string; clusterIP: string; clusterIP6?: string; ports: string[]; endpoints: string[]}[]
   router: {netns: string; present: boolean}
   /** Namespaces of this lab that exist but are not in the plan (e.g. from a larger earlier build). */
   strayNamespaces: string[]
@@ -42,6 +44,7 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
   const planned = new Set(planNamespaces(plan))
   const responders = new Map(state.processes.filter((p) => p.role === 'responder' && p.pod).map((p) => [p.pod as string, p]))
 
+  const v6only = !plan.ipFamilies.includes(4)
   const pods: LabStatus['pods'] = []
   for (const pod of plan.pods) {
     const proc = responders.get(pod.name)
@@ -50,13 +53,18 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
       name: pod.name,
       node: pod.node,
       netns: pod.netns,
-      ip: pod.ip,
+      ...(v6only && pod.ip6 ? {ip: pod.ip6} : {ip: pod.ip, ...(pod.ip6 ? {ip6: pod.ip6} : {})}),
       ports: pod.ports.map((p) => `${p.port}/${p.protocol}`),
       present: present.has(pod.netns),
       responder: proc ? {pid: proc.pid, running: await isLabProcess(proc.pid, plan.marker)} : null,
     })
   }
-  const nodes = plan.nodes.map((n) => ({name: n.name, netns: n.netns, internalIP: n.underlayIp, podCIDR: n.podCIDR, present: present.has(n.netns)}))
+  const nodes = plan.nodes.map((n) => ({
+    name: n.name,
+    netns: n.netns,
+    ...(v6only && n.v6 ? {internalIP: n.v6.underlayIp, podCIDR: n.v6.podCIDR} : {internalIP: n.underlayIp, podCIDR: n.podCIDR, ...(n.v6 ? {internalIP6: n.v6.underlayIp, podCIDR6: n.v6.podCIDR} : {})}),
+    present: present.has(n.netns),
+  }))
   const components = state.kubernetes ? await componentStatus(state, plan.router.netns) : undefined
   const healthy =
     state.status === 'up' && [...planned].every((ns) => present.has(ns)) && pods.every((p) => p.responder?.running === true) && (components ?? []).every((c) => c.running)
@@ -66,6 +74,7 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
     status: state.status,
     stateFile: statePath(name, root),
     topology: plan.params.topology,
+    ...(plan.params.ipFamily && plan.params.ipFamily !== 'ipv4' ? {ipFamily: plan.params.ipFamily} : {}),
     createdAt: state.createdAt,
     ...(state.kubeconfig ? {kubeconfig: state.kubeconfig} : {}),
     ...(state.objectsFile ? {objectsFile: state.objectsFile} : {}),
@@ -76,7 +85,7 @@ export async function labStatus(name: string, root = labRoot()): Promise<LabStat
       namespace: s.namespace,
       name: s.name,
       type: s.type,
-      clusterIP: s.clusterIP,
+      ...(v6only && s.clusterIP6 ? {clusterIP: s.clusterIP6} : {clusterIP: s.clusterIP, ...(s.clusterIP6 ? {clusterIP6: s.clusterIP6} : {})}),
       ports: s.ports.map((p) => `${p.port}${p.nodePort === undefined ? '' : `:${p.nodePort}`}/${p.protocol}→${p.targetPort}`),
       endpoints: s.endpoints.map((e) => e.pod),
     })),

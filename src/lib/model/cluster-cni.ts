@@ -4,7 +4,8 @@
  */
 import type {Evidence} from '../report/finding.js'
 import type {AnalysisModel} from './model.js'
-import {nodeCni, type NodeCniId} from './node-cni.js'
+import {FLANNEL_BACKEND_ANNOTATION} from './cluster/nodes.js'
+import {isGenericCni, nodeCni, type NodeCniId} from './node-cni.js'
 import type {NodeDatapath} from './node.js'
 
 /** CNIs whose pods do not take their IPs (or routes) from the nodes' spec.podCIDRs by default. */
@@ -20,6 +21,13 @@ export function cniOf(model: AnalysisModel, node?: NodeDatapath): CniSeen {
   if (cluster?.cni) return {cni: cluster.cni, evidence: [{source: 'api: DaemonSets', text: cluster.evidence ?? cluster.cni}]}
   const seen = node ? nodeCni(node, model.cluster?.cni?.kubeProxy) : undefined
   const sign = seen?.signs.find((s) => s.cni === seen.cni)
+  // flanneld without a DaemonSet knet reads (k3s embeds it; a host service; another namespace) still
+  // announces its backend on the Node; a host-gw node has no flannel device to show it otherwise.
+  const backend = node ? model.index.nodeByName().get(node.name)?.flannelBackend : undefined
+  const vendor = seen?.cni !== undefined && !isGenericCni(seen.cni)
+  if (backend && !vendor) {
+    return {cni: 'flannel', evidence: [{source: `api: Node ${node?.name ?? ''} metadata.annotations`, text: `${FLANNEL_BACKEND_ANNOTATION}: ${backend}`}]}
+  }
   return seen?.cni && sign ? {cni: seen.cni, evidence: [sign.evidence]} : {evidence: []}
 }
 

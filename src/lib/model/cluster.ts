@@ -9,6 +9,7 @@ import type {ClusterEvidence} from '../gather/cluster/evidence.js'
 import type {CollectionError} from '../report/collection-error.js'
 import {clusterCidrs, type ClusterCidrs} from './cluster/cidrs.js'
 import {buildEndpointSlices, type EndpointSliceModel} from './cluster/endpointslices.js'
+import {buildIpamBlocks, type IpamBlockModel} from './cluster/ipam-blocks.js'
 import {readKubeProxy, type KubeProxyModel} from './cluster/kube-proxy.js'
 import {buildNetworkPolicies, type NetworkPolicyModel} from './cluster/netpol.js'
 import {buildNamespaces} from './cluster/namespaces.js'
@@ -18,7 +19,7 @@ import type {ModelProblem} from './cluster/read.js'
 import {buildServices, type ServiceModel} from './cluster/services.js'
 import type {TakenObjects} from './cluster/taken.js'
 
-export type {ClusterCidrs, EndpointSliceModel, KubeProxyModel, ModelProblem, NetworkPolicyModel, NodeModel, PodModel, ServiceModel}
+export type {ClusterCidrs, EndpointSliceModel, IpamBlockModel, KubeProxyModel, ModelProblem, NetworkPolicyModel, NodeModel, PodModel, ServiceModel}
 export type {Endpoint} from './cluster/endpointslices.js'
 export type {LabelSelector, PolicyPeer, PolicyPort, PolicyRule} from './cluster/netpol.js'
 export type {ContainerPort} from './cluster/pods.js'
@@ -38,6 +39,11 @@ export interface ClusterModel {
   namespaces?: {name: string; labels: Record<string, string>}[]
   kubeProxy: KubeProxyModel
   cidrs: ClusterCidrs
+  /**
+   * Calico's IPAMBlocks held by a node (host affinity, not being deleted); undefined when they were
+   * not read (no Calico CRDs, forbidden, an older snapshot or a file without them).
+   */
+  ipamBlocks?: IpamBlockModel[]
   serverVersion?: {major: string; minor: string; gitVersion: string}
   /** Objects the model could not read fully. */
   problems: ModelProblem[]
@@ -71,6 +77,7 @@ export function buildClusterModel(evidence: ClusterEvidence, {release = false, t
   const endpointSlices = taken?.endpointSlices ?? built(buildEndpointSlices, o.endpointSlices, release)
   const policyProblems: ModelProblem[] = []
   const networkPolicies = failed.has('networkpolicies') ? undefined : buildNetworkPolicies(o.networkPolicies, policyProblems, release)
+  const ipamBlocks = o.ipamBlocks ? buildIpamBlocks(o.ipamBlocks, otherProblems, release) : undefined
   return {
     nodes,
     pods: pods.items,
@@ -81,6 +88,7 @@ export function buildClusterModel(evidence: ClusterEvidence, {release = false, t
     ...(namespaces.length > 0 ? {namespaces} : {}),
     kubeProxy,
     cidrs: clusterCidrs(nodes, services.items, kubeProxy.clusterCIDRs, o.serviceCIDRs, otherProblems),
+    ...(ipamBlocks ? {ipamBlocks} : {}),
     ...(evidence.serverVersion ? {serverVersion: evidence.serverVersion} : {}),
     problems: [...nodeProblems, ...services.problems, ...otherProblems, ...pods.problems, ...endpointSlices.problems, ...policyProblems],
     collectionErrors: [...evidence.errors],

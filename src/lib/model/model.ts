@@ -62,6 +62,8 @@ export interface KubeProxyView {
   byKey: Map<string, KubeProxyServicePort>
   /** filter-table REJECT rules kube-proxy writes for Service ports without endpoints. */
   noEndpoints: {portName: string; rule: KubeProxyRule}[]
+  /** Rules that belong to no Service of the cluster state and name none (IPVS virtual services are tied to Services by address only). */
+  orphans?: {what: string; rule: KubeProxyRule}[]
 }
 
 export type KubeProxyMode = 'iptables' | 'ipvs' | 'nftables'
@@ -176,7 +178,7 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
   }
   const views = new WeakMap<NodeDatapath, KubeProxyView | undefined>()
   const kubeProxyView = (node: NodeDatapath): KubeProxyView | undefined => {
-    if (!views.has(node)) views.set(node, nodeKubeProxyView(node))
+    if (!views.has(node)) views.set(node, nodeKubeProxyView(node, cluster))
     return views.get(node)
   }
   return {
@@ -199,12 +201,12 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
  * chains), else the nft table `kube-proxy`, else IPVS (virtual services); iptables otherwise, even
  * when empty, so a node with no rules reads as "no rules for any Service".
  */
-function nodeKubeProxyView(node: NodeDatapath): KubeProxyView | undefined {
+function nodeKubeProxyView(node: NodeDatapath, cluster?: ClusterModel): KubeProxyView | undefined {
   const ipt = node.iptables4 ? readKubeProxyView(node.name, node.evidence['iptables-save']?.source ?? `${node.name}: iptables-save`, node.iptables4) : undefined
   if (ipt && ipt.ports.length > 0) return ipt
   const nft = node.nft ? readKubeProxyNftView(node.name, node.evidence.nft?.source ?? `${node.name}: nft`, node.nft) : undefined
   if (nft) return nft
-  const ipvs = readKubeProxyIpvsView(node)
+  const ipvs = readKubeProxyIpvsView(node, cluster)
   if (ipvs) return ipvs
   return ipt
 }
@@ -224,7 +226,10 @@ function observeMode(node: NodeDatapath, view: KubeProxyView | undefined): Obser
   if (firstVs) return {mode: 'ipvs', evidence: ev('ipvsadm', `-A ${firstVs.protocol} ${firstVs.address ?? firstVs.fwmark}:${firstVs.port ?? ''} -s ${firstVs.scheduler}`)}
   const nftTable = node.nft?.tables.find((t) => t.name === 'kube-proxy')
   if (nftTable) return {mode: 'nftables', evidence: ev('nft', `table ${nftTable.family} kube-proxy`)}
-  const services = node.iptables4?.tables.find((t) => t.name === 'nat')?.chainIndex.get('KUBE-SERVICES')
-  if (services && services.rules[0]) return {mode: 'iptables', evidence: ev('iptables-save', services.rules[0].raw)}
+  // An IPv6-only cluster's kube-proxy writes its rules to ip6tables alone.
+  for (const [dump, id] of [[node.iptables4, 'iptables-save'], [node.iptables6, 'ip6tables-save']] as const) {
+    const services = dump?.tables.find((t) => t.name === 'nat')?.chainIndex.get('KUBE-SERVICES')
+    if (services && services.rules[0]) return {mode: 'iptables', evidence: ev(id, services.rules[0].raw)}
+  }
   return undefined
 }

@@ -31,6 +31,11 @@ export interface NodeCni {
 
 const GENERIC = new Set<NodeCniId>(['bridge', 'ptp', 'multus'])
 
+/** A plugin any CNI may chain (bridge, ptp, multus): no sign of which CNI runs the network. */
+export function isGenericCni(cni: NodeCniId): boolean {
+  return GENERIC.has(cni)
+}
+
 interface LinkSign {
   cni: NodeCniId
   name: RegExp
@@ -128,6 +133,8 @@ const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'gre', 'wireguard'])
 export function cniOverlayLink(node: NodeDatapath): {cni: NodeCniId; link: Link} | undefined {
   for (const l of node.links ?? []) {
     if (!l.kind || !TUNNEL_KINDS.has(l.kind)) continue
+    // tunl0 is the ipip module's fallback device on any host that loaded it; Calico's has its tunnel address.
+    if (l.kind === 'ipip' && l.ifname === 'tunl0' && (node.addrs ?? []).some((i) => i.ifname === 'tunl0' && i.addrs.some((a) => a.family === 'inet'))) return {cni: 'calico', link: l}
     const sign = LINK_SIGNS.find((s) => !s.ebpf && s.name.test(l.ifname) && (s.kind === undefined || s.kind === l.kind))
     if (sign && !GENERIC.has(sign.cni)) return {cni: sign.cni, link: l}
   }

@@ -12,6 +12,8 @@ import {parseNeighbours} from '../parse/iproute2/neigh.js'
 import {parseRoutes} from '../parse/iproute2/routes.js'
 import {parseRules} from '../parse/iproute2/rules.js'
 import {parseIptablesSave} from '../parse/iptables-save.js'
+import {parseIptablesVersion} from '../parse/iptables-version.js'
+import {parseIpsetSave} from '../parse/ipset.js'
 import {parseIpvsadmSave} from '../parse/ipvsadm.js'
 import {parseNftJson} from '../parse/nft.js'
 import type {ParseResult} from '../parse/result.js'
@@ -30,13 +32,16 @@ export const PARSERS = {
   'iptables-save': parseIptablesSave,
   'ip6tables-save': parseIptablesSave,
   'iptables-legacy-save': parseIptablesSave,
+  'iptables-version': parseIptablesVersion,
   nft: parseNftJson,
   ipvsadm: parseIpvsadmSave,
+  ipset: parseIpsetSave,
   conntrack: parseConntrack,
   conntrack6: parseConntrack,
   sysctls: parseSysctls,
   'rp-filter': parseSysctls,
   'proxy-arp': parseProxyArp,
+  'ipv6-forwarding': parseSysctls,
   'cni-conf': parseCniConfDir,
   'cni-ipam': parseCniIpam,
   'cni-results': parseCniResults,

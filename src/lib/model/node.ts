@@ -13,11 +13,14 @@ import type {Neighbour} from '../parse/iproute2/neigh.js'
 import type {Route} from '../parse/iproute2/routes.js'
 import type {Rule} from '../parse/iproute2/rules.js'
 import type {IptablesDump} from '../parse/iptables-save.js'
+import type {IptablesVersion} from '../parse/iptables-version.js'
+import type {IpsetDump} from '../parse/ipset.js'
 import type {IpvsTable} from '../parse/ipvsadm.js'
 import type {NftRuleset} from '../parse/nft.js'
 import type {SysctlEntry} from '../parse/sysctl.js'
 import type {CommandResult, NodeEvidence} from '../snapshot/schema.js'
 import {PARSERS, type EvidenceId, type ParsedEvidence} from './node-evidence.js'
+import {readNftEvidence} from './nft-evidence.js'
 
 export interface EvidenceState {
   status: CommandResult['status'] | 'absent'
@@ -50,14 +53,20 @@ export interface NodeDatapath {
   iptables4?: IptablesDump
   iptables6?: IptablesDump
   iptablesLegacy?: IptablesDump
+  /** `iptables --version`: which backend iptables-save read, and how new it is. */
+  iptablesVersion?: IptablesVersion
   nft?: NftRuleset
   ipvs?: IpvsTable
+  /** `ipset save`: the sets kube-proxy's IPVS-mode iptables rules match (-m set). */
+  ipsets?: IpsetDump
   conntrack4?: ConntrackEntry[]
   conntrack6?: ConntrackEntry[]
   sysctls?: SysctlEntry[]
   rpFilter?: SysctlEntry[]
   /** proxy_arp by interface name ("all" and "default" included); undefined when not gathered (older snapshots). */
   proxyArp?: Map<string, number>
+  /** net.ipv6.conf.*.forwarding (all, default, each interface); undefined when not gathered (older snapshots). */
+  ipv6Forwarding?: SysctlEntry[]
   cni?: CniConfFile[]
   /** host-local IPAM reservations (/var/lib/cni/networks). */
   cniIpam?: CniIpamRecord[]
@@ -103,13 +112,16 @@ export function buildNodeDatapath(node: NodeEvidence): NodeDatapath {
     iptables4: read('iptables-save'),
     iptables6: read('ip6tables-save'),
     iptablesLegacy: read('iptables-legacy-save'),
-    nft: read('nft'),
+    iptablesVersion: read('iptables-version'),
+    nft: readNftEvidence(node, byId, problems, evidence),
     ipvs: read('ipvsadm'),
+    ipsets: read('ipset'),
     conntrack4: read('conntrack'),
     conntrack6: read('conntrack6'),
     sysctls: read('sysctls'),
     rpFilter: read('rp-filter'),
     proxyArp: read('proxy-arp'),
+    ipv6Forwarding: read('ipv6-forwarding'),
     cni: read('cni-conf'),
     cniIpam: read('cni-ipam'),
     cniResults: read('cni-results'),

@@ -1,9 +1,10 @@
 /**
- * Every node's pod ranges, as the nodes themselves route them: spec.podCIDRs when the CNI takes
- * pod addresses from them, and IPAM blocks that are no podCIDR (Calico's /26 blocks) read from the
- * routing tables — the owner's blackhole route for its own block (Calico installs one per block
- * it holds), and other nodes' routes to a block through the owner (its address as next hop, or its
- * VXLAN VTEP through the neighbour and FDB entries). Computed once per model, and shared by the
+ * Every node's pod ranges: spec.podCIDRs when the CNI takes pod addresses from them, and IPAM
+ * blocks that are no podCIDR (Calico's /26 blocks). Calico's IPAMBlock objects name each block's
+ * node, routed yet or not, and where one covers a range it outranks the routes; elsewhere blocks
+ * are read from the routing tables — the owner's blackhole route for its own block (Calico installs
+ * one per block it holds), and other nodes' routes to a block through the owner (its address as
+ * next hop, or its VXLAN VTEP through the neighbour and FDB entries). Computed once per model, and shared by the
  * checks and trace, so both own an address to the same node.
  *
  * A block read from an owner's blackhole outranks one read from someone else's route to it; a
@@ -22,7 +23,7 @@ export interface PodRange {
   owner: NodeModel
   cidr: Cidr
   kind: 'pod CIDR' | 'IPAM block'
-  /** For an IPAM block, the route line it was read from. */
+  /** For an IPAM block, the IPAMBlock object or route line it was read from. */
   origin?: Evidence
 }
 
@@ -56,7 +57,10 @@ export function podRanges(model: AnalysisModel): PodRanges {
     }
   }
   // Where spec.podCIDRs are the pod ranges, a blackhole or another route is something else.
-  const blocks = ownIpam || podCidrs.length === 0 ? readBlocks(model) : []
+  const ownRanges = ownIpam !== undefined || podCidrs.length === 0
+  const held = ownRanges ? heldBlocks(model) : []
+  ranges.push(...held)
+  const blocks = ownRanges ? readBlocks(model).filter((b) => !held.some((h) => cidrOverlaps(h.cidr, b.cidr))) : []
   const holes = blocks.filter((b) => b.from === 'blackhole')
   // An aggregate blackhole over other nodes' blocks is the whole pool, not one node's block.
   const ownBlocks = holes.filter((b) => !holes.some((o) => o.owner !== b.owner && cidrContainsCidr(b.cidr, o.cidr)))
@@ -83,13 +87,31 @@ export function podRanges(model: AnalysisModel): PodRanges {
  * The CNI, recognised from the DaemonSets or else from the nodes' own evidence, when it assigns pod
  * addresses from its own IPAM rather than spec.podCIDRs; undefined otherwise. Calico (and others)
  * can be told to use spec.podCIDR (host-local IPAM, "usePodCidr"): a node's CNI config saying
- * host-local is the exception.
+ * host-local is the exception. With no CNI recognised, IPAMBlocks held by nodes are Calico IPAM's.
  */
 export function ownIpamCni(model: AnalysisModel): string | undefined {
-  const cni = clusterCni(model).cni
+  const seen = clusterCni(model).cni
+  const cni = seen === undefined && (model.cluster?.ipamBlocks?.length ?? 0) > 0 ? 'calico' : seen
   if (cni === undefined || !OWN_IPAM_CNIS.has(cni)) return undefined
   const hostLocal = model.nodes.some((n) => (n.cni ?? []).some((f) => f.parsed?.plugins.some((p) => p.ipamType === 'host-local')))
   return hostLocal ? undefined : cni
+}
+
+/**
+ * The blocks Calico's IPAMBlock objects give to nodes that exist. One naming a node that is gone (a
+ * removed node's leftover, until Calico's IPAM garbage collection frees it) says nothing about
+ * who holds the block now, so the routes decide that one.
+ */
+function heldBlocks(model: AnalysisModel): PodRange[] {
+  const byName = model.index.nodeByName()
+  const held: PodRange[] = []
+  for (const b of model.cluster?.ipamBlocks ?? []) {
+    const owner = byName.get(b.node)
+    const cidr = parseCidr(b.cidr)
+    if (!owner || !cidr) continue
+    held.push({owner, cidr, kind: 'IPAM block', origin: {source: `api: IPAMBlock ${b.name} spec.affinity`, text: `host:${b.node} (spec.cidr ${b.cidr})`}})
+  }
+  return held
 }
 
 function readBlocks(model: AnalysisModel): Block[] {

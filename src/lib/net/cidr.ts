@@ -146,3 +146,9 @@ export function cidrContainsCidr(outer: Cidr | string, inner: Cidr | string): bo
 export function cidrSize(c: Cidr): bigint {
   return c.last - c.first + 1n
 }
+
+/** An address with a port as people write it: "10.0.0.1:80", "[fd00::1]:80"; without a port, the address alone. */
+export function hostPort(ip: string, port: number | string | null | undefined): string {
+  if (port === null || port === undefined || port === '') return ip
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+}

@@ -17,6 +17,8 @@ export interface NftTable {
   name: string
   handle: number
   comment: string | null
+  /** Set when the table was not listed because iptables-save holds its rules (parse/nft-tables.ts). */
+  owner?: 'iptables-nft'
 }
 
 export interface NftChain {

@@ -27,6 +27,7 @@ const COMMANDS: [RegExp, string][] = [
   [/^iptables-save\b/, 'iptables'],
   [/^nft\b/, 'nft'],
   [/^ipvsadm\b/, 'ipvs'],
+  [/^ipset\b/, 'ipset'],
   [/^conntrack\b/, 'conntrack'],
   [/^grep .*\/proc\/sys\b|^sysctls$|^rp-filter$/, 'sysctl'],
   [/^grep .*\/etc\/cni\b|^cni-conf$/, 'cni config'],

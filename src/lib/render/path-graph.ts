@@ -5,6 +5,7 @@
  * flannel.1 for both pods on node-2) are one vertex. The failing hop is marked with its code.
  */
 import type {Hop, HopStatus, TraceResult} from '../trace/types.js'
+import {hostPort} from '../net/cidr.js'
 
 export type VertexKind = 'pod' | 'veth' | 'bridge' | 'nic' | 'tunnel' | 'underlay' | 'nat'
 
@@ -84,13 +85,13 @@ export function traceGraph(r: TraceResult): PathGraph {
     // The hop where DNAT chose this endpoint is shared; the choice itself is the branch's own vertex.
     const at = dnatHop ? walk([{...dnatHop, status: 'ok'}], last, own, '') : last
     const choice = r.nat.dnat.find((d) => (d.endpoint ?? d.ip) === b.endpoint)
-    const natLabel = choice ? `DNAT → ${choice.ip}${choice.port === null ? '' : `:${choice.port}`} (${Math.round(choice.probability * 1000) / 10}%)${choice.endpoint ? '' : ', no pod'}` : `→ ${b.endpoint}`
+    const natLabel = choice ? `DNAT → ${hostPort(choice.ip, choice.port)} (${Math.round(choice.probability * 1000) / 10}%)${choice.endpoint ? '' : ', no pod'}` : `→ ${b.endpoint}`
     const failedAtDnat = dnatHop && dnatHop.status !== 'ok'
     const nat = add(`nat|${b.endpoint}`, {kind: 'nat', label: natLabel, node: dnatHop?.node ?? null, status: failedAtDnat ? dnatHop.status : 'ok', ...(failedAtDnat && dnatHop.code ? {code: dnatHop.code} : {})})
     link(at, nat, false)
     walk(rest, nat, own, `${b.endpoint}|`)
   }
-  const dst = `${r.destination.name ?? r.destination.ip}${r.port === null ? '' : `:${r.port}`}`
+  const dst = r.destination.name ? `${r.destination.name}${r.port === null ? '' : `:${r.port}`}` : hostPort(r.destination.ip, r.port)
   const title = `${r.source.name ?? r.source.ip} → ${dst} ${r.protocol}: ${r.verdict}${r.reason ? ` (${r.reason.code})` : ''}`
   return {title, vertices: [...vertices.values()], edges: [...edges.values()]}
 }

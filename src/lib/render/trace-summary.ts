@@ -9,6 +9,7 @@ import type {Hop, TraceBranch, TraceEvidence, TraceResult, Verdict} from '../tra
 import {shortSource} from './evidence-source.js'
 import {wrapWords} from './text.js'
 import {probeLines, type TraceTableOptions} from './trace-table.js'
+import {hostPort} from '../net/cidr.js'
 
 /** Branches that go the same way (through the same nodes) with the same outcome. */
 export interface BranchGroup {
@@ -21,7 +22,7 @@ export function renderTraceSummary(r: TraceResult, options: TraceTableOptions): 
   const c = new Chalk({level: options.color ? 1 : 0})
   const width = Math.max(40, options.width)
   const out: string[] = verdictLines(c, r, width)
-  const dst = `${r.destination.name ?? r.destination.ip} (${r.destination.ip}${r.port === null ? '' : `:${r.port}`})`
+  const dst = `${r.destination.name ?? r.destination.ip} (${hostPort(r.destination.ip, r.port)})`
   out.push(`${r.source.name ?? r.source.ip} (${r.source.ip}) → ${dst} ${r.protocol}`)
   if (r.branches.length === 0) {
     out.push(...wrapWords(`path: ${markedPath(r.hops)}`, width, '', '      '))
@@ -202,6 +203,9 @@ const fromSource = (re: RegExp) => (e: TraceEvidence) => re.test(e.source)
 const isIptables = fromSource(/iptables/)
 const isRoute = fromSource(/route/)
 const isLink = fromSource(/link show|: links$/)
+const isNft = fromSource(/\bnft\b/)
+/** An nft rule whose effect (the evaluator's "(VERDICT…)" at the end of its line) is this verdict. */
+const nftVerdict = (verdict: string) => (e: TraceEvidence) => isNft(e) && new RegExp(`\\(${verdict}\\b[^()]*(\\([^()]*\\))?\\)$`).test(e.text)
 
 /**
  * Of a hop's evidence, the one line that decided it: the rule that rejected, the DNAT that chose a
@@ -227,13 +231,15 @@ export function decidingEvidence(h: Hop): TraceEvidence | undefined {
   }
   const routeLine = /route: (.*)$/.exec(h.action.split('; ').find((x) => x.startsWith('route: ')) ?? '')?.[1]
   const byCode: Partial<Record<NonNullable<Hop['code']>, () => TraceEvidence | undefined>> = {
-    'netfilter-reject': () => last(matches(/-j REJECT/), isIptables),
-    'netfilter-drop': () => last(matches(/-j DROP|:\S+ DROP/), isIptables),
+    'netfilter-reject': () => last(matches(/-j REJECT/), nftVerdict('REJECT'), isIptables),
+    'netfilter-drop': () => last(matches(/-j DROP|:\S+ DROP/), nftVerdict('DROP'), isIptables),
     'forward-drop': () => first(matches(/:FORWARD DROP/)) ?? last(isIptables),
-    'netpol-denied': () => first(fromSource(/NetworkPolicy/), matches(/-j (DROP|REJECT)/)),
-    'nat-stale-endpoint': () => last(matches(/-j DNAT/)),
-    'nat-missing-service': () => last(isRoute),
-    'ip-forward-off': () => first(matches(/ip_forward:/)),
+    'netpol-denied': () => first(fromSource(/NetworkPolicy/), matches(/-j (DROP|REJECT)/), nftVerdict('DROP'), nftVerdict('REJECT')),
+    'nat-stale-endpoint': () => last(matches(/-j DNAT/), (e) => isNft(e) && /\bdnat\b/.test(e.text)),
+    // nftables mode: kube-proxy's own rule drops a ClusterIP it has no Service for; iptables: routed on.
+    'nat-missing-service': () => last(nftVerdict('DROP'), nftVerdict('REJECT'), isRoute),
+    // IPv4's ip_forward, or IPv6's conf.all.forwarding.
+    'ip-forward-off': () => first(matches(/ip_forward:|\/conf\/all\/forwarding:/)),
     'bridge-nf-off': () => first(matches(/bridge-nf-call-iptables/)),
     'route-missing': () => last(isRoute),
     'route-blackhole': () => last(isRoute),

@@ -5,6 +5,7 @@
  */
 import {Chalk, type ChalkInstance} from 'chalk'
 import type {Hop, TraceBranch, TraceResult} from '../trace/types.js'
+import {hostPort} from '../net/cidr.js'
 
 export interface TraceTableOptions {
   width: number
@@ -54,7 +55,7 @@ function verdictText(c: ChalkInstance, v: TraceResult['verdict'] | TraceBranch['
 export function renderTraceTable(r: TraceResult, options: TraceTableOptions): string {
   const c = new Chalk({level: options.color ? 1 : 0})
   const out: string[] = []
-  const dst = `${r.destination.name ?? r.destination.ip} (${r.destination.ip}${r.port === null ? '' : `:${r.port}`})`
+  const dst = `${r.destination.name ?? r.destination.ip} (${hostPort(r.destination.ip, r.port)})`
   out.push(c.bold(`${r.source.name ?? r.source.ip} (${r.source.ip}) → ${dst} ${r.protocol}`))
   if (r.branches.length === 0) out.push(`path: ${pathLine(r.hops)}`)
   else for (const b of r.branches) out.push(`path: ${pathLine([...r.hops, ...b.hops])}`)
@@ -62,7 +63,7 @@ export function renderTraceTable(r: TraceResult, options: TraceTableOptions): st
   out.push(...hopLines(c, r.hops, options.width, ''))
   if (r.nat.dnat.length > 0) {
     out.push('', `DNAT (${r.nat.masquerade ? 'masqueraded' : 'not masqueraded'}):`)
-    for (const d of r.nat.dnat) out.push(`  ${d.ip}${d.port === null ? '' : `:${d.port}`}  ${(d.probability * 100).toFixed(1)}%  ${d.endpoint ?? '(no pod has this address)'}`)
+    for (const d of r.nat.dnat) out.push(`  ${hostPort(d.ip, d.port)}  ${(d.probability * 100).toFixed(1)}%  ${d.endpoint ?? '(no pod has this address)'}`)
   }
   for (const b of r.branches) {
     out.push('', `branch ${b.endpoint}: ${verdictText(c, b.verdict)}${b.reason ? ` (${b.reason.code}, hop ${b.reason.hop ?? '-'})` : ''}`)

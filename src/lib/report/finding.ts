@@ -28,6 +28,8 @@ export interface Finding {
   node?: string
   message: string
   evidence: Evidence[]
+  /** For a finding about one address family of a dual-stack cluster (IPv6 forwarding, ip6tables…): which. */
+  family?: 4 | 6
 }
 
 export interface Skipped {

@@ -48,6 +48,7 @@ export function toDoctorJson(report: DoctorReport): DoctorJson {
       ...(f.node === undefined ? {} : {node: f.node}),
       message: f.message,
       evidence: f.evidence.map((e) => ({source: e.source, text: e.text})),
+      ...(f.family === undefined ? {} : {family: f.family}),
     })),
     skipped: report.skipped.map((s) => ({check: s.check, reason: s.reason})),
     collectionErrors: report.collectionErrors.map((e) => ({...(e.node === undefined ? {} : {node: e.node}), source: e.source, message: e.message})),

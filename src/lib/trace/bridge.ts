@@ -9,6 +9,7 @@ import type {Link} from '../parse/iproute2/links.js'
 import {cidrContains} from '../net/cidr.js'
 import {fdbEvidence, linkEvidence, linkIsUp, neighEvidence, sourceOf} from './evidence.js'
 import {podVeth} from './routed-veth.js'
+import {isPodFacingVeth} from '../model/pod-veth.js'
 import type {HopStatus, ReasonCode, TraceEvidence} from './types.js'
 
 export interface PodAttachment {
@@ -20,16 +21,9 @@ export interface PodAttachment {
   evidence: TraceEvidence[]
 }
 
-/**
- * veths whose peer is in another namespace and that carry no address but /32s (a routed CNI's
- * gateway): the host sides of pods (an uplink veth has the node's IP with its subnet).
- */
+/** The node's pod-facing veths (model/pod-veth.ts: no subnet address of either family). */
 function podFacingVeths(node: NodeDatapath, links: Link[]): Link[] {
   return links.filter((l) => isPodFacingVeth(node, l))
-}
-
-export function isPodFacingVeth(node: NodeDatapath, l: Link): boolean {
-  return l.kind === 'veth' && l.linkNetnsid !== undefined && !(node.addrs ?? []).some((i) => i.ifname === l.ifname && i.addrs.some((a) => a.family === 'inet' && a.prefixlen !== 32))
 }
 
 export function podAttachment(node: NodeDatapath, podIp: string, dev: string): PodAttachment {
@@ -102,7 +96,7 @@ export function bridgeState(node: NodeDatapath, dev: string): {status: HopStatus
  */
 export function downDeviceFor(node: NodeDatapath, ip: string): Link | undefined {
   for (const i of node.addrs ?? []) {
-    if (!i.addrs.some((a) => a.family === 'inet' && cidrContains(a.cidr, ip))) continue
+    if (!i.addrs.some((a) => (a.family === 'inet' || a.family === 'inet6') && cidrContains(a.cidr, ip))) continue
     const l = node.links?.find((x) => x.ifname === i.ifname)
     if (l && !linkIsUp(l)) return l
   }

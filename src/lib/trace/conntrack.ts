@@ -20,10 +20,10 @@ export function conntrackLine(e: ConntrackEntry): string {
 /** The entry whose original direction is this packet's flow (same protocol, addresses and ports). */
 export function flowEntry(node: NodeDatapath, p: Packet): ConntrackEntry | undefined {
   if (p.sport === undefined || p.protocol === 'icmp') return undefined
-  return node.conntrack4?.find((e) => e.protocol === p.protocol && e.original.src === p.src && e.original.sport === p.sport && e.original.dst === p.dst && e.original.dport === (p.dport ?? null) && e.reply !== null)
+  return (p.family === 6 ? node.conntrack6 : node.conntrack4)?.find((e) => e.protocol === p.protocol && e.original.src === p.src && e.original.sport === p.sport && e.original.dst === p.dst && e.original.dport === (p.dport ?? null) && e.reply !== null)
 }
 
-export const conntrackEvidence = (node: NodeDatapath, e: ConntrackEntry): TraceEvidence => ({source: sourceOf(node, 'conntrack'), text: conntrackLine(e)})
+export const conntrackEvidence = (node: NodeDatapath, e: ConntrackEntry): TraceEvidence => ({source: sourceOf(node, e.original.src.includes(':') ? 'conntrack6' : 'conntrack'), text: conntrackLine(e)})
 
 /**
  * The packet's flow in the node's conntrack table, translated: a stale target (no ready endpoint of

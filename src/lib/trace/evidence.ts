@@ -25,7 +25,7 @@ export function linkLine(l: Link): string {
 }
 
 export const linkEvidence = (node: NodeDatapath, l: Link): TraceEvidence => ({source: sourceOf(node, 'links'), text: linkLine(l)})
-export const routeEvidence = (node: NodeDatapath, r: Route): TraceEvidence => ({source: sourceOf(node, 'routes4'), text: describeRoute(r)})
+export const routeEvidence = (node: NodeDatapath, r: Route): TraceEvidence => ({source: sourceOf(node, r.family === 6 ? 'routes6' : 'routes4'), text: describeRoute(r)})
 
 export function neighEvidence(node: NodeDatapath, n: Neighbour): TraceEvidence {
   return {source: sourceOf(node, 'neigh'), text: `${n.dst}${n.dev ? ` dev ${n.dev}` : ''}${n.lladdr ? ` lladdr ${n.lladdr}` : ''} ${n.state.join(' ')}`.trim()}

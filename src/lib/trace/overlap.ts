@@ -23,12 +23,12 @@ export interface Misdelivery {
 }
 
 function addrEvidence(node: NodeDatapath, ifname: string, local: string, prefixlen: number): TraceEvidence {
-  return {source: sourceOf(node, 'addrs'), text: `${ifname}: inet ${local}/${prefixlen}`}
+  return {source: sourceOf(node, 'addrs'), text: `${ifname}: ${local.includes(':') ? 'inet6' : 'inet'} ${local}/${prefixlen}`}
 }
 
-/** Inet addresses on a device: [address, prefix length, connected CIDR]. */
+/** IPv4 and global IPv6 addresses on a device (callers match them to an address, which picks the family): [address, prefix length, connected CIDR]. */
 function inetOn(node: NodeDatapath, ifname: string): {local: string; prefixlen: number; cidr: string}[] {
-  return (node.addrs?.find((i) => i.ifname === ifname)?.addrs ?? []).filter((a) => a.family === 'inet')
+  return (node.addrs?.find((i) => i.ifname === ifname)?.addrs ?? []).filter((a) => a.family === 'inet' || (a.family === 'inet6' && !a.local.startsWith('fe80:')))
 }
 
 /**

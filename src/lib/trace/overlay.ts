@@ -9,10 +9,17 @@
 import type {NodeDatapath} from '../model/node.js'
 import type {Link} from '../parse/iproute2/links.js'
 import {lookupRoute} from '../net/route-lookup.js'
+import {parseIp} from '../net/cidr.js'
+import {familyDatapath, familyTables} from '../model/node-family.js'
 import {fdbEvidence, linkEvidence, neighEvidence, sourceOf} from './evidence.js'
 import type {ReasonCode, TraceEvidence} from './types.js'
 
 export const VXLAN_OVERHEAD = 50
+
+/** What VXLAN adds to an inner packet: outer Ethernet (14) + VXLAN (8) + UDP (8) + the underlay's IP header (20 for IPv4, 40 for IPv6). */
+export function vxlanOverhead(vtep: string | undefined): number {
+  return parseIp(vtep ?? '')?.family === 6 ? VXLAN_OVERHEAD + 20 : VXLAN_OVERHEAD
+}
 
 export interface OverlayStep {
   ok: boolean
@@ -48,14 +55,16 @@ export function overlayStep(node: NodeDatapath, vxlan: Link, gateway: string): O
   }
   evidence.push(fdbEvidence(node, fdb))
   const vtep = fdb.dst
-  const under = lookupRoute({rules: node.rules4 ?? [], routes: node.routes4 ?? []}, {dst: vtep, ...(vxlan.vxlan?.local ? {src: vxlan.vxlan.local} : {})})
-  const underlayEvidence = under.trail.map((t) => ({source: sourceOf(node, 'routes4'), text: t}))
+  // The underlay has its own family: an IPv6 pod network may be carried over IPv4 VTEPs, and the other way round.
+  const underFamily = parseIp(vtep)?.family ?? 4
+  const under = lookupRoute(familyTables(node, underFamily), {dst: vtep, ...(vxlan.vxlan?.local && parseIp(vxlan.vxlan.local)?.family === underFamily ? {src: vxlan.vxlan.local} : {})})
+  const underlayEvidence = under.trail.map((t) => ({source: sourceOf(node, familyDatapath(node, underFamily).routesId), text: t}))
   if (under.kind !== 'unicast' || !under.dev) {
     return {ok: false, code: under.kind === 'no-route' ? 'route-missing' : 'route-blackhole', action: `no usable underlay route to VTEP ${vtep} (${under.kind})`, evidence: [...evidence, ...underlayEvidence], vtep, ...(vni === undefined ? {} : {vni})}
   }
   const underLink = node.links?.find((l) => l.ifname === under.dev)
   if (underLink) underlayEvidence.push(linkEvidence(node, underLink))
-  const left = underLink?.mtu === undefined ? undefined : underLink.mtu - VXLAN_OVERHEAD
+  const left = underLink?.mtu === undefined ? undefined : underLink.mtu - vxlanOverhead(vtep)
   const mtu = vxlan.mtu ?? left
   return {
     ok: true,

@@ -8,6 +8,8 @@ import {buildAnalysisModel, observeKubeProxyMode} from '../model/model.js'
 import {buildNodeDatapath, type NodeDatapath} from '../model/node.js'
 import {podRanges as readPodRanges, type PodRange} from '../model/pod-ranges.js'
 import {lookupRoute} from '../net/route-lookup.js'
+import {parseIp, type Family} from '../net/cidr.js'
+import {familyTables} from '../model/node-family.js'
 import {badInput} from '../report/errors.js'
 import type {Snapshot} from '../snapshot/schema.js'
 import type {Packet} from '../datapath/netfilter/packet.js'
@@ -32,6 +34,8 @@ export interface TraceRequest {
   size?: number
   /** The client's source port (TCP/UDP): a flow conntrack already holds follows its entry, not the nat rules. */
   sourcePort?: number
+  /** --ip-family: which of a dual-stack Service's (or pod's) addresses is traced; absent: the destination's first. */
+  family?: Family
 }
 
 export function traceSnapshot(snapshot: Snapshot, request: TraceRequest): TraceResult {
@@ -52,13 +56,15 @@ export function traceSnapshot(snapshot: Snapshot, request: TraceRequest): TraceR
     ranges ??= readPodRanges(buildAnalysisModel(cluster, snapshot.nodes.flatMap((n) => node(n.name) ?? []))).ranges
     return ranges
   }
-  const w: Walk = {cluster, node, podRanges, source, destination, protocol, ...(request.size === undefined ? {} : {size: request.size})}
+  const family: Family = parseIp(destination.ip)?.family ?? 4
+  const w: Walk = {cluster, node, podRanges, source, destination, protocol, family, ...(request.size === undefined ? {} : {size: request.size})}
 
   const packet: Packet = {
-    family: 4, src: source.kind === 'node' ? '' : source.ip, dst: destination.ip, protocol, mark: 0, ctstate: 'NEW',
+    family, src: source.kind === 'node' ? '' : source.ip, dst: destination.ip, protocol, mark: 0, ctstate: 'NEW',
     ...(destination.port === null ? {} : {dport: destination.port}),
     ...(request.sourcePort === undefined || protocol === 'icmp' ? {} : {sport: request.sourcePort}),
-    ...(protocol === 'icmp' ? {icmpType: 8, icmpCode: 0} : {}),
+    // An echo request: ICMP type 8, ICMPv6 type 128.
+    ...(protocol === 'icmp' ? {icmpType: family === 6 ? 128 : 8, icmpCode: 0} : {}),
   }
   let leaves: Leaf[]
   const unreadableNat = serviceNatNotReadable(w, request)
@@ -73,16 +79,17 @@ export function traceSnapshot(snapshot: Snapshot, request: TraceRequest): TraceR
     // Delivered means the connection works: its reply must find its way back too.
     leaves = start(w, packet, request).map((leaf) => withReply(w, leaf))
   }
-  return {schemaVersion: TRACE_SCHEMA_VERSION, source: strip(source), destination: strip(destination), protocol, port: destination.port, ...composeResult(leaves, w)}
+  return {schemaVersion: TRACE_SCHEMA_VERSION, source: strip(source), destination: strip(destination), protocol, port: destination.port, family, ...composeResult(leaves, w)}
 }
 
 /** SRC and DST against the cluster state (bad input, exit 2, for what cannot be traced). */
 export function resolveRequest(cluster: ClusterModel, request: TraceRequest): {source: ResolvedEndpoint; destination: ResolvedEndpoint; protocol: TraceProtocol} {
-  const destination = resolveEndpoint(request.destination, cluster, {role: 'destination', ...(request.protocol ? {protocol: request.protocol} : {}), ...(request.port === undefined ? {} : {port: request.port})})
+  const destination = resolveEndpoint(request.destination, cluster, {role: 'destination', ...(request.protocol ? {protocol: request.protocol} : {}), ...(request.port === undefined ? {} : {port: request.port}), ...(request.family === undefined ? {} : {family: request.family})})
   const protocol = impliedProtocol(destination, request.protocol)
   if (protocol === 'icmp') destination.port = null
   else if (destination.port === null) throw badInput(`no port for ${destination.input}`, 'give DST:PORT or --port')
-  const source = resolveEndpoint(request.source, cluster, {role: 'source', protocol})
+  // One trace is one family: the source's address is the one of the destination's family.
+  const source = resolveEndpoint(request.source, cluster, {role: 'source', protocol, family: parseIp(destination.ip)?.family ?? 4})
   if (request.sourcePort !== undefined) {
     if (protocol === 'icmp') throw badInput('--source-port needs tcp or udp')
     source.port = request.sourcePort
@@ -119,8 +126,9 @@ function serviceNatNotReadable(w: Walk, request: TraceRequest): Leaf | undefined
   // Issue 15: kube-proxy's nft table (and IPVS with its evidence) are evaluated like iptables.
   if (dp && serviceNatReadable(dp, mode)) return undefined
   const evidence = observed ? [observed.evidence] : [{source: w.cluster.kubeProxy.source ?? 'kube-proxy ConfigMap', text: `mode: ${mode}`}]
-  const h = hop(natNode, null, destination.name ?? destination.ip, `kube-proxy on ${natNode} runs in ${mode} mode: the Service translation is in ${mode === 'ipvs' ? 'IPVS' : 'nftables'}, which trace does not read yet`, 'unknown', evidence)
-  return failLeaf([], h, 'unknown-datapath', `${natNode}: kube-proxy ${mode} mode is not traced yet (iptables mode only)`, {masquerade: false}, true)
+  const needs = mode === 'ipvs' ? 'its virtual services (ipvsadm -S -n) and iptables-save' : 'its nft tables (nft -j list chains, nft -j list table)'
+  const h = hop(natNode, null, destination.name ?? destination.ip, `kube-proxy on ${natNode} runs in ${mode} mode: the Service translation is in ${mode === 'ipvs' ? 'IPVS' : 'nftables'}, and ${needs} are not in evidence`, 'unknown', evidence)
+  return failLeaf([], h, 'unknown-datapath', `${natNode}: kube-proxy ${mode} mode, whose translation is not in evidence (${mode === 'ipvs' ? 'ipvsadm' : 'nft'} not gathered)`, {masquerade: false}, true)
 }
 
 function serviceNatReadable(dp: NodeDatapath, mode: 'ipvs' | 'nftables'): boolean {
@@ -136,7 +144,8 @@ function start(w: Walk, packet: Packet, request: TraceRequest): Leaf[] {
   if (source.kind === 'external') {
     const entry = request.entryNode as string
     const dp = w.node(entry)
-    const back = dp?.routes4 ? lookupRoute({rules: dp.rules4 ?? [], routes: dp.routes4}, {dst: source.ip}) : undefined
+    const tables = dp ? familyTables(dp, w.family) : undefined
+    const back = tables && tables.routes.length > 0 ? lookupRoute(tables, {dst: source.ip}) : undefined
     const inIface = back?.dev ?? 'eth0'
     const first = hop(null, null, source.ip, `external traffic from ${source.ip} entering at ${entry} by ${inIface} (the device of ${entry}'s route back to it)`, 'ok', source.evidence)
     return visitNode(w, arrival(entry, {...packet, inIface}, inIface, `${entry} ${inIface}`, [first]))

@@ -5,6 +5,7 @@
  */
 import type {Packet} from '../datapath/netfilter/packet.js'
 import {lookupRoute} from '../net/route-lookup.js'
+import {familyDatapath} from '../model/node-family.js'
 import {bridgeState, downDeviceFor, podAttachment} from './bridge.js'
 import {linkEvidence, sourceOf} from './evidence.js'
 import {gatewayUnanswered, unroutedLocalPod} from './routed-veth.js'
@@ -31,12 +32,14 @@ export function leavePod(w: Walk, origin: PodOrigin, packet: Packet): Leaf[] {
   const eth0 = hop(nodeName, 'eth0', `${origin.short} eth0`, `leaves pod ${origin.name} by eth0 from ${ip}`, 'ok', origin.evidence)
   if (!nodeName) return [failLeaf([], eth0, 'evidence-missing', `pod ${origin.name} is not scheduled on a node`, {masquerade: false}, true)]
   const dp = w.node(nodeName)
-  if (!dp?.routes4) {
-    const h = hop(nodeName, null, 'veth?', `${nodeName}'s routes are not in evidence`, 'unknown', dp ? [{source: sourceOf(dp, 'routes4'), text: dp.evidence.routes4?.status ?? 'absent'}] : [])
+  const fam = dp ? familyDatapath(dp, packet.family) : undefined
+  if (!dp || !fam?.routes) {
+    const id = fam?.routesId ?? 'routes4'
+    const h = hop(nodeName, null, 'veth?', `${nodeName}'s ${packet.family === 6 ? 'IPv6 ' : ''}routes are not in evidence`, 'unknown', dp ? [{source: sourceOf(dp, id), text: dp.evidence[id]?.status ?? 'absent'}] : [])
     return [failLeaf([eth0], h, 'evidence-missing', `${nodeName}'s datapath was not gathered`, {masquerade: false}, true)]
   }
   // The node's route back to the pod names the device the pod sits behind (a bridge, or a routed veth).
-  const back = lookupRoute({rules: dp.rules4 ?? [], routes: dp.routes4}, {dst: ip})
+  const back = lookupRoute({rules: fam.rules ?? [], routes: fam.routes}, {dst: ip})
   const dev = back.kind === 'unicast' && !back.gateway ? back.dev : undefined
   const down = downDeviceFor(dp, ip)
   if (!dev && down) {
@@ -49,7 +52,7 @@ export function leavePod(w: Walk, origin: PodOrigin, packet: Packet): Leaf[] {
     return [failLeaf([eth0], h, unrouted.code, unrouted.message, {masquerade: false})]
   }
   if (!dev) {
-    const h = hop(nodeName, null, 'veth?', `${nodeName} has no direct route back to ${ip}`, 'fail', back.trail.map((t) => ({source: sourceOf(dp, 'routes4'), text: t})))
+    const h = hop(nodeName, null, 'veth?', `${nodeName} has no direct route back to ${ip}`, 'fail', back.trail.map((t) => ({source: sourceOf(dp, fam.routesId), text: t})))
     return [failLeaf([eth0], h, 'route-missing', `${nodeName} has no route back to its pod ${ip}`, {masquerade: false})]
   }
   const att = podAttachment(dp, ip, dev)

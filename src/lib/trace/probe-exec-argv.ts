@@ -1,13 +1,13 @@
 /**
  * The real packet from inside a pod, with whatever the pod has: fixed argv templates for nc, curl,
- * wget, bash's /dev/tcp and /dev/udp, and ping, filled only with a validated IPv4 address, a port
- * and a timeout — never a shell string built from input. bash needs `bash -c`, so its script is a
+ * wget, bash's /dev/tcp and /dev/udp, and ping, filled only with a validated IPv4 or IPv6 address
+ * (nc -6, ping -6 and a bracketed URL for IPv6), a port and a timeout — never a shell string built from input. bash needs `bash -c`, so its script is a
  * constant and the address, port and timeout reach it as positional parameters ($1 $2 $3), which
  * bash never re-parses. Also here, pure: reading each tool's words back into the lab prober's
  * outcomes (delivered / refused / timeout / error), and telling "this tool is not here" (exit 126
  * or 127, containerd's "executable file not found", a usage error) from an answer.
  */
-import {isIPv4} from 'node:net'
+import {isIPv4, isIPv6} from 'node:net'
 import type {TraceProtocol} from './types.js'
 import {pingFailureReason} from '../parse/ping.js'
 
@@ -43,9 +43,10 @@ export interface ProbeTarget {
   sourcePort?: number
 }
 
-/** The target, checked: an IPv4 address in dotted form, a port 1–65535 for tcp/udp, a size 0–65000. */
+/** The target, checked: an IPv4 address in dotted form or an IPv6 one without a zone, a port 1–65535 for tcp/udp, a size 0–65000. */
 export function validTarget(t: ProbeTarget): ProbeTarget {
-  if (!isIPv4(t.ip)) throw new Error(`not an IPv4 address: ${JSON.stringify(t.ip)}`)
+  // A zone ("fe80::1%eth0") names an interface of the pod, not a place in the cluster: refused with anything else.
+  if (!isIPv4(t.ip) && !(isIPv6(t.ip) && !t.ip.includes('%'))) throw new Error(`not an IPv4 or IPv6 address: ${JSON.stringify(t.ip)}`)
   if (t.protocol !== 'icmp' && (t.port === null || !Number.isInteger(t.port) || t.port < 1 || t.port > 65_535)) throw new Error(`not a port: ${String(t.port)}`)
   if (t.size !== undefined && (!Number.isInteger(t.size) || t.size < 0 || t.size > 65_000)) throw new Error(`not a size: ${t.size}`)
   if (t.sourcePort !== undefined && (!Number.isInteger(t.sourcePort) || t.sourcePort < 1 || t.sourcePort > 65_535)) throw new Error(`not a source port: ${t.sourcePort}`)
@@ -58,25 +59,29 @@ export function probeArgv(tool: ProbeTool, target: ProbeTarget): string[] | unde
   const wait = String(PROBE_WAIT_S)
   const port = String(t.port)
   const pinned = t.sourcePort !== undefined
+  const v6 = isIPv6(t.ip)
+  // An IPv6 literal in a URL is bracketed; curl would read the brackets as a glob without --globoff.
+  const host = v6 ? `[${t.ip}]` : t.ip
+  const six = v6 ? ['-6'] : []
   switch (tool) {
     case 'nc': {
       if (t.protocol === 'icmp') return undefined
       const from = pinned ? ['-p', String(t.sourcePort)] : []
       // -v: nc says "succeeded"/"refused"/"timed out" on stderr (OpenBSD, busybox, ncat alike); UDP is judged by the reply alone.
-      return t.protocol === 'udp' ? ['nc', '-u', ...from, '-w', wait, t.ip, port] : ['nc', '-v', ...from, '-w', wait, t.ip, port]
+      return t.protocol === 'udp' ? ['nc', ...six, '-u', ...from, '-w', wait, t.ip, port] : ['nc', ...six, '-v', ...from, '-w', wait, t.ip, port]
     }
     case 'curl':
       // telnet:// opens a bare TCP connection (any server, not only HTTP); -v names the socket error.
       if (t.protocol !== 'tcp') return undefined
-      return ['curl', '-sSv', ...(pinned ? ['--local-port', String(t.sourcePort)] : []), '--connect-timeout', wait, '--max-time', String(PROBE_WAIT_S + 1), `telnet://${t.ip}:${port}`]
+      return ['curl', '-sSv', ...(v6 ? ['--globoff'] : []), ...(pinned ? ['--local-port', String(t.sourcePort)] : []), '--connect-timeout', wait, '--max-time', String(PROBE_WAIT_S + 1), `telnet://${host}:${port}`]
     case 'wget':
-      return t.protocol === 'tcp' && !pinned ? ['wget', '-t', '1', '-T', wait, '-O', '/dev/null', `http://${t.ip}:${port}/`] : undefined
+      return t.protocol === 'tcp' && !pinned ? ['wget', '-t', '1', '-T', wait, '-O', '/dev/null', `http://${host}:${port}/`] : undefined
     case 'bash':
       if (t.protocol === 'icmp' || pinned) return undefined
       return ['bash', '-c', t.protocol === 'tcp' ? BASH_TCP_SCRIPT : BASH_UDP_SCRIPT, BASH_ARG0, t.ip, port, wait]
     case 'ping':
       if (t.protocol !== 'icmp') return undefined
-      return ['ping', '-c', '1', '-W', wait, ...(t.size === undefined ? [] : ['-s', String(t.size), '-M', 'do']), t.ip]
+      return ['ping', ...six, '-c', '1', '-W', wait, ...(t.size === undefined ? [] : ['-s', String(t.size), '-M', 'do']), t.ip]
   }
 }
 
@@ -99,16 +104,16 @@ function targetOf(tool: ProbeTool, argv: readonly string[]): ProbeTarget | undef
   switch (tool) {
     case 'nc': {
       const from = argv.indexOf('-p')
-      return {protocol: argv[1] === '-u' ? 'udp' : 'tcp', ip: argv.at(-2) ?? '', port: n(argv.at(-1)), ...(from > 0 ? {sourcePort: n(argv[from + 1])} : {})}
+      return {protocol: argv.includes('-u') ? 'udp' : 'tcp', ip: argv.at(-2) ?? '', port: n(argv.at(-1)), ...(from > 0 ? {sourcePort: n(argv[from + 1])} : {})}
     }
     case 'curl': {
-      const m = /^telnet:\/\/([\d.]+):(\d+)$/.exec(argv.at(-1) ?? '')
+      const m = /^telnet:\/\/([\d.]+|\[[\da-f:.]+\]):(\d+)$/i.exec(argv.at(-1) ?? '')
       const from = argv.indexOf('--local-port')
-      return m ? {protocol: 'tcp', ip: m[1] ?? '', port: n(m[2]), ...(from > 0 ? {sourcePort: n(argv[from + 1])} : {})} : undefined
+      return m ? {protocol: 'tcp', ip: unbracket(m[1]), port: n(m[2]), ...(from > 0 ? {sourcePort: n(argv[from + 1])} : {})} : undefined
     }
     case 'wget': {
-      const m = /^http:\/\/([\d.]+):(\d+)\/$/.exec(argv.at(-1) ?? '')
-      return m ? {protocol: 'tcp', ip: m[1] ?? '', port: n(m[2])} : undefined
+      const m = /^http:\/\/([\d.]+|\[[\da-f:.]+\]):(\d+)\/$/i.exec(argv.at(-1) ?? '')
+      return m ? {protocol: 'tcp', ip: unbracket(m[1]), port: n(m[2])} : undefined
     }
     case 'bash':
       return {protocol: argv[2] === BASH_UDP_SCRIPT ? 'udp' : 'tcp', ip: argv[4] ?? '', port: n(argv[5])}
@@ -117,6 +122,11 @@ function targetOf(tool: ProbeTool, argv: readonly string[]): ProbeTarget | undef
       return {protocol: 'icmp', ip: argv.at(-1) ?? '', port: null, ...(size > 0 ? {size: n(argv[size + 1])} : {})}
     }
   }
+}
+
+/** A URL's host back to the address: "[fd00::1]" → "fd00::1". */
+function unbracket(host: string | undefined): string {
+  return host?.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : (host ?? '')
 }
 
 /** What one exec of a tool gave back (pods.ts ExecOutput, reduced). */

@@ -58,7 +58,7 @@ export function probeSource(result: TraceResult): ProbeSource {
 
 const notSent = (detail: string, via: string | null = null): TraceProbe => ({observed: 'unknown', agrees: null, via, detail})
 
-/** The packet the trace is about, as the probe tools' templates take it; a string when it cannot be sent (IPv6, no port). */
+/** The packet the trace is about, as the probe tools' templates take it; a string when it cannot be sent (no port, an address no template takes). */
 function probeTarget(result: TraceResult, size: number | undefined): ProbeTarget | string {
   const target: ProbeTarget = {protocol: result.protocol, ip: result.destination.ip, port: result.port, ...(result.protocol === 'icmp' && size !== undefined ? {size} : {}), ...(result.protocol !== 'icmp' && result.source.port !== null ? {sourcePort: result.source.port} : {})}
   try {

@@ -8,6 +8,7 @@ import type {PodAccessOptions} from '../gather/node/pod-access.js'
 import type {ProbeRequest, ProbeResult} from '../lab/probe.js'
 import {badInput} from '../report/errors.js'
 import type {TraceProbe, TraceResult} from './types.js'
+import {hostPort} from '../net/cidr.js'
 
 /** What the lab prober is asked to send for this trace: same source, destination address, port, protocol, size. */
 export function probeRequestFor(result: TraceResult, size?: number): ProbeRequest {
@@ -15,8 +16,10 @@ export function probeRequestFor(result: TraceResult, size?: number): ProbeReques
   const service = result.destination.kind === 'service' || result.nat.dnat.length > 1
   return {
     source: result.source.name,
-    destination: `${result.destination.ip}${result.port === null ? '' : `:${result.port}`}`,
+    destination: hostPort(result.destination.ip, result.port),
     protocol: result.protocol,
+    // The traced family: the prober sends from the source's address of it (ping -6, ICMPv6 for icmp).
+    ...(result.family === 6 ? {family: 6 as const} : {}),
     ...(size === undefined ? {} : {size}),
     ...(result.source.port === null ? {} : {sourcePort: result.source.port}),
     // A Service: enough short attempts to see every endpoint (the prober stops once all have answered).

@@ -20,10 +20,11 @@ export function withReply(w: Walk, leaf: Leaf): Leaf {
   const req = d.packet
   if (!req.src || req.src === req.dst) return leaf
   const packet: Packet = {
-    family: 4, src: req.dst, dst: req.src, protocol: req.protocol, mark: 0, ctstate: 'ESTABLISHED',
+    family: req.family, src: req.dst, dst: req.src, protocol: req.protocol, mark: 0, ctstate: 'ESTABLISHED',
     ...(req.dport === undefined ? {} : {sport: req.dport}),
     ...(req.sport === undefined ? {} : {dport: req.sport}),
-    ...(req.protocol === 'icmp' ? {icmpType: 0, icmpCode: 0} : {}),
+    // An echo reply: ICMP type 0, ICMPv6 type 129.
+    ...(req.protocol === 'icmp' ? {icmpType: req.family === 6 ? 129 : 0, icmpCode: 0} : {}),
   }
   const reply: ReplyContext = {
     ...(leaf.dnat?.node && leaf.dnat.original ? {dnat: {node: leaf.dnat.node, original: leaf.dnat.original}} : {}),

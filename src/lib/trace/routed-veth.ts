@@ -9,7 +9,9 @@
  */
 import type {PodModel} from '../model/cluster.js'
 import type {NodeDatapath} from '../model/node.js'
-import {lookupRoute} from '../net/route-lookup.js'
+import {lookupRoute, type LookupResult} from '../net/route-lookup.js'
+import {parseIp} from '../net/cidr.js'
+import {familyDatapath, familyTables} from '../model/node-family.js'
 import type {CniResultRecord} from '../parse/cni-records.js'
 import type {Link} from '../parse/iproute2/links.js'
 import {linkEvidence, linkIsUp, neighEvidence, routeEvidence, sourceOf} from './evidence.js'
@@ -32,7 +34,8 @@ export interface NamedVeth {
 
 /** A route that hands `ip` straight to a device (no gateway), in any table: the per-pod route. */
 function directRouteTo(node: NodeDatapath, ip: string): {dev: string; evidence: TraceEvidence} | undefined {
-  const r = (node.routes4 ?? []).find((x) => x.prefixLength === 32 && x.dst === `${ip}/32` && !x.gateway && x.dev && (x.type === 'unicast' || x.type === 'unspec'))
+  const f = familyDatapath(node, parseIp(ip)?.family ?? 4)
+  const r = (f.routes ?? []).find((x) => x.prefixLength === f.hostPrefix && x.dst === `${ip}/${f.hostPrefix}` && !x.gateway && x.dev && (x.type === 'unicast' || x.type === 'unspec'))
   return r?.dev ? {dev: r.dev, evidence: routeEvidence(node, r)} : undefined
 }
 
@@ -74,14 +77,15 @@ export function podVeth(node: NodeDatapath, ip: string, pods: PodModel[] = []): 
   const byNeigh = neigh?.dev ? find(neigh.dev) : undefined
   if (neigh && byNeigh) return {link: byNeigh, how: `the neighbour entry for ${ip}`, evidence: [neighEvidence(node, neigh), linkEvidence(node, byNeigh)]}
   // The pairing that is left: one pod without a route, one routed veth without one.
-  const unroutedPods = pods.filter((p) => p.podIPs.some((x) => !directRouteTo(node, x)))
-  const unroutedVeths = links.filter((l) => isRoutedPodVeth(node, l) && !(node.routes4 ?? []).some((r) => r.dev === l.ifname && r.prefixLength === 32 && r.type !== 'local'))
+  const fam = familyDatapath(node, parseIp(ip)?.family ?? 4)
+  const unroutedPods = pods.filter((p) => p.podIPs.some((x) => parseIp(x)?.family === fam.family && !directRouteTo(node, x)))
+  const unroutedVeths = links.filter((l) => isRoutedPodVeth(node, l) && !(fam.routes ?? []).some((r) => r.dev === l.ifname && r.prefixLength === fam.hostPrefix && r.type !== 'local'))
   const only = unroutedVeths[0]
   if (unroutedPods.length === 1 && unroutedPods[0]?.podIPs.includes(ip) && unroutedVeths.length === 1 && only) {
     return {
       link: only,
       how: `elimination: ${only.ifname} is the only pod veth without a per-pod route, and ${unroutedPods[0].name} the only pod of ${node.name} without one`,
-      evidence: [linkEvidence(node, only), {source: sourceOf(node, 'routes4'), text: `(no route to ${ip}, none with dev ${only.ifname})`}],
+      evidence: [linkEvidence(node, only), {source: sourceOf(node, fam.routesId), text: `(no route to ${ip}, none with dev ${only.ifname})`}],
     }
   }
   return undefined
@@ -105,13 +109,14 @@ export interface Unrouted {
  * veth is down (the kernel drops routes through a link set down), or the per-pod route is missing.
  * undefined when the node is not a routed-veth node or the address is not one of its pods'.
  */
-export function unroutedLocalPod(w: Walk, node: NodeDatapath, ip: string): Unrouted | undefined {
+export function unroutedLocalPod(w: Walk, node: NodeDatapath, ip: string, decided?: {result: LookupResult; src?: string}): Unrouted | undefined {
   if (!routesPodsByVeth(node)) return undefined
   const here = w.cluster.pods.filter((p) => p.node === node.name && !p.hostNetwork && p.phase !== 'Succeeded' && p.phase !== 'Failed')
   const pod = here.find((p) => p.podIPs.includes(ip))
   const own = podRangeOf(w, ip, node.name)
-  const back = lookupRoute({rules: node.rules4 ?? [], routes: node.routes4 ?? []}, {dst: ip})
-  const trail: TraceEvidence[] = back.trail.map((t) => ({source: sourceOf(node, 'routes4'), text: t}))
+  const family = parseIp(ip)?.family ?? 4
+  const back = lookupRoute(familyTables(node, family), {dst: ip})
+  const trail: TraceEvidence[] = back.trail.map((t) => ({source: sourceOf(node, familyDatapath(node, family).routesId), text: t}))
   if (!pod) {
     if (!own) return undefined
     return {code: 'address-unowned', evidence: [...trail, {source: 'cluster state', text: `no Pod has status.podIP ${ip}`}], message: `no pod has ${ip}: it is in ${node.name}'s ${own.kind} ${own.cidr}, but no pod in the cluster state has it (and ${node.name} routes it to no veth)`}
@@ -120,6 +125,16 @@ export function unroutedLocalPod(w: Walk, node: NodeDatapath, ip: string): Unrou
   const podEv: TraceEvidence = {source: `Pod ${pod.namespace}/${pod.name}`, text: `status.podIP: ${ip}; spec.nodeName: ${node.name}`}
   if (named && !linkIsUp(named.link)) {
     return {code: 'link-down', device: named.link.ifname, evidence: [...named.evidence, podEv], message: `${node.name}: ${named.link.ifname}, the host side of pod ${pod.namespace}/${pod.name} (named by ${named.how}), is down, and the node's route to ${ip} went with it`}
+  }
+  // The node's own route reaches the veth, but this packet's rules chose another table first: a per-pod rule is gone.
+  if (decided && named && back.kind === 'unicast' && back.dev === named.link.ifname && decided.result.dev !== named.link.ifname) {
+    const chose = decided.result.trail.at(-1) ?? decided.result.kind
+    return {
+      code: 'route-missing',
+      device: named.link.ifname,
+      evidence: [...decided.result.trail.map((t) => ({source: `${sourceOf(node, 'rules4')} / ${sourceOf(node, 'routes4')}`, text: t})), ...named.evidence, podEv],
+      message: `${node.name} routes traffic ${decided.src ? `from ${decided.src} ` : ''}to its own pod ${pod.namespace}/${pod.name} (${ip}) by ${chose}, not to its veth ${named.link.ifname}: no rule sends it to the table with the pod's route first (the AWS VPC CNI's per-pod "to ${ip} lookup main", priority 512)`,
+    }
   }
   const which = named ? ` (its veth ${named.link.ifname}, named by ${named.how}, is up)` : ''
   return {code: 'route-missing', ...(named ? {device: named.link.ifname} : {}), evidence: [...trail, ...(named?.evidence ?? []), podEv], message: `${node.name} has no route to its own pod ${pod.namespace}/${pod.name} (${ip})${which}: a routed CNI needs one per pod`}
@@ -137,7 +152,8 @@ export const CALICO_GATEWAY = '169.254.1.1'
  */
 export function gatewayUnanswered(w: Walk, node: NodeDatapath, dev: string): {message: string; evidence: TraceEvidence[]} | undefined {
   const link = node.links?.find((l) => l.ifname === dev)
-  if (!link || !isRoutedPodVeth(node, link)) return undefined
+  // IPv6 pods find their gateway by NDP (Calico: fe80::ecee:eeff:feee:eeee, answered without proxy_arp): not judged here.
+  if (!link || !isRoutedPodVeth(node, link) || w.family === 6) return undefined
   const calico = w.cluster.cni?.cni === 'calico' || w.cluster.cni?.cni === 'canal'
   const hasInet = (node.addrs ?? []).some((i) => i.ifname === dev && i.addrs.some((a) => a.family === 'inet'))
   if (hasInet || !(dev.startsWith('cali') || calico)) return undefined

@@ -102,6 +102,8 @@ export interface TraceResult {
   destination: TraceEndpoint
   protocol: TraceProtocol
   port: number | null
+  /** The address family traced (added within schemaVersion 1): the destination's, or --ip-family's for a dual-stack Service or pod. */
+  family: 4 | 6
   verdict: Verdict
   reason: TraceReason | null
   hops: Hop[]

@@ -2,7 +2,7 @@
 import type {ClusterModel, PodModel} from '../model/cluster.js'
 import type {NodeDatapath} from '../model/node.js'
 import type {PodRange} from '../model/pod-ranges.js'
-import {cidrContains} from '../net/cidr.js'
+import {cidrContains, type Family} from '../net/cidr.js'
 import type {Packet} from '../datapath/netfilter/packet.js'
 import type {ResolvedEndpoint} from './endpoints.js'
 import type {Hop, ReasonCode, TraceProtocol} from './types.js'
@@ -18,6 +18,8 @@ export interface Walk {
   source: ResolvedEndpoint
   destination: ResolvedEndpoint
   protocol: TraceProtocol
+  /** The address family of the traced packet: every node is read in it (routes6, ip6tables, forwarding…). */
+  family: Family
   /** Payload bytes (--size); MTU checks fail only when it is given. */
   size?: number
   /** Set while walking the reply back to the client (see reply.ts). */
@@ -64,9 +66,9 @@ export function podRangeOf(w: Walk, ip: string, node?: string): {owner: string; 
   return n && cidr ? {owner: n.name, cidr, kind: 'pod CIDR'} : undefined
 }
 
-/** Bytes on the wire for a payload of `size`: IPv4 header + ICMP/UDP (8) or TCP (20) header. */
-export function packetBytes(size: number, protocol: TraceProtocol): number {
-  return size + 20 + (protocol === 'tcp' ? 20 : 8)
+/** Bytes on the wire for a payload of `size`: the IPv4 (20) or IPv6 (40) header + ICMP/ICMPv6/UDP (8) or TCP (20) header. */
+export function packetBytes(size: number, protocol: TraceProtocol, family: Family = 4): number {
+  return size + (family === 6 ? 40 : 20) + (protocol === 'tcp' ? 20 : 8)
 }
 
 export function hop(node: string | null, device: string | null, label: string, action: string, status: Hop['status'], evidence: Hop['evidence'], code?: ReasonCode): HopDraft {

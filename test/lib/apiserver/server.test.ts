@@ -148,6 +148,22 @@ describe('stand-in API server', () => {
     expect(core.resources.find((r) => r.name === 'pods')).toMatchObject({namespaced: true})
   })
 
+  it("serves a custom resource (Calico's IPAMBlocks) only when it holds some, as if its CRD were installed", async () => {
+    const path = '/apis/crd.projectcalico.org/v1/ipamblocks'
+    const without = await start()
+    expect((await get(without, path)).status).toBe(404)
+    expect(((await get(without, '/apis')).body as {groups: {name: string}[]}).groups.map((g) => g.name)).not.toContain('crd.projectcalico.org')
+    expect((await get(without, '/apis/crd.projectcalico.org/v1')).status).toBe(404)
+    await without.close()
+    const block = {apiVersion: 'crd.projectcalico.org/v1', kind: 'IPAMBlock', metadata: {name: '10-244-1-0-26'}, spec: {cidr: '10.244.1.0/26', affinity: 'host:n1'}}
+    const s = await start({objects: [...objects, block]})
+    expect((await get(s, path)).body).toEqual({kind: 'IPAMBlockList', apiVersion: 'crd.projectcalico.org/v1', metadata: {resourceVersion: '1000'}, items: [{metadata: block.metadata, spec: block.spec}]})
+    expect(((await get(s, '/apis')).body as {groups: {name: string}[]}).groups.map((g) => g.name)).toContain('crd.projectcalico.org')
+    expect(((await get(s, '/apis/crd.projectcalico.org/v1')).body as {resources: {name: string; namespaced: boolean}[]}).resources).toEqual([
+      {name: 'ipamblocks', singularName: 'ipamblock', namespaced: false, kind: 'IPAMBlock', verbs: ['get', 'list']},
+    ])
+  })
+
   it('serves HTTPS with the committed certificate for 127.0.0.1, trusted via the test CA', async () => {
     const s = await start({tls: 'self-signed'})
     expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)

@@ -17,7 +17,7 @@ describe('check runner', () => {
     expect(result.skipped).toEqual([{check: 'ip-forward-off', reason: 'sysctls failed on node-2 (permission denied)'}])
   })
 
-  test('iptables-mode checks skip nodes running kube-proxy in IPVS mode, with that reason', () => {
+  test('NAT checks read an IPVS-mode node from ipvsadm, and skip it with that reason when ipvsadm was not gathered', () => {
     // The ConfigMap says ipvs and node-1 shows kube-ipvs0 and no KUBE-SVC chains.
     const links = JSON.stringify([...JSON.parse(flannelNode().links ?? '[]'), {ifindex: 10, ifname: 'kube-ipvs0', flags: ['BROADCAST', 'NOARP'], mtu: 1500, operstate: 'DOWN', linkinfo: {info_kind: 'dummy'}}])
     const snapshot = snapshotOf({
@@ -26,7 +26,7 @@ describe('check runner', () => {
     })
     expect(run(natStaleEndpoint, snapshot)).toEqual({
       findings: [],
-      skipped: [{check: 'nat-stale-endpoint', reason: 'node-1 runs kube-proxy in ipvs mode; this check reads iptables-mode rules and does not support ipvs yet'}],
+      skipped: [{check: 'nat-stale-endpoint', reason: 'ipvsadm not in the snapshot on node-1 (kube-proxy ipvs mode)'}],
     })
   })
 

@@ -85,7 +85,8 @@ export function kubeProxyRules(services: KpService[] = [KUBERNETES, WEB, DNS]): 
 
 export function nodeEvidence(name: string, outputs: Record<string, string | Pick<CommandResult, 'status' | 'reason'>>): NodeEvidence {
   const results: CommandResult[] = Object.entries(outputs).map(([id, out]) => {
-    const argv = [...(catalogCommand(id)?.argv ?? [id])]
+    // 'nft' is the catalogue's id before issue 15 (nft -j list ruleset): old snapshots hold it.
+    const argv = [...(catalogCommand(id)?.argv ?? (id === 'nft' ? ['nft', '-j', 'list', 'ruleset'] : [id]))]
     const base = {id, argv, execArgv: ['ip', 'netns', 'exec', name, ...argv], exitCode: 0, stderr: '', durationMs: 1, truncated: false}
     if (typeof out === 'string') return {...base, status: 'ok', stdout: out}
     return {...base, ...out, exitCode: 1, stdout: '', ...(out.reason ? {stderr: out.reason} : {})}

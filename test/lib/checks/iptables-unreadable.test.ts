@@ -39,10 +39,32 @@ describe('iptables-unreadable', () => {
   it('doctor says userspace and kernel disagree, quoting the lines', () => {
     const model = buildModel(snapshotOf({nodes: [nodeEvidence('node-1', {'iptables-save': GARBLED})]}))
     const report = runChecks(model, [iptablesUnreadable])
-    expect(report.findings.map((f) => [f.node, f.message])).toEqual([['node-1', "iptables-save on node-1 prints 2 rule(s) it cannot decode: the iptables binary and the kernel's rules disagree"]])
+    expect(report.findings.map((f) => [f.node, f.message])).toEqual([
+      ['node-1', "iptables-save on node-1 prints 2 rule(s) it cannot decode: the iptables binary and the kernel's rules disagree, a newer iptables wrote them; read them with iptables-save from kube-proxy's (or the CNI's) image"],
+    ])
     expect(report.findings[0]?.evidence.map((e) => e.text)).toEqual([
       expect.stringMatching(/^line 11: -A KUBE-SVC-X .*\[unsupported revision\]/),
       expect.stringMatching(/^line 13: -A KUBE-SEP-A .*--to-destination {2}--random --to-destination 0\.0\.0\.0:0 \(-j DNAT: garbled DNAT target/),
+    ])
+  })
+
+  it("names the node's iptables version, the backend holding the rules and the matching binary in kube-proxy's pod", () => {
+    const snapshot = snapshotOf({
+      nodes: [nodeEvidence('node-1', {'iptables-save': GARBLED, 'iptables-version': 'iptables v1.8.7 (nf_tables)\n'})],
+      cluster: {pods: [{namespace: 'kube-system', name: 'kube-proxy-x7k2p', node: 'node-1', ip: '10.100.0.2', labels: {'k8s-app': 'kube-proxy'}, hostNetwork: true}]},
+    })
+    const report = runChecks(buildModel(snapshot), [iptablesUnreadable])
+    expect(report.findings.map((f) => f.message)).toEqual([
+      "iptables-save on node-1 prints 2 rule(s) it cannot decode: the iptables binary and the kernel's rules disagree (the node's iptables is v1.8.7, nf_tables), a newer iptables wrote them; the rules are in the nf_tables backend; read them with kubectl -n kube-system exec kube-proxy-x7k2p -- iptables-nft-save",
+    ])
+    expect(report.findings[0]?.evidence.at(-1)).toEqual({source: 'node-1: iptables --version', text: 'iptables v1.8.7 (nf_tables)'})
+  })
+
+  it('garbled rules in the legacy backend name iptables-legacy-save', () => {
+    const model = buildModel(snapshotOf({nodes: [nodeEvidence('node-1', {'iptables-save': '', 'iptables-legacy-save': GARBLED, 'iptables-version': 'iptables v1.8.9 (nf_tables)\n'})]}))
+    const report = runChecks(model, [iptablesUnreadable])
+    expect(report.findings.map((f) => f.message)).toEqual([
+      "iptables-legacy-save on node-1 prints 2 rule(s) it cannot decode: the iptables binary and the kernel's rules disagree, a newer iptables wrote them; the rules are in the legacy backend; read them with iptables-legacy-save from kube-proxy's (or the CNI's) image",
     ])
   })
 })

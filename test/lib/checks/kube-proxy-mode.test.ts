@@ -61,11 +61,19 @@ describe('kube-proxy-mode', () => {
     ])
   })
 
+  test("an IPv6-only node's kube-proxy rules, in ip6tables alone, are read and judged", () => {
+    const empty = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'
+    const rule = '-A KUBE-SERVICES -d fd00:10:96::a/128 -p udp -m comment --comment "default/dns cluster IP" -m udp --dport 53 -j KUBE-SVC-DNS'
+    const six = `*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-DNS - [0:0]\n${rule}\nCOMMIT\n`
+    const outputs = {...flannelNode(), 'iptables-save': empty, 'ip6tables-save': six}
+    expect(run(kubeProxyMode, snapshotOf({nodes: [nodeEvidence('node-1', outputs)]}))).toEqual({findings: [], skipped: []})
+  })
+
   test('a node showing no kube-proxy rules at all is skipped with the reason, not judged', () => {
     const bare = {...flannelNode(), 'iptables-save': '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n'}
     expect(run(kubeProxyMode, snapshotOf({nodes: [nodeEvidence('node-1', bare)]}))).toEqual({
       findings: [],
-      skipped: [{check: 'kube-proxy-mode', reason: 'no kube-proxy rules visible on node-1 (no KUBE-SERVICES chain, kube-ipvs0 or nft table kube-proxy)'}],
+      skipped: [{check: 'kube-proxy-mode', reason: 'no kube-proxy rules visible on node-1 (no KUBE-SERVICES chain in iptables or ip6tables, kube-ipvs0 or nft table kube-proxy)'}],
     })
   })
 })

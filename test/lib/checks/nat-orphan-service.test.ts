@@ -37,12 +37,12 @@ describe('nat-orphan-service', () => {
     expect(run(natOrphanService, snapshotOf({nodes: [nodeEvidence('node-1', {...flannelNode(), 'iptables-save': {status: 'failed', reason: 'permission denied'}})]}))).toEqual({findings: [], skipped: [{check: 'nat-orphan-service', reason: "iptables-save failed on node-1 (permission denied)"}]})
   })
 
-  test('a node running kube-proxy in IPVS mode is skipped with that reason', () => {
+  test('a node running kube-proxy in IPVS mode is read from ipvsadm: without it, skipped with that reason (test/lib/trace/ipvs-mode.test.ts runs it)', () => {
     const links = JSON.stringify([...JSON.parse(flannelNode().links ?? '[]'), {ifindex: 10, ifname: 'kube-ipvs0', flags: ['BROADCAST', 'NOARP'], mtu: 1500, operstate: 'DOWN', linkinfo: {info_kind: 'dummy'}}])
     const snapshot = snapshotOf({cluster: {kubeProxyMode: 'ipvs'}, nodes: [nodeEvidence('node-1', {...flannelNode(), links, 'iptables-save': '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n'})]})
     expect(run(natOrphanService, snapshot)).toEqual({
       findings: [],
-      skipped: [{check: 'nat-orphan-service', reason: 'node-1 runs kube-proxy in ipvs mode; this check reads iptables-mode rules and does not support ipvs yet'}],
+      skipped: [{check: 'nat-orphan-service', reason: 'ipvsadm not in the snapshot on node-1 (kube-proxy ipvs mode)'}],
     })
   })
 })

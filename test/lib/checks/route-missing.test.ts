@@ -94,7 +94,7 @@ describe('route-missing', () => {
     if (aws.cluster) aws.cluster.objects.daemonSets = [{metadata: {namespace: 'kube-system', name: 'aws-node'}, spec: {template: {spec: {containers: [{image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.18.0'}]}}}}]
     expect(run(routeMissing, aws)).toEqual({
       findings: [],
-      skipped: [{check: 'route-missing', reason: "aws-vpc-cni assigns pod addresses from its own IPAM blocks, not the nodes' spec.podCIDRs, and no node's routes show a block (no blackhole route for an own block, no route to another node's)"}],
+      skipped: [{check: 'route-missing', reason: "aws-vpc-cni gives pods addresses of the VPC subnet, delivered by the subnet to the node holding them: no node routes another node's pods, so there are no routes between nodes to check"}],
     })
     const stranger = nodeEvidence('node-9', flannelNode())
     const noNeigh = nodeEvidence('node-1', {...flannelNode(), neigh: {status: 'unavailable', reason: 'ip: command not found'}})
@@ -128,6 +128,19 @@ describe('route-missing', () => {
       expect(run(routeMissing, withCniDaemonSet(snapshotOf({nodes: [hostGwNode()]}), 'none')).findings).toEqual([])
       const cloud = hostGwNode((o) => (o.routes4 = editJson(o.routes4 as string, (r) => r.filter((x) => x.dst !== '10.244.2.0/24' && x.dst !== '10.244.3.0/24'))))
       expect(run(routeMissing, withCniDaemonSet(snapshotOf({nodes: [cloud]}), 'none')).findings).toEqual([])
+    })
+
+    test("flannel without a DaemonSet knet reads (k3s embeds it, the real lab runs flanneld) is known by the backend it announces on each Node", () => {
+      const cloud = hostGwNode((o) => (o.routes4 = editJson(o.routes4 as string, (r) => r.filter((x) => x.dst !== '10.244.2.0/24' && x.dst !== '10.244.3.0/24'))))
+      const snapshot = withCniDaemonSet(snapshotOf({nodes: [cloud]}), 'none')
+      for (const n of snapshot.cluster?.objects?.nodes ?? []) {
+        const m = (n as {metadata: {annotations?: Record<string, string>}}).metadata
+        m.annotations = {...m.annotations, 'flannel.alpha.coreos.com/backend-type': 'host-gw'}
+      }
+      expect(run(routeMissing, snapshot).findings.map((f) => [f.node, f.message])).toEqual([
+        ['node-1', "no route to node-2's pod CIDR 10.244.2.0/24: only the default route matches, and flannel installs one route per node"],
+        ['node-1', "no route to node-3's pod CIDR 10.244.3.0/24: only the default route matches, and flannel installs one route per node"],
+      ])
     })
 
     test("a blackhole route for another node's pod CIDR is reported", () => {

@@ -37,6 +37,8 @@ export const FAULT_CODES: Record<string, ReasonCode> = {
   // Calico: nothing answers the pod's ARP for its gateway; a VTEP's FDB entry is gone.
   'proxy-arp-off': 'route-missing',
   'missing-fdb': 'route-missing',
+  // AWS VPC CNI: a lost "to POD lookup main" rule sends a same-node pod's traffic through the ENI's table.
+  'missing-pod-rule': 'route-missing',
 }
 
 export type Observed = 'delivered' | 'timeout' | 'error' | 'refused' | 'partial'
@@ -116,6 +118,7 @@ function remainingDns(applied: AppliedFault): string {
 }
 
 export function labFaultCases(topology: Topology): LabFaultCase[] {
+  if (topology === 'aws-vpc') return awsCases()
   if (topology === 'calico-vxlan') return calicoCases(ptpCases(bridgedCases('vxlan')))
   return topology === 'ptp' ? ptpCases(bridgedCases('host-gw')) : bridgedCases(topology)
 }
@@ -179,6 +182,49 @@ function calicoCases(ptp: LabFaultCase[]): LabFaultCase[] {
       ],
       findings: ['error route-missing node-1'],
       evidence: ['10.244.102.64/26 via 10.244.102.64 dev vxlan.calico onlink', '10.244.102.64 dev vxlan.calico lladdr 66:ca:1c:00:00:02 PERMANENT'],
+    },
+  ]
+}
+
+/** The AWS VPC CNI lab's addresses: node i's pod p is 10.100.0.(16i + p − 1); even pods are on the secondary ENI eth1. */
+const AWS_WEB_2_1 = '10.100.0.32'
+const AWS_WEB_2_2 = '10.100.0.33'
+const ENI_VETH = 'eni[0-9a-f]{11}'
+
+/**
+ * aws-vpc: its own two faults (the generic ones that apply are not repeated here): node-2 loses
+ * web-2-2's /32 (web-2-2's address then follows node-2's connected VPC subnet route out of eth0),
+ * and node-2 loses web-2-1's "512: to POD lookup main" rule (web-2-2, on the secondary ENI, then
+ * reaches web-2-1 by its own "from" rule's table, out to the VPC and back, until the TTL runs out).
+ */
+function awsCases(): LabFaultCase[] {
+  return [
+    {
+      id: 'missing-pod-route',
+      rows: [
+        r(pod('web-1-1', 'web-2-2'), 'web-1-1 → web-2-2 tcp: timeout []', ['web-1-1', 'web-2-2']),
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: timeout []', ['web-2-1', 'web-2-2']),
+        r(pod('web-2-2', 'web-1-1'), 'web-2-2 → web-1-1 tcp: timeout []', ['web-2-2', 'web-1-1']),
+        r(pod('web-1-2', 'web-2-2', 'udp'), 'web-1-2 → web-2-2 udp: timeout []', ['web-1-2', 'web-2-2', '--protocol', 'udp']),
+        r(svc('web-1-1', 'web'), 'web-1-1 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-1]', ['web-1-1', 'svc/default/web']),
+        r(pod('web-1-1', 'web-2-1'), 'web-1-1 → web-2-1 tcp: delivered [web-2-1]', ['web-1-1', 'web-2-1']),
+      ],
+      findings: ['error route-missing node-2'],
+      evidence: ['10.100.0.0/24 dev eth0 proto kernel scope link src 10.100.0.3', new RegExp(`^\\d+: ${ENI_VETH}@if2 veth mtu 1500 state UP link-netnsid \\d+ <BROADCAST,MULTICAST,UP,LOWER_UP>$`), `${AWS_WEB_2_2} (spec.nodeName node-2)`],
+    },
+    {
+      id: 'missing-pod-rule',
+      rows: [
+        // The SYN loops between node-2 and the VPC gateway; the ICMP time exceeded ends the connect.
+        r(pod('web-2-2', 'web-2-1'), 'web-2-2 → web-2-1 tcp: error []', ['web-2-2', 'web-2-1']),
+        // The SYN arrives; web-2-2's answer is what loops.
+        r(pod('web-2-1', 'web-2-2'), 'web-2-1 → web-2-2 tcp: timeout []', ['web-2-1', 'web-2-2']),
+        r(svc('web-2-2', 'web'), 'web-2-2 → svc/default/web tcp: partial [web-1-1,web-1-2,web-2-2]', ['web-2-2', 'svc/default/web']),
+        r(pod('web-1-2', 'web-2-1'), 'web-1-2 → web-2-1 tcp: delivered [web-2-1]', ['web-1-2', 'web-2-1']),
+        r(pod('web-2-2', 'web-1-1', 'udp'), 'web-2-2 → web-1-1 udp: delivered [web-1-1]', ['web-2-2', 'web-1-1', '--protocol', 'udp']),
+      ],
+      findings: ['error route-missing node-2'],
+      evidence: [`1536: from ${AWS_WEB_2_2} lookup 2`, 'default via 10.100.0.1 dev eth1 table 2', new RegExp(`^${AWS_WEB_2_1.replaceAll('.', '\\.')} dev ${ENI_VETH} scope link$`)],
     },
   ]
 }

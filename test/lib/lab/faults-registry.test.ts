@@ -7,7 +7,7 @@ import {rmSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {FAULTS, findFault} from '../../../src/lib/lab/faults/registry.js'
 import {renderCatalogue, renderHeal} from '../../../src/lib/lab/faults/render.js'
-import {appliedFaults, breakFault, faultCatalogue, healFaults, requireFault} from '../../../src/lib/lab/faults/run.js'
+import {appliedFaults, breakFault, expectedOutcome, faultCatalogue, healFaults, requireFault} from '../../../src/lib/lab/faults/run.js'
 import {natPayload} from '../../../src/lib/lab/faults/sync.js'
 import type {AppliedFault} from '../../../src/lib/lab/faults/types.js'
 import {withoutPod} from '../../../src/lib/lab/faults/util.js'
@@ -34,6 +34,8 @@ const ISSUE_IDS = [
   'missing-pod-route',
   'proxy-arp-off',
   'missing-fdb',
+  // Issue 14: the AWS VPC CNI's per-pod policy routing.
+  'missing-pod-rule',
 ]
 
 const plan = planLab({name: 'tfu', nodes: 2, podsPerNode: 2, topology: 'host-gw'})
@@ -52,6 +54,8 @@ describe('fault registry', () => {
     expect(FAULTS.filter((f) => f.notFor?.ptp).map((f) => f.id)).toEqual(['docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down', 'proxy-arp-off', 'missing-fdb'])
     expect(FAULTS.filter((f) => f.notFor?.['host-gw'] || f.notFor?.vxlan).map((f) => f.id)).toEqual(['missing-pod-route', 'proxy-arp-off', 'missing-fdb'])
     expect(FAULTS.filter((f) => f.notFor?.['calico-vxlan']).map((f) => f.id)).toEqual(['docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down'])
+    expect(FAULTS.filter((f) => f.notFor?.['aws-vpc']).map((f) => f.id)).toEqual(['missing-route', 'stale-route', 'docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down', 'proxy-arp-off', 'missing-fdb'])
+    expect(FAULTS.filter((f) => f.topologies).map((f) => [f.id, f.topologies])).toEqual([['missing-pod-rule', ['aws-vpc']]])
     const text = renderCatalogue(faultCatalogue())
     expect(text).toContain('  not for ptp: no pod bridge: each pod has its own routed veth (see veth-detached, which downs one)')
     expect(text).toContain("  expect (ptp): as above, except that same-node pod-to-pod traffic on node-1 times out too: without a bridge it is routed by the node.")
@@ -155,5 +159,25 @@ describe('fault transforms', () => {
     })
     const selected = objects.filter((o) => o.kind === 'Pod' && (o.metadata as {labels?: Record<string, string>}).labels?.['knet.dev/quarantine'] === 'true')
     expect(selected.map((o) => (o.metadata as {name: string}).name)).toEqual(['web-2-2'])
+  })
+})
+
+describe('what `knet lab break` says the probes will show', () => {
+  const fault = requireFault('missing-nat')
+  const forwardDrop = requireFault('forward-drop')
+  it("a real lab gets the fault's real-lab outcome, not the emulated one", () => {
+    expect(fault.real?.expect).toBeTruthy()
+    expect(expectedOutcome(fault, 'vxlan', 4, true)).toBe(fault.real?.expect)
+    expect(expectedOutcome(fault, 'vxlan', 4, false)).toBe(fault.expect)
+  })
+  it("a topology's own outcome is shown after the general one it refers to", () => {
+    const text = expectedOutcome(forwardDrop, 'ptp', 4, false)
+    expect(text.startsWith(forwardDrop.expect)).toBe(true)
+    expect(text).toContain(`On a ptp lab: ${forwardDrop.expectFor?.ptp}`)
+    expect(expectedOutcome(forwardDrop, 'host-gw', 4, false)).toBe(forwardDrop.expect)
+  })
+  it('an IPv6 break gets the IPv6 outcome', () => {
+    expect(forwardDrop.expect6).toBeTruthy()
+    expect(expectedOutcome(forwardDrop, 'host-gw', 6, false)).toBe(forwardDrop.expect6)
   })
 })

@@ -65,6 +65,8 @@ interface DoctorJson {
  */
 const HEALTHY_SKIPS: Partial<Record<Topology, string[]>> = {
   'calico-vxlan': ['pod-ip-outside-node-cidr'],
+  // The AWS VPC CNI's pods are VPC addresses: no spec.podCIDRs, and no node routes another's pods.
+  'aws-vpc': ['pod-ip-outside-node-cidr', 'route-missing', 'route-nexthop-wrong'],
 }
 
 /** Findings as "severity check node-or-subject", sorted. */
@@ -164,7 +166,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
       const chance = Math.round(10_000 / plan.pods.length) / 10_000
       expect(result.nat.dnat.map((d) => [d.ip, d.port, d.probability])).toEqual(plan.pods.map((p) => [p.ip, 8080, chance]))
       // ptp has no bridge: the node's stack meets the packet at the pod's routed veth, where DNAT splits it.
-      expect(result.hops.map((h) => h.label)).toEqual(topology === 'ptp' || topology === 'calico-vxlan' ? ['web-1-1 eth0'] : ['web-1-1 eth0', 'veth1'])
+      expect(result.hops.map((h) => h.label)).toEqual(topology === 'ptp' || topology === 'calico-vxlan' || topology === 'aws-vpc' ? ['web-1-1 eth0'] : ['web-1-1 eth0', 'veth1'])
     })
 
     it('trace: the cross-node path line is in the seeds’ notation; --probe sends the real packet too, and it agrees', async () => {
@@ -177,6 +179,8 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
       const path =
         topology === 'ptp' ? `web-1-1 eth0 → node-1 veth1 → ${middle} → veth2 → web-2-2 eth0`
         : topology === 'calico-vxlan' ? `web-1-1 eth0 → node-1 ${veth('web-1-1')} → ${middle} → ${veth('web-2-2')} → web-2-2 eth0`
+        // aws-vpc: web-2-2 is a secondary address of node-2's eth1; the VPC delivers it there.
+        : topology === 'aws-vpc' ? `web-1-1 eth0 → node-1 ${veth('web-1-1')} → node-1 eth0 → ${plan.pods.find((p) => p.name === 'web-2-2')?.ip ?? '?'} → node-2 eth1 → ${veth('web-2-2')} → web-2-2 eth0`
         : `web-1-1 eth0 → veth1 → cbr0 → ${middle} → cbr0 → veth2 → web-2-2 eth0`
       const ip = (pod: string) => plan.pods.find((p) => p.name === pod)?.ip ?? '?'
       // The answer first (the verdict), what was traced, the path; then prediction beside observation, and the -v hint.

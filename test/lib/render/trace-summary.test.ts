@@ -90,6 +90,29 @@ every hop with all its evidence: -v`)
     ])
   })
 
+  it("the deciding line in kube-proxy's nftables mode: the nft rule that rejected, dropped or DNATed, not the last sysctl or route", () => {
+    // As a real nftables-mode lab gives them (test/commands/lab-faults-real-nftables.test.ts).
+    const nft = 'node-1: nft -j list table ip kube-proxy'
+    const common = [
+      {source: nft, text: 'ip kube-proxy filter-forward handle 21: ct state new jump service-endpoints-check (jump service-endpoints-check)'},
+      {source: 'node-1: iptables-save', text: 'filter line 8: -A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT (ACCEPT)'},
+    ]
+    const tail = [
+      {source: 'node-1: ip -j rule show / node-1: ip -j route show table all', text: '32766: from all lookup main: default via 10.100.0.1 dev eth0'},
+      {source: 'node-1: grep -H . /proc/sys/net/ipv4/ip_forward', text: '/proc/sys/net/ipv4/ip_forward:1'},
+    ]
+    const reject = {source: nft, text: 'ip kube-proxy reject-chain handle 44: reject (REJECT (icmp-port-unreachable))'}
+    const drop = {source: nft, text: 'ip kube-proxy cluster-ips-check handle 39: ip daddr 10.96.0.0/16 drop comment "Drop traffic to unallocated ClusterIPs" (DROP)'}
+    const dnat = {source: nft, text: 'ip kube-proxy service-ULMVA6XW-default/web/tcp/http handle 60: meta l4proto tcp dnat ip addr . port to numgen random mod 4 map { …, 3 : 10.244.1.3 . 8080, … }'}
+    const hop = (code: string, evidence: {source: string; text: string}[]) => ({code, action: '', evidence}) as never
+    expect(decidingEvidence(hop('netfilter-reject', [...common, reject, ...tail]))).toEqual(reject)
+    expect(decidingEvidence(hop('netfilter-drop', [...common, drop, ...tail]))).toEqual(drop)
+    expect(decidingEvidence(hop('nat-missing-service', [...common, drop, ...tail]))).toEqual(drop)
+    expect(decidingEvidence(hop('nat-stale-endpoint', [...common, dnat, ...tail]))).toEqual(dnat)
+    // iptables mode: the route an untranslated ClusterIP took.
+    expect(decidingEvidence(hop('nat-missing-service', [...common, ...tail]))).toEqual(tail[0])
+  })
+
   it('colour only when asked; -v is the full view; JSON is the contract, byte for byte', async () => {
     const r = await trace(STALE, 'web-1-1', 'svc/default/web:80')
     const ESC = '\u001B['

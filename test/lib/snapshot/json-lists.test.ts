@@ -33,6 +33,16 @@ function scan(text: string): {doc: unknown; items: [string, unknown, number][]} 
 }
 
 describe('parseWithLists', () => {
+  test('strings with escaped quotes and runs of backslashes end where JSON.parse ends them, across every window edge', () => {
+    const values = ['\\', '\\"', '"\\', 'a\\\\"b', '\\\\\\', '-m comment --comment "ns/svc:port" \\"x\\" \\\\', 'x'.repeat(40) + '\\"' + 'y'.repeat(9)]
+    for (const v of values) {
+      const doc = {nodes: [{results: [{stdout: v}, {stdout: `${v}${v}`}]}], cluster: {objects: {pods: [{metadata: {name: v}}]}}}
+      const r = scan(JSON.stringify(doc))
+      expect(r.doc).toEqual({...doc, cluster: {objects: {pods: []}}})
+      expect(r.items).toEqual([['cluster.objects.pods', {metadata: {name: v}}, 0]])
+    }
+  })
+
   test('parses the document as JSON.parse does, with the listed arrays handed over item by item and left empty', () => {
     const whole = {
       kind: 'KnetSnapshot',

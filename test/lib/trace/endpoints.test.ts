@@ -19,6 +19,14 @@ describe('parseEndpoint', () => {
     for (const bad of ['', 'a/b/c/d', 'svc/default/web:0', 'svc/default/web:70000', '10.0.0.300', 'node/a/b', 'node/n1:http', 'pod/default/web:http', 'Web_1', '10.1.1.1:99999']) {
       expect(() => parseEndpoint(bad, 'default'), bad).toThrow(expect.objectContaining({kind: 'bad-input'}))
     }
-    expect(() => parseEndpoint('fd00::1', 'default')).toThrow(/IPv6 is not traced yet/)
+  })
+
+  it('reads IPv6 addresses bare or in brackets with a port, canonicalised, and refuses malformed ones', () => {
+    expect(parseEndpoint('fd00::1', 'x')).toEqual({input: 'fd00::1', kind: 'ip', ip: 'fd00::1'})
+    expect(parseEndpoint('[fd00::10]:80', 'x')).toEqual({input: '[fd00::10]:80', kind: 'ip', ip: 'fd00::10', port: 80})
+    expect(parseEndpoint('[FD00:0:0::0A]', 'x')).toEqual({input: '[FD00:0:0::0A]', kind: 'ip', ip: 'fd00::a'})
+    for (const bad of ['[fd00::1]:0', '[fd00::1]:70000', '[10.0.0.1]:80', '[fd00::g]:80', 'fd00:::1', '[fd00::1]:http']) {
+      expect(() => parseEndpoint(bad, 'default'), bad).toThrow(expect.objectContaining({kind: 'bad-input'}))
+    }
   })
 })

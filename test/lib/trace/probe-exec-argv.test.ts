@@ -40,10 +40,25 @@ describe('probe argv templates', () => {
     for (const script of [BASH_TCP_SCRIPT, BASH_UDP_SCRIPT]) expect(script).not.toMatch(/\d+\.\d+\.\d+\.\d+|8080/)
   })
 
-  it('refuse anything but a dotted IPv4 address, a port 1–65535 and a sane size', () => {
-    for (const ip of ['10.0.0.1; touch /tmp/x', '$(touch /tmp/x)', '10.0.0.1 -e /bin/sh', '-e', 'example.com', '::1', '10.0.0.256', '']) {
-      expect(() => validTarget({...tcp, ip}), ip).toThrow(/not an IPv4 address/)
-      expect(() => probeArgv('bash', {...tcp, ip}), ip).toThrow(/not an IPv4 address/)
+  it('take an IPv6 address: nc -6, ping -6, a bracketed URL (curl with --globoff), bash as is', () => {
+    const six = {protocol: 'tcp' as const, ip: 'fd00:10:244:2::2', port: 8080}
+    expect(probeArgv('nc', six)).toEqual(['nc', '-6', '-v', '-w', '2', 'fd00:10:244:2::2', '8080'])
+    expect(probeArgv('nc', {...six, protocol: 'udp', sourcePort: 40_000})).toEqual(['nc', '-6', '-u', '-p', '40000', '-w', '2', 'fd00:10:244:2::2', '8080'])
+    expect(probeArgv('curl', six)).toEqual(['curl', '-sSv', '--globoff', '--connect-timeout', '2', '--max-time', '3', 'telnet://[fd00:10:244:2::2]:8080'])
+    expect(probeArgv('wget', six)).toEqual(['wget', '-t', '1', '-T', '2', '-O', '/dev/null', 'http://[fd00:10:244:2::2]:8080/'])
+    expect(probeArgv('bash', six)).toEqual(['bash', '-c', BASH_TCP_SCRIPT, 'knet-probe', 'fd00:10:244:2::2', '8080', '2'])
+    expect(probeArgv('ping', {protocol: 'icmp', ip: 'fd00:10:244:2::2', port: null, size: 1400})).toEqual(['ping', '-6', '-c', '1', '-W', '2', '-s', '1400', '-M', 'do', 'fd00:10:244:2::2'])
+    // Each is recognised exactly, as the IPv4 ones are; an IPv6 URL without brackets is not a template.
+    const all = [...(['nc', 'curl', 'wget', 'bash'] as const).map((tool) => probeArgv(tool, six)), probeArgv('nc', {...six, protocol: 'udp'}), probeArgv('ping', {protocol: 'icmp', ip: '::1', port: null})]
+    expect(all.map((argv) => isProbeArgv(argv as string[]))).toEqual([true, true, true, true, true, true])
+    expect(isProbeArgv(['curl', '-sSv', '--globoff', '--connect-timeout', '2', '--max-time', '3', 'telnet://fd00::2:8080'])).toBe(false)
+    expect(isProbeArgv(['nc', '-v', '-w', '2', 'fd00::2', '8080'])).toBe(false)
+  })
+
+  it('refuse anything but an IPv4 or IPv6 address (no zone), a port 1–65535 and a sane size', () => {
+    for (const ip of ['10.0.0.1; touch /tmp/x', '$(touch /tmp/x)', '10.0.0.1 -e /bin/sh', '-e', 'example.com', 'fe80::1%eth0', '[::1]', 'fd00::1 -e', '10.0.0.256', '']) {
+      expect(() => validTarget({...tcp, ip}), ip).toThrow(/not an IPv4 or IPv6 address/)
+      expect(() => probeArgv('bash', {...tcp, ip}), ip).toThrow(/not an IPv4 or IPv6 address/)
     }
     for (const port of [0, 65_536, 1.5, null]) expect(() => validTarget({...tcp, port}), String(port)).toThrow(/not a port/)
     expect(() => validTarget({protocol: 'icmp', ip: '10.0.0.1', port: null, size: -1})).toThrow(/not a size/)

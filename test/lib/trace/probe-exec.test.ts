@@ -1,8 +1,8 @@
 /**
  * probeFromPod's own decisions, without namespaces (no root): a stand-in API server whose exec
  * hook runs the probe's argv on this host plays the source pod, and a TCP server on loopback is
- * the destination. The tool ladder, a Service's repeated attempts, what is refused before any
- * exec (IPv6, no port, a pod that is not running), and an RBAC refusal pointing at knet rbac --probe.
+ * the destination (::1 for IPv6). The tool ladder in each family, a Service's repeated attempts, what is refused before any
+ * exec (an address with a zone, no port, a pod that is not running), and an RBAC refusal pointing at knet rbac --probe.
  */
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -36,7 +36,7 @@ const objects = [{apiVersion: 'v1', kind: 'Node', metadata: {name: 'node-1'}}, p
 function traced(port: number, overrides: Partial<TraceResult> = {}): TraceResult {
   const endpoint = (kind: 'pod', name: string, ip: string, p: number | null) => ({input: name, kind, name: `pod/default/${name}`, ip, port: p, node: 'node-1', evidence: []})
   return {
-    schemaVersion: 1, source: endpoint('pod', 'client', '127.0.0.1', null), destination: endpoint('pod', 'server', '127.0.0.1', port), protocol: 'tcp', port,
+    schemaVersion: 1, source: endpoint('pod', 'client', '127.0.0.1', null), destination: endpoint('pod', 'server', '127.0.0.1', port), protocol: 'tcp', port, family: 4,
     verdict: 'delivered', reason: null, hops: [], nat: {dnat: [], masquerade: false}, branches: [], ...overrides,
   }
 }
@@ -95,9 +95,39 @@ describe('probeFromPod (host tools, stand-in API)', () => {
     expect(await probeFromPod(traced(free), options())).toEqual({observed: 'refused', agrees: false, detail: 'predicted delivered, but the real packet was refused (1 attempt: 1 refused; connection refused)', via: 'exec nc in pod/default/client (container app)'})
   })
 
+  it('an IPv6 destination is sent by each tool in turn (nc -6, curl and wget to [::1], bash), and by ping -6', async () => {
+    const open = new Set<import('node:net').Socket>()
+    const six = createServer((sock) => {
+      open.add(sock)
+      sock.on('close', () => open.delete(sock))
+      sock.on('error', () => undefined)
+      sock.end('server\n')
+    })
+    await new Promise<void>((resolve) => six.listen(0, '::1', () => resolve()))
+    const p6 = (six.address() as {port: number}).port
+    const to6 = (protocol: 'tcp' | 'icmp' = 'tcp') => traced(p6, {family: 6, protocol, ...(protocol === 'icmp' ? {port: null} : {}), destination: {...traced(p6).destination, ip: '::1', ...(protocol === 'icmp' ? {port: null} : {})}})
+    const seen: string[] = []
+    try {
+      for (const gone of [[], ['nc'], ['nc', 'curl'], ['nc', 'curl', 'wget']]) {
+        absent.clear()
+        for (const t of gone) absent.add(t)
+        const r = await probeFromPod(to6(), options())
+        seen.push(`${r.via ?? ''}: ${r.observed}`)
+      }
+      absent.clear()
+      const ping = await probeFromPod(to6('icmp'), options())
+      seen.push(`${ping.via ?? ''}: ${ping.observed}`)
+    } finally {
+      absent.clear()
+      for (const sock of open) sock.destroy()
+      await new Promise<void>((resolve) => six.close(() => resolve()))
+    }
+    expect(seen).toEqual(['nc', 'curl', 'wget', 'bash', 'ping'].map((tool) => `exec ${tool} in pod/default/client (container app): delivered`))
+  })
+
   it('what cannot be probed says why, before any exec', async () => {
     const before = api.requests.length
-    expect(await probeFromPod(traced(port, {destination: {...traced(port).destination, ip: 'fd00::1'}}), options())).toMatchObject({observed: 'unknown', agrees: null, via: null, detail: 'no packet was sent: not an IPv4 address: "fd00::1"'})
+    expect(await probeFromPod(traced(port, {destination: {...traced(port).destination, ip: 'fe80::1%eth0'}}), options())).toMatchObject({observed: 'unknown', agrees: null, via: null, detail: 'no packet was sent: not an IPv4 or IPv6 address: "fe80::1%eth0"'})
     expect(await probeFromPod(traced(port, {port: null}), options())).toMatchObject({observed: 'unknown', detail: 'no packet was sent: not a port: null'})
     expect(api.requests.length).toBe(before)
     const waiting = traced(port, {source: {...traced(port).source, name: 'pod/default/waiting'}})

@@ -131,20 +131,21 @@ for (const topology of ['host-gw', 'vxlan'] as const) {
       expect([r.verdict, r.reason?.code, r.hops.length]).toEqual(['unknown', 'unknown-datapath', 1])
     })
 
-    it('a Service on a node whose kube-proxy runs in IPVS mode is an unknown datapath, naming the evidence; pod to pod is still traced', () => {
+    it('a Service on a node whose kube-proxy runs in IPVS mode without ipvsadm evidence is an unknown datapath, naming it; pod to pod is still traced', () => {
+      // IPVS mode is traced from its evidence (test/lib/trace/ipvs-mode.test.ts); here kube-ipvs0 shows the mode but ipvsadm was not gathered.
       const ipvs = structuredClone(snap)
       const node1 = ipvs.nodes.find((n) => n.name === 'node-1')
       const result = (id: string) => node1?.results.find((r) => r.id === id)
       const save = result('iptables-save')
-      const vs = result('ipvsadm')
-      if (!save || !vs) throw new Error('fixture lacks iptables-save or ipvsadm')
+      const links = result('links')
+      if (!save || !links) throw new Error('fixture lacks iptables-save or links')
       // IPVS mode: no KUBE-SVC/KUBE-SEP DNAT chains in iptables; the virtual servers live in IPVS.
       save.stdout = save.stdout.split('\n').filter((l) => !/KUBE-(SERVICES|SVC|SEP|EXT|NODEPORTS)/.test(l)).join('\n')
-      Object.assign(vs, {status: 'ok', exitCode: 0, stdout: '-A -t 10.96.0.80:80 -s rr\n-a -t 10.96.0.80:80 -r 10.244.2.3:8080 -m -w 1\n', stderr: ''})
+      links.stdout = JSON.stringify([...(JSON.parse(links.stdout) as unknown[]), {ifindex: 6, ifname: 'kube-ipvs0', flags: ['BROADCAST', 'NOARP'], mtu: 1500, operstate: 'DOWN', link_type: 'ether', linkinfo: {info_kind: 'dummy'}}])
       const r = run(ipvs, 'web-1-1', 'svc/default/web:80')
       expect([r.verdict, r.reason?.code]).toEqual(['unknown', 'unknown-datapath'])
-      expect(r.reason?.message).toMatch(/node-1: kube-proxy ipvs mode is not traced yet/)
-      expect(r.hops[0]?.evidence[0]?.text).toMatch(/-A tcp 10\.96\.0\.80:80 -s rr/)
+      expect(r.reason?.message).toBe('node-1: kube-proxy ipvs mode, whose translation is not in evidence (ipvsadm not gathered)')
+      expect(r.hops[0]?.evidence[0]?.text).toBe('6: kube-ipvs0 dummy')
       // From node-2, whose rules are iptables-mode, the same Service is traced as before.
       expect(run(ipvs, 'web-2-1', 'svc/default/web:80').verdict).toBe('delivered')
       expect(run(ipvs, 'web-1-1', 'web-2-1').verdict).toBe('delivered')
@@ -169,7 +170,7 @@ for (const topology of ['host-gw', 'vxlan'] as const) {
 
     it('the JSON has exactly the contract’s fields', () => {
       const r = JSON.parse(JSON.stringify(run(snap, 'web-1-1', 'svc/default/web'))) as Record<string, unknown>
-      expect(Object.keys(r)).toEqual(['schemaVersion', 'source', 'destination', 'protocol', 'port', 'verdict', 'reason', 'hops', 'nat', 'branches'])
+      expect(Object.keys(r)).toEqual(['schemaVersion', 'source', 'destination', 'protocol', 'port', 'family', 'verdict', 'reason', 'hops', 'nat', 'branches'])
       expect(r.schemaVersion).toBe(1)
       const b = (r.branches as Record<string, unknown>[])[0] as Record<string, unknown>
       expect(Object.keys(b)).toEqual(['endpoint', 'verdict', 'reason', 'hops'])

@@ -9,7 +9,9 @@ import type {
   PortMatch, PortProtoMatch, ProtoMatch, SetMatch,
 } from '../../parse/iptables-save.js'
 import {addressType, addrMatches, cidrHas, compileCidr, toIp, type CompiledCidr, type Ip} from './addr.js'
+import {ipsetHas} from './ipset-match.js'
 import type {NatState} from './outcomes.js'
+import type {Ipset} from '../../parse/ipset.js'
 import type {NetfilterContext, Packet} from './packet.js'
 
 /** The packet plus its addresses parsed once; rebuilt only when NAT rewrites them. */
@@ -208,6 +210,11 @@ const setCache = new WeakMap<readonly string[], CompiledCidr[]>()
 function setOne(m: SetMatch, pv: PacketView, ctx: NetfilterContext): One {
   const members = ctx.ipsets?.get(m.setName)
   if (members === undefined) return `ipset "${m.setName}" members are not in the evidence`
+  if (!Array.isArray(members)) {
+    // A set read from `ipset save`, matched dimension by dimension (kube-proxy's IPVS mode).
+    const hit = ipsetHas(members as Ipset, m.flags, pv.pkt, pv.src, pv.dst)
+    return typeof hit === 'string' ? hit : bool(hit === 1, m.negated)
+  }
   if (m.flags.length !== 1) return `ipset "${m.setName}" is matched on ${m.flags.join(',')}; only single-address sets are evaluated`
   let compiled = setCache.get(members)
   if (!compiled) {

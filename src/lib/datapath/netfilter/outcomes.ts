@@ -35,6 +35,8 @@ export interface TrailEntry {
   uncertain?: string
   /** An nftables rule (from `nft -j list ruleset`): `line` is then its handle and `raw` its nft text. */
   nft?: {family: string; handle: number}
+  /** An IPVS virtual service or real server (from `ipvsadm -S -n`): `line` is its line there, `raw` the line. */
+  ipvs?: true
 }
 
 export interface Endpoint {

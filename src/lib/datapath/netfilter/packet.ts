@@ -3,6 +3,7 @@
  * packet itself does not carry (which addresses are local, which interfaces exist, ipset members).
  */
 import type {NodeDatapath} from '../../model/node.js'
+import type {Ipset} from '../../parse/ipset.js'
 import {parseIp} from '../../net/cidr.js'
 
 export type L4Protocol = 'tcp' | 'udp' | 'icmp' | 'sctp'
@@ -51,8 +52,12 @@ export interface NetfilterContext {
   broadcastAddresses?: ReadonlySet<string>
   /** Interface name → its addresses (first = primary), for MASQUERADE/REDIRECT and --limit-iface-*. */
   interfaceAddresses?: ReadonlyMap<string, readonly string[]>
-  /** ipset name → member CIDRs/addresses, for single-dimension hash:ip / hash:net sets; others stay uncertain. */
-  ipsets?: ReadonlyMap<string, readonly string[]>
+  /**
+   * ipset name → its members: a set read from `ipset save` (every type kube-proxy uses: hash:ip,
+   * hash:net, hash:ip,port, hash:ip,port,ip, hash:ip,port,net, bitmap:port), or plain CIDRs for a
+   * single-dimension set. A set not here makes its match uncertain.
+   */
+  ipsets?: ReadonlyMap<string, readonly string[] | Ipset>
 }
 
 /** Canonical text: what the context's address sets hold and what outcomes report. */
@@ -61,7 +66,7 @@ export function canonicalIp(text: string): string {
 }
 
 /** Context from `ip addr` of a node; an empty one (nothing LOCAL) when addresses were not gathered. */
-export function netfilterContext(node: Pick<NodeDatapath, 'addrs'>): NetfilterContext {
+export function netfilterContext(node: Pick<NodeDatapath, 'addrs'> & Partial<Pick<NodeDatapath, 'ipsets'>>): NetfilterContext {
   const localAddresses = new Set<string>()
   const broadcastAddresses = new Set<string>()
   const interfaceAddresses = new Map<string, string[]>()
@@ -74,5 +79,6 @@ export function netfilterContext(node: Pick<NodeDatapath, 'addrs'>): NetfilterCo
     }
     interfaceAddresses.set(iface.ifname, list)
   }
-  return {localAddresses, broadcastAddresses, interfaceAddresses}
+  const ipsets = node.ipsets ? new Map(node.ipsets.sets.map((s) => [s.name, s] as const)) : undefined
+  return {localAddresses, broadcastAddresses, interfaceAddresses, ...(ipsets ? {ipsets} : {})}
 }

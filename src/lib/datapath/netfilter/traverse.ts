@@ -52,8 +52,8 @@ const PATHS: Record<TraversalPath, Step[]> = {
   'local-out': [...OUTPUT, 'route', ...POST],
 }
 
-/** Without a route callback: local when the destination is one of the node's addresses. */
-function decide(path: TraversalPath, packet: Packet, ctx: NetfilterContext, route: RouteFn | undefined): {local: boolean; outIface?: string} {
+/** Without a route callback: local when the destination is one of the node's addresses. Shared with the nftables pipeline. */
+export function decide(path: TraversalPath, packet: Packet, ctx: NetfilterContext, route: RouteFn | undefined): {local: boolean; outIface?: string} {
   const r = route?.(packet)
   if (typeof r === 'string') return {local: false, outIface: r}
   if (r !== undefined) return r.local === true ? {local: true} : {local: false, ...(r.outIface === undefined ? {} : {outIface: r.outIface})}
@@ -63,7 +63,8 @@ function decide(path: TraversalPath, packet: Packet, ctx: NetfilterContext, rout
   return {local: isLocal}
 }
 
-interface Progress {
+/** A packet's state between hooks, while one branch of a traversal is followed (iptables, nftables and IPVS alike). */
+export interface Progress {
   decidedBy: HookOutcome['decidedBy']
   probability: number
   packet: Packet

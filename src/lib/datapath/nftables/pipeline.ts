@@ -16,9 +16,9 @@ import type {IptablesDump} from '../../parse/iptables-save.js'
 import type {NftRuleset} from '../../parse/nft.js'
 import {evaluateHook, packetView} from '../netfilter/evaluate.js'
 import {summarizeServiceNat, type ServiceNatResult} from '../netfilter/service-nat.js'
-import type {Hook, HookOutcome, NatState, TrailEntry} from '../netfilter/outcomes.js'
-import {canonicalIp, type NetfilterContext, type Packet} from '../netfilter/packet.js'
-import type {RouteFn, TraversalPath, TraverseOutcome} from '../netfilter/traverse.js'
+import type {Hook, HookOutcome} from '../netfilter/outcomes.js'
+import type {NetfilterContext, Packet} from '../netfilter/packet.js'
+import {decide, type Progress, type RouteFn, type TraversalPath, type TraverseOutcome} from '../netfilter/traverse.js'
 import {familySees, nftIndex, type NftBaseChain, type NftIndex} from './ruleset.js'
 import {walkBaseChain, type NftWalkOptions} from './walk.js'
 
@@ -56,25 +56,7 @@ function stages(rules: NodeRules, index: NftIndex | undefined, hook: Hook, famil
   return out.sort((a, b) => a.prio - b.prio)
 }
 
-function decide(path: TraversalPath, packet: Packet, ctx: NetfilterContext, route: RouteFn | undefined): {local: boolean; outIface?: string} {
-  const r = route?.(packet)
-  if (typeof r === 'string') return {local: false, outIface: r}
-  if (r !== undefined) return r.local === true ? {local: true} : {local: false, ...(r.outIface === undefined ? {} : {outIface: r.outIface})}
-  const isLocal = ctx.localAddresses.has(canonicalIp(packet.dst)) || (packet.family === 4 && packet.dst.startsWith('127.'))
-  if (path === 'local-out') return isLocal ? {local: false, outIface: 'lo'} : {local: false}
-  return {local: isLocal}
-}
 
-interface Progress {
-  decidedBy: HookOutcome['decidedBy']
-  probability: number
-  packet: Packet
-  nat: NatState
-  trail: TrailEntry[]
-  uncertain: string[]
-  notes: string[]
-  at: {hook: Hook; table: string}
-}
 
 const DNAT_HOOKS = new Set<Hook>(['PREROUTING', 'OUTPUT'])
 

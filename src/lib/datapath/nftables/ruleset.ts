@@ -73,8 +73,10 @@ export function nftIndex(rs: NftRuleset): NftIndex {
     c.rules.push(r)
   }
   for (const s of rs.sets) table(s.family, s.table).setDefs.set(s.name, s)
+  const owned = new Set(rs.tables.filter((t) => t.owner === 'iptables-nft').map((t) => `${t.family} ${t.name}`))
   for (const t of tables) {
-    t.xtables = (t.family === 'ip' || t.family === 'ip6') && XT_TABLES.has(t.name) && [...t.chains.keys()].some((n) => XT_CHAINS.has(n))
+    t.xtables = owned.has(`${t.family} ${t.name}`) ||
+      ((t.family === 'ip' || t.family === 'ip6') && XT_TABLES.has(t.name) && [...t.chains.keys()].some((n) => XT_CHAINS.has(n)))
   }
   const hooks = new Map<Hook, NftBaseChain[]>()
   for (const t of tables) {

@@ -11,6 +11,7 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   DiscoveryV1Api,
   NetworkingV1Api,
   Observable,
@@ -25,7 +26,7 @@ import {Agent as HttpsAgent} from 'node:https'
 import {ApiHttpError, parseStatus} from './api-errors.js'
 
 /** The lists knet reads, each across all namespaces. */
-export type ListResource = 'nodes' | 'namespaces' | 'pods' | 'services' | 'endpointslices' | 'networkpolicies' | 'daemonsets' | 'servicecidrs'
+export type ListResource = 'nodes' | 'namespaces' | 'pods' | 'services' | 'endpointslices' | 'networkpolicies' | 'daemonsets' | 'servicecidrs' | 'ipamblocks'
 
 /** RBAC-style names for messages: plural resource plus group. */
 export const RESOURCE_NAMES: Record<ListResource, string> = {
@@ -37,6 +38,7 @@ export const RESOURCE_NAMES: Record<ListResource, string> = {
   networkpolicies: 'networkpolicies.networking.k8s.io',
   daemonsets: 'daemonsets.apps',
   servicecidrs: 'servicecidrs.networking.k8s.io',
+  ipamblocks: 'ipamblocks.crd.projectcalico.org',
 }
 
 export interface ListPage {
@@ -69,6 +71,7 @@ export function clientNodeSource(kc: KubeConfig, opts: {server: string; context:
   const networking = kc.makeApiClient(NetworkingV1Api)
   const apps = kc.makeApiClient(AppsV1Api)
   const versionApi = kc.makeApiClient(VersionApi)
+  const custom = kc.makeApiClient(CustomObjectsApi)
 
   const pool = agentPool()
 
@@ -98,6 +101,8 @@ export function clientNodeSource(kc: KubeConfig, opts: {server: string; context:
     daemonsets: (p, o) => apps.listDaemonSetForAllNamespaces(p, o),
     // Cluster-scoped; networking.k8s.io/v1 since Kubernetes 1.33 (older servers answer 404).
     servicecidrs: (p, o) => networking.listServiceCIDR(p, o),
+    // Calico's IPAM blocks: a CRD, cluster-scoped; a cluster without Calico's CRDs answers 404.
+    ipamblocks: (p, o) => custom.listClusterCustomObject({group: 'crd.projectcalico.org', version: 'v1', plural: 'ipamblocks', ...p}, o),
   }
 
   return {

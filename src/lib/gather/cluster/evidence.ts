@@ -27,6 +27,12 @@ export interface ClusterEvidence {
      * refusal (then also a collection error). Without them the model falls back to a guess.
      */
     serviceCIDRs?: unknown[]
+    /**
+     * Calico's crd.projectcalico.org/v1 IPAMBlocks: which node holds which pod address block. Absent
+     * when not read: older snapshots, files without them, clusters without Calico's CRDs (404), or a
+     * refusal (then also a collection error). Without them blocks are read from the nodes' routes.
+     */
+    ipamBlocks?: unknown[]
   }
   /** kinds seen in an objects file that knet does not use, with counts */
   ignoredKinds: Record<string, number>
@@ -55,6 +61,7 @@ export const clusterEvidenceSchema: z.ZodType<ClusterEvidence> = z.object({
     kubeProxyConfigMap: anyValue,
     namespaces: z.array(anyValue).optional(),
     serviceCIDRs: z.array(anyValue).optional(),
+    ipamBlocks: z.array(anyValue).optional(),
   }),
   ignoredKinds: z.record(z.string(), z.number()),
   errors: z.array(

@@ -3,8 +3,8 @@
  *
  * Required resources — nodes, pods, services, endpointslices — are what every analysis stands on;
  * if any of them cannot be listed the run stops with one line and exit 3.
- * Optional resources — networkpolicies, namespaces, daemonsets, servicecidrs, the
- * kube-system/kube-proxy ConfigMap, /version — only feed particular checks; when one is forbidden, missing, erroring or
+ * Optional resources — networkpolicies, namespaces, daemonsets, servicecidrs, Calico's ipamblocks,
+ * the kube-system/kube-proxy ConfigMap, /version — only feed particular checks; when one is forbidden, missing, erroring or
  * slow, it becomes a collection error and those checks say "skipped: …". Failures that are about
  * the connection rather than the resource (unreachable, TLS, 401) stop the run wherever they occur.
  */
@@ -82,7 +82,7 @@ export async function gatherFrom(source: ClusterSource, opts: Omit<GatherOptions
   objects.pods = await list('pods')
   objects.services = await list('services')
   objects.endpointSlices = await list('endpointslices')
-  const [networkPolicies, namespaces, daemonSets, kubeProxy, serviceCIDRs] = await Promise.all([
+  const [networkPolicies, namespaces, daemonSets, kubeProxy, serviceCIDRs, ipamBlocks] = await Promise.all([
     optional('networkpolicies', ctx('list', RESOURCE_NAMES.networkpolicies), () => listAll(source, 'networkpolicies', {pageSize: opts.pageSize, mapItem: slimObject})),
     optional('namespaces', ctx('list', RESOURCE_NAMES.namespaces), () => listAll(source, 'namespaces', {pageSize: opts.pageSize, mapItem: slimObject})),
     optional('daemonsets', ctx('list', RESOURCE_NAMES.daemonsets), () => listAll(source, 'daemonsets', {pageSize: opts.pageSize, mapItem: slimObject})),
@@ -90,12 +90,15 @@ export async function gatherFrom(source: ClusterSource, opts: Omit<GatherOptions
     // Servers before 1.33 (or with the API turned off) answer 404: not an error, the model then
     // assumes the Service range from the kubernetes Service's IP, as it always did.
     optional('servicecidrs', ctx('list', RESOURCE_NAMES.servicecidrs), () => listIfServed(source, 'servicecidrs', opts.pageSize)),
+    // 404 means Calico's CRDs are not installed: no blocks to read, and nothing to report.
+    optional('ipamblocks', ctx('list', RESOURCE_NAMES.ipamblocks), () => listIfServed(source, 'ipamblocks', opts.pageSize)),
   ])
   objects.networkPolicies = networkPolicies ?? []
   objects.daemonSets = daemonSets ?? []
   objects.namespaces = namespaces ?? []
   objects.kubeProxyConfigMap = kubeProxy ? slimObject(kubeProxy) : null
   if (serviceCIDRs) objects.serviceCIDRs = serviceCIDRs
+  if (ipamBlocks) objects.ipamBlocks = ipamBlocks
   return {
     source: 'api',
     server: source.server,

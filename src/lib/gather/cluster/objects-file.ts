@@ -98,6 +98,7 @@ export function objectsFromText(text: string, file: string): ClusterEvidence {
     else if (group === 'networking.k8s.io' && kind === 'NetworkPolicy') o.networkPolicies.push(slimObject(obj))
     else if (group === '' && kind === 'Namespace') (o.namespaces ??= []).push(slimObject(obj))
     else if (group === 'networking.k8s.io' && kind === 'ServiceCIDR') (o.serviceCIDRs ??= []).push(slimObject(obj))
+    else if (group === 'crd.projectcalico.org' && kind === 'IPAMBlock') (o.ipamBlocks ??= []).push(slimObject(obj))
     else if (group === 'apps' && kind === 'DaemonSet') o.daemonSets.push(slimObject(obj))
     // Only the ConfigMap the API path reads; others may hold anything and are not knet's business.
     else if (group === '' && kind === 'ConfigMap' && namespace === 'kube-system' && obj.metadata.name === 'kube-proxy') o.kubeProxyConfigMap = slimObject(obj)

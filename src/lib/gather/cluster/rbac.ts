@@ -44,6 +44,10 @@ export const CLUSTER_READ_RULES: readonly RuleGroup[] = [
     reason: "ServiceCIDRs: the cluster's Service ranges, Kubernetes 1.33+ (optional; without it the range is guessed from the kubernetes Service's IP)",
     rule: {apiGroups: ['networking.k8s.io'], resources: ['servicecidrs'], verbs: ['list']},
   },
+  {
+    reason: "Calico's IPAMBlocks: which node holds which pod address block (optional; without it blocks are read from the nodes' routes)",
+    rule: {apiGroups: ['crd.projectcalico.org'], resources: ['ipamblocks'], verbs: ['list']},
+  },
 ]
 
 /**

@@ -65,6 +65,7 @@ export const CNI_IPAM_DIR = '/var/lib/cni/networks'
 export const CNI_RESULTS_DIR = '/var/lib/cni/results'
 
 const NO_TABLES = /(can't initialize|Table does not exist|Permission denied \(you must be root\)|Could not fetch rule set)/i
+const NFT_UNAVAILABLE = /(Operation not supported|Protocol not supported|cache initialization failed)/i
 
 export const CATALOG: readonly CatalogCommand[] = Object.freeze([
   cmd('links', ['ip', '-j', '-d', 'link', 'show'], 'interfaces with kinds, masters, MTU, veth peers, vxlan details'),
@@ -87,13 +88,28 @@ export const CATALOG: readonly CatalogCommand[] = Object.freeze([
     timeoutMs: 60_000,
     unavailableWhen: NO_TABLES,
   }),
-  cmd('nft', ['nft', '-j', 'list', 'ruleset'], 'nftables ruleset (kube-proxy nftables mode, iptables-nft)', {
+  // Which binary reads the kernel's rules right: its version and backend name the fix when
+  // iptables-save prints rules garbled (a newer iptables wrote them).
+  cmd('iptables-version', ['iptables', '--version'], "the node's iptables version and backend (nf_tables or legacy)"),
+  // Chains only, not `nft -j list ruleset`: that repeats every iptables-nft rule as JSON (45-70 MB
+  // for a 10,000-Service node whose iptables-save is 16 MB). The chains name every table and give
+  // each base chain's hook and priority (iptables-nft's too); each table iptables-nft does not own
+  // is then listed on its own (nftTableCommand, gather-node.ts). Not `nft list tables`: nft 1.0.6
+  // fetches every rule for it (60-95 s on that node, against 2 s for the chains).
+  cmd('nft-chains', ['nft', '-j', 'list', 'chains'], 'nftables chains of every table: the tables to list, and base chains with their hooks and priorities', {
     maxBytes: 256 * MiB,
     timeoutMs: 60_000,
-    unavailableWhen: /(Operation not supported|Protocol not supported|cache initialization failed)/i,
+    unavailableWhen: NFT_UNAVAILABLE,
   }),
   cmd('ipvsadm', ['ipvsadm', '-S', '-n'], 'IPVS virtual services (kube-proxy IPVS mode)', {
     unavailableWhen: /(Can't initialize ipvs|Protocol not available|Memory allocation problem)/i,
+  }),
+  // kube-proxy's IPVS mode keeps its Service addresses in ipsets that its iptables rules match
+  // (-m set --match-set KUBE-CLUSTER-IP dst,dst): the save format is one line per member.
+  cmd('ipset', ['ipset', 'save'], 'ipsets and their members (kube-proxy IPVS mode matches them from iptables)', {
+    maxBytes: 64 * MiB,
+    timeoutMs: 30_000,
+    unavailableWhen: /(Cannot open session to kernel|Kernel error received: (Operation not permitted|Protocol not supported)|Protocol not supported)/i,
   }),
   // Bounded: a busy node holds hundreds of thousands of flows; the cap keeps the snapshot sane and
   // the result says it was truncated.
@@ -116,6 +132,12 @@ export const CATALOG: readonly CatalogCommand[] = Object.freeze([
   // Routed pod veths (Calico's 169.254.1.1 gateway) only work with proxy ARP on the host side.
   cmd('proxy-arp', ['grep', '-r', '-H', '--include=proxy_arp', '.', '/proc/sys/net/ipv4/conf'], 'proxy_arp for all, default and each interface', {
     okExitCodes: [0, 2],
+  }),
+  // IPv6 has its forwarding switch per interface too (conf.all is what ip6_forward reads; an
+  // interface's own says whether it acts as a router there). Exit 2 without /proc/sys/net/ipv6: no IPv6.
+  cmd('ipv6-forwarding', ['grep', '-r', '-H', '--include=forwarding', '.', '/proc/sys/net/ipv6/conf'], 'IPv6 forwarding for all, default and each interface', {
+    okExitCodes: [0, 1],
+    unavailableWhen: /No such file or directory/,
   }),
   cmd('cni-conf', ['grep', '-r', '-H', '-n', '-e', '', CNI_CONF_DIR], 'CNI configuration files (names and contents)', {
     maxBytes: 4 * MiB,
@@ -142,7 +164,31 @@ export function catalogCommand(id: string): CatalogCommand | undefined {
   return BY_ID.get(id)
 }
 
-/** True when argv is exactly a catalogue entry: transports use this as their allow-list. */
+const NFT_FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'])
+/** nft's identifiers, without anything a shell or nft's own parser would read as more than a name. */
+const NFT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/
+
+/** `nft -j list table FAMILY NAME`, for one table a node's `nft -j list tables` listed; undefined for a name that is not an nft identifier. */
+export function nftTableCommand(family: string, name: string): CatalogCommand | undefined {
+  if (!NFT_FAMILIES.has(family) || !NFT_NAME.test(name)) return undefined
+  return cmd(nftTableResultId(family, name), ['nft', '-j', 'list', 'table', family, name], `nftables table ${family} ${name}`, {
+    maxBytes: 256 * MiB,
+    timeoutMs: 60_000,
+    unavailableWhen: NFT_UNAVAILABLE,
+  })
+}
+
+/** The snapshot id of one table's listing: "nft-table:ip:kube-proxy". */
+export function nftTableResultId(family: string, name: string): string {
+  return `nft-table:${family}:${name}`
+}
+
+function isNftTableArgv(argv: readonly string[]): boolean {
+  return argv.length === 6 && argv[0] === 'nft' && argv[1] === '-j' && argv[2] === 'list' && argv[3] === 'table' &&
+    nftTableCommand(argv[4] as string, argv[5] as string) !== undefined
+}
+
+/** True when argv is exactly a catalogue entry (or one table's listing): transports use this as their allow-list. */
 export function isCatalogArgv(argv: readonly string[]): boolean {
-  return CATALOG.some((c) => c.argv.length === argv.length && c.argv.every((a, i) => a === argv[i]))
+  return CATALOG.some((c) => c.argv.length === argv.length && c.argv.every((a, i) => a === argv[i])) || isNftTableArgv(argv)
 }

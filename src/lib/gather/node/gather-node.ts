@@ -1,6 +1,9 @@
 import type {CollectionError} from '../../report/collection-error.js'
 import type {CommandResult, NodeEvidence} from '../../snapshot/schema.js'
-import {CATALOG, type CatalogCommand} from './catalog.js'
+import {CATALOG, nftTableCommand, type CatalogCommand} from './catalog.js'
+import {parseIptablesVersion} from '../../parse/iptables-version.js'
+import {parseNftJson} from '../../parse/nft.js'
+import {nftTablesNamed, ownedByIptablesNft} from '../../parse/nft-tables.js'
 import type {NodeProgressListener} from './progress.js'
 import {runCommand} from './run-command.js'
 import type {NodeTransport} from './transport.js'
@@ -32,12 +35,38 @@ export async function gatherNodes(
   const nodes = await mapLimit(targets, options.parallel ?? 10, async (target) => {
     options.onNodeProgress?.({kind: 'start', node: target.name})
     const results = await mapLimit(commands, options.perNodeParallel ?? 4, (c) => runCommand(target.transport, c, options.signal))
+    // Second round: each nft table iptables-nft does not own, named by the first round's listing.
+    const tables = nftTableCommands(results)
+    if (tables.length > 0) results.push(...(await mapLimit(tables, options.perNodeParallel ?? 4, (c) => runCommand(target.transport, c, options.signal))))
     const evidence: NodeEvidence = {name: target.name, access: {kind: target.transport.kind, target: target.transport.target}, results}
     options.onNodeProgress?.({kind: 'done', node: target.name})
     options.onNodeDone?.(evidence)
     return evidence
   })
   return {nodes, errors: nodes.flatMap(nodeCollectionErrors)}
+}
+
+/**
+ * `nft -j list table F N` for each table `nft -j list chains` named, except those iptables-save
+ * (nf_tables backend) holds: their nft JSON repeats every iptables rule (parse/nft-tables.ts).
+ */
+export function nftTableCommands(results: readonly CommandResult[]): CatalogCommand[] {
+  const ok = (id: string): string | undefined => {
+    const r = results.find((x) => x.id === id)
+    return r?.status === 'ok' && !r.truncated ? r.stdout : undefined
+  }
+  const listing = ok('nft-chains')
+  if (listing === undefined) return []
+  const version = ok('iptables-version')
+  const backend = version === undefined ? undefined : parseIptablesVersion(version).value?.backend
+  const seen = {ip: {stdout: ok('iptables-save'), backend}, ip6: {stdout: ok('ip6tables-save'), backend}}
+  const out: CatalogCommand[] = []
+  for (const t of nftTablesNamed(parseNftJson(listing).value)) {
+    if ((t.family === 'ip' || t.family === 'ip6') && ownedByIptablesNft(t, seen[t.family])) continue
+    const c = nftTableCommand(t.family, t.name)
+    if (c) out.push(c)
+  }
+  return out
 }
 
 /** Failed and timed-out commands become collection errors; "unavailable" is a fact about the node, not an error. */

@@ -9,8 +9,10 @@
  *   nothing in the catalogue enters another namespace (no nsenter) today.
  * - capabilities: all dropped, then NET_ADMIN (netfilter, nftables, IPVS and conntrack dumps need
  *   it) and NET_RAW (iptables-legacy opens a raw socket). Not privileged, no SYS_ADMIN.
- * - /etc/cni/net.d from the host, read-only (type Directory: a node without it is reported, never
- *   has it created).
+ * - /etc/cni/net.d and /var/lib/cni from the host, read-only (type Directory: a node without them
+ *   is reported, never has them created). /var/lib/cni holds the CNI's own records (host-local
+ *   IPAM's reservations, libcni's cached results) that name each pod's host veth; libcni writes it
+ *   on every pod's ADD, so a node running pods has it.
  * - command `sleep`, activeDeadlineSeconds and restartPolicy Never: even a knet killed with
  *   SIGKILL leaves a pod that stops by itself (and `knet cleanup` removes it).
  * - no service account token, no service links, small requests: it is a guest on a node in trouble.
@@ -71,10 +73,16 @@ export function nodePodManifest(name: string, o: NodePodOptions): Record<string,
           command: ['sleep', String(o.lifetimeSeconds)],
           securityContext: {runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, capabilities: {drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW']}},
           resources: {requests: {cpu: '10m', memory: '32Mi'}, limits: {memory: '256Mi'}},
-          volumeMounts: [{name: 'cni-conf', mountPath: '/etc/cni/net.d', readOnly: true}],
+          volumeMounts: [
+            {name: 'cni-conf', mountPath: '/etc/cni/net.d', readOnly: true},
+            {name: 'cni-state', mountPath: '/var/lib/cni', readOnly: true},
+          ],
         },
       ],
-      volumes: [{name: 'cni-conf', hostPath: {path: '/etc/cni/net.d', type: 'Directory'}}],
+      volumes: [
+        {name: 'cni-conf', hostPath: {path: '/etc/cni/net.d', type: 'Directory'}},
+        {name: 'cni-state', hostPath: {path: '/var/lib/cni', type: 'Directory'}},
+      ],
     },
   }
 }

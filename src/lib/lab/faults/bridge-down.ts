@@ -9,7 +9,7 @@ export const bridgeDown: Fault = {
   defaults: {node: 'node-1', target: 'cbr0'},
   targetHelp: "fixed: the node's pod bridge",
   real: {does: 'as emulated, on the bridge plugin\'s cbr0: it is configured only when a pod is added, so nothing brings it up.'},
-  notFor: {ptp: 'no pod bridge: each pod has its own routed veth (see veth-detached, which downs one)', 'calico-vxlan': 'no pod bridge: each pod has its own routed cali* veth (see veth-detached, which downs one)'},
+  notFor: {ptp: 'no pod bridge: each pod has its own routed veth (see veth-detached, which downs one)', 'calico-vxlan': 'no pod bridge: each pod has its own routed cali* veth (see veth-detached, which downs one)', 'aws-vpc': 'no pod bridge: each pod has its own routed eni* veth (see veth-detached, which downs one)'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const bridge = requireBridge(node, this.id)

@@ -13,7 +13,7 @@ export const bridgeNfOff: Fault = {
   defaults: {node: 'node-1', target: KEY},
   targetHelp: 'fixed: net.bridge.bridge-nf-call-iptables',
   real: {does: 'as emulated: kube-proxy only warns about bridge-nf-call-iptables, so nothing puts it back.'},
-  notFor: {ptp: 'no bridge: every pod-to-pod packet is routed and always passes netfilter', 'calico-vxlan': 'no bridge: every pod-to-pod packet is routed and always passes netfilter'},
+  notFor: {ptp: 'no bridge: every pod-to-pod packet is routed and always passes netfilter', 'calico-vxlan': 'no bridge: every pod-to-pod packet is routed and always passes netfilter', 'aws-vpc': 'no bridge: every pod-to-pod packet is routed and always passes netfilter'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const before = await sysctlRead(node.netns, KEY)

@@ -13,7 +13,7 @@ export const cidrOverlap: Fault = {
   defaults: {node: 'node-1', target: 'node-2'},
   targetHelp: "the node whose pod CIDR the --node's bridge also claims",
   real: withFlannelStopped("flanneld on --node hangs (SIGSTOP; host-gw's route check would otherwise put its route back within seconds), then cbr0 gets the other node's range as emulated; heal removes the address, restarts flanneld and waits until its routes are back.", {undoFirst: true}),
-  notFor: {ptp: 'it gives the pod bridge a second range; a ptp node has no bridge (its pods are /32 routes)', 'calico-vxlan': 'it gives the pod bridge a second range; a Calico node has no bridge (its pods are /32 routes)'},
+  notFor: {ptp: 'it gives the pod bridge a second range; a ptp node has no bridge (its pods are /32 routes)', 'calico-vxlan': 'it gives the pod bridge a second range; a Calico node has no bridge (its pods are /32 routes)', 'aws-vpc': 'it gives the pod bridge a second range; an AWS VPC CNI node has no bridge (its pods are /32 routes)'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const other = requireNode(ctx.plan, ctx.target, '--target')

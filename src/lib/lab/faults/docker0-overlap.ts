@@ -19,7 +19,7 @@ export const docker0Overlap: Fault = {
   defaults: {node: 'all', target: 'web-2-2'},
   targetHelp: 'the pod that gets an address inside 172.17.0.0/16 (--node: where docker0 is added; default every node)',
   real: {does: 'as emulated, with the realised pod address (172.17.NODE.HOST mirrors it): no controller knows docker0.'},
-  notFor: {ptp: "the pod's second range is given a gateway on the pod bridge; a ptp node has none", 'calico-vxlan': "the pod's second range is given a gateway on the pod bridge; a Calico node has none"},
+  notFor: {ptp: "the pod's second range is given a gateway on the pod bridge; a ptp node has none", 'calico-vxlan': "the pod's second range is given a gateway on the pod bridge; a Calico node has none", 'aws-vpc': "the pod's second range is given a gateway on the pod bridge; an AWS VPC CNI node has none"},
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)
     const home = nodeOfPod(ctx.plan, pod)

@@ -1,4 +1,5 @@
 import {run} from '../exec.js'
+import {inNetns} from '../exec.js'
 import {iptables, oneNode, runAll} from './util.js'
 import type {NodePlan} from '../plan.js'
 import {withFlannelStopped} from './real.js'
@@ -14,12 +15,20 @@ export const forwardDrop: Fault = {
   api: 'Linux only.',
   defaults: {node: 'node-1', target: 'FORWARD'},
   targetHelp: 'fixed: the filter FORWARD chain',
+  families: [4, 6],
+  expect6: "on a dual-stack lab (--ip-family 6: ip6tables' FORWARD policy DROP on node-1): the same outcomes over IPv6, while IPv4 stays delivered.",
   real: withFlannelStopped(
     "flanneld's FLANNEL-FWD ACCEPT rules are what normally survive Docker's DROP policy: flanneld on --node hangs (SIGSTOP), its FLANNEL-FWD chain is flushed (as an iptables reset by another agent does) and the policy set to DROP; heal restores the policy, restarts flanneld and waits until FLANNEL-FWD is back.",
     {undoFirst: true, alsoMissing: flannelForwardMissing},
   ),
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
+    if (ctx.family === 6) {
+      const ip6tables = (...args: string[]): string[] => inNetns(node.netns, ['ip6tables', '-w', ...args])
+      const before6 = /^-P FORWARD (\S+)/m.exec((await run(ip6tables('-S', 'FORWARD'))).stdout)?.[1] ?? 'ACCEPT'
+      await runAll([ip6tables('-P', 'FORWARD', 'DROP')])
+      return {undo: [ip6tables('-P', 'FORWARD', before6)], data: {before: before6}}
+    }
     const listed = (await run(iptables(node, '-S', 'FORWARD'))).stdout
     const before = /^-P FORWARD (\S+)/m.exec(listed)?.[1] ?? 'ACCEPT'
     // Real lab: flanneld's own ACCEPT rules for the pod network go first (its chain exists only there).

@@ -2,6 +2,8 @@ import {oneNode, runAll, sysctlRead, sysctlWrite} from './util.js'
 import type {Fault} from './types.js'
 
 const KEY = 'net.ipv4.ip_forward'
+/** IPv6's switch: "all" sets every interface's forwarding at once. */
+const KEY6 = 'net.ipv6.conf.all.forwarding'
 
 export const ipForwardOff: Fault = {
   id: 'ip-forward-off',
@@ -11,12 +13,16 @@ export const ipForwardOff: Fault = {
   expectFor: {ptp: 'as above, except that same-node pod-to-pod traffic on node-1 times out too: without a bridge it is routed by the node.'},
   api: 'Linux only.',
   defaults: {node: 'node-1', target: KEY},
-  targetHelp: 'fixed: net.ipv4.ip_forward',
+  targetHelp: 'fixed: net.ipv4.ip_forward (with --ip-family 6: net.ipv6.conf.all.forwarding)',
+  families: [4, 6],
+  defaults6: {node: 'node-1', target: KEY6},
+  expect6: 'on a dual-stack lab (--ip-family 6: net.ipv6.conf.all.forwarding=0 on node-1): the same outcomes over IPv6, while IPv4 stays delivered.',
   real: {does: 'as emulated: neither kube-proxy nor flanneld sets net.ipv4.ip_forward, so nothing puts it back.'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
-    const before = await sysctlRead(node.netns, KEY)
-    await runAll([sysctlWrite(node.netns, KEY, '0')])
-    return {undo: [sysctlWrite(node.netns, KEY, before)], data: {before}}
+    const key = ctx.family === 6 ? KEY6 : KEY
+    const before = await sysctlRead(node.netns, key)
+    await runAll([sysctlWrite(node.netns, key, '0')])
+    return {undo: [sysctlWrite(node.netns, key, before)], data: {before}}
   },
 }

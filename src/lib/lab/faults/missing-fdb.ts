@@ -12,7 +12,7 @@ export const missingFdb: Fault = {
   defaults: {node: 'node-1', target: 'node-2'},
   targetHelp: "the node whose VTEP's FDB entry is lost",
   real: withFlannelStopped("flanneld on --node hangs (SIGSTOP) and the FDB entry is deleted under it; heal restarts flanneld and waits until it has reprogrammed the entry from the Node objects."),
-  notFor: {'host-gw': 'no VXLAN device: pod traffic is routed over the underlay', ptp: 'no VXLAN device: pod traffic is routed over the underlay'},
+  notFor: {'host-gw': 'no VXLAN device: pod traffic is routed over the underlay', ptp: 'no VXLAN device: pod traffic is routed over the underlay', 'aws-vpc': 'no VXLAN device: pods are VPC addresses, routed by the VPC'},
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)
     const to = requireNode(ctx.plan, ctx.target, '--target')

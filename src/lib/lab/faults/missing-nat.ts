@@ -26,7 +26,8 @@ export const missingNat: Fault = {
     defaults: {node: 'node-1', target: 'svc/default/web-new'},
     // Not a timeout as in the emulated lab: the untranslated ClusterIP leaves by node-1's default
     // route and the lab's router, which has no route for it, answers "unreachable".
-    expect: 'pods on node-1 → svc/default/web-new: error (the router answers host unreachable); pods on node-2 → svc/default/web-new: delivered; every planned Service and direct pod traffic delivered.',
+    // kube-proxy in nftables mode drops a ClusterIP its table does not know on node-1 itself.
+    expect: 'pods on node-1 → svc/default/web-new: error (the router answers host unreachable; with --proxy-mode nftables: timeout, node-1\'s kube-proxy table drops traffic to ClusterIPs it has no Service for); pods on node-2 → svc/default/web-new: delivered; every planned Service and direct pod traffic delivered.',
     async break(ctx) {
       const node = oneNode(ctx.node, 'missing-nat')
       const ref = serviceRef(ctx.target)

@@ -11,6 +11,9 @@ export const missingPodRoute: Fault = {
   api: 'Linux only: the Pod is Running and Ready in the API.',
   defaults: {node: 'node-2', target: 'web-2-2'},
   targetHelp: 'the pod whose route its node loses (its node is implied)',
+  real: {
+    does: "as emulated, on the /32 route the ptp plugin wrote through the veth it named (from the state file): the plugin runs only when a pod is added or deleted, and flanneld's host-gw routes lead only to other nodes' pod CIDRs, so nothing puts it back.",
+  },
   notFor: {'host-gw': "pods on a bridge are reached by the bridge's connected subnet route, not one route each", vxlan: "pods on a bridge are reached by the bridge's connected subnet route, not one route each"},
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)

@@ -14,6 +14,7 @@ export const proxyArpOff: Fault = {
     'host-gw': "the pods' gateway is cbr0's own address: answered without proxy ARP",
     vxlan: "the pods' gateway is cbr0's own address: answered without proxy ARP",
     ptp: "the pods' gateway is a /32 on each host veth: answered without proxy ARP",
+    'aws-vpc': "each pod has a permanent neighbour entry for its gateway 169.254.1.1: it never asks",
   },
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)

@@ -8,6 +8,7 @@ import {ipForwardOff} from './ip-forward-off.js'
 import {missingFdb} from './missing-fdb.js'
 import {missingNat} from './missing-nat.js'
 import {missingPodRoute} from './missing-pod-route.js'
+import {missingPodRule} from './missing-pod-rule.js'
 import {missingRoute} from './missing-route.js'
 import {mtuMismatch} from './mtu-mismatch.js'
 import {netpolDeny} from './netpol-deny.js'
@@ -36,6 +37,7 @@ export const FAULTS: readonly Fault[] = [
   missingPodRoute,
   proxyArpOff,
   missingFdb,
+  missingPodRule,
 ]
 
 export function findFault(id: string): Fault | undefined {

@@ -9,6 +9,8 @@ export function renderCatalogue(entries: FaultCatalogueEntry[]): string {
         `  emulates: ${f.emulates}`,
         `  expect:   ${f.expect}`,
         ...Object.entries(f.expectFor ?? {}).map(([t, text]) => `  expect (${t}): ${text}`),
+        ...(f.families ? [`  families: --ip-family ${f.families.join('|')} (a dual-stack lab breaks one family; the other stays delivered)`] : []),
+        ...(f.expect6 ? [`  expect (--ip-family 6): ${f.expect6}`] : []),
         `  api:      ${f.api}`,
         ...Object.entries(f.notFor ?? {}).map(([t, why]) => `  not for ${t}: ${why}`),
         ...(f.real ? [`  real lab: ${f.real.refused ? `refused: ${f.real.refused}` : f.real.does}`] : []),

@@ -49,6 +49,6 @@ export const staleConntrack: Fault = {
   kubeProxy(model, _node, applied, plan) {
     const gone = plan.pods.find((p) => p.name === applied.data?.endpoint)
     if (!gone) return model
-    return {...model, services: model.services.map((s) => ({...s, endpoints: s.endpoints.filter((e) => e.ip !== gone.ip)}))}
+    return {...model, services: model.services.map((s) => ({...s, endpoints: s.endpoints.filter((e) => e.ip !== gone.ip && e.ip !== gone.ip6)}))}
   },
 }

@@ -1,4 +1,4 @@
-import {KnetError} from '../../report/errors.js'
+import {KnetError, badInput} from '../../report/errors.js'
 import {endpointSlicesMissing, proxyRulesMissing} from '../real/readiness.js'
 import {deletePod, nodesDnatingTo, recreatePod, signalComponent, waitUntil} from './real.js'
 import {hostVethUp, nodeOfPod, requirePod, runAll, withoutPod} from './util.js'
@@ -14,6 +14,9 @@ export const staleNat: Fault = {
   api: 'API: the Pod web-2-2 is deleted and its address removed from the web and web-np EndpointSlices; the nodes\' nat rules are left as they were.',
   defaults: {node: 'all', target: 'web-2-2'},
   targetHelp: 'the endpoint pod that is deleted',
+  families: [4, 6],
+  expect6:
+    "on a dual-stack lab (--ip-family 6): web-2-2 loses its IPv6 address while kube-proxy's IPv6 rules still DNAT to it: pods → svc/default/web over IPv6: partial, web-2-2 never answers; over IPv4: delivered by every endpoint, web-2-2 included.",
   real: {
     does:
       "kube-proxy hangs (SIGSTOP) on every node, then the Pod is deleted through the API: the hollow kubelet runs CNI DEL, the real EndpointSlice controller drops its address, and the nodes' rules stay as they were. Heal: SIGCONT, wait until kube-proxy has resynced (no rule DNATs to the old address), then the Pod is created again through the API (host-local gives it a new address, which the state file records) and served by every node's rules.",
@@ -48,6 +51,15 @@ export const staleNat: Fault = {
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)
     const node = nodeOfPod(ctx.plan, pod)
+    if (ctx.family === 6) {
+      // A stale IPv6 endpoint: the pod's IPv6 address is withdrawn (the API lists only its IPv4 one)
+      // while the IPv6 proxier — dual-stack kube-proxy runs one per family — keeps DNATing to it.
+      const ip6 = pod.ip6
+      const gateway = node.v6?.podGateway
+      if (!ip6 || !gateway) throw badInput(`${this.id} --ip-family 6: pod ${pod.name} has no IPv6 address`)
+      await runAll([['ip', '-n', pod.netns, 'addr', 'del', `${ip6}/64`, 'dev', 'eth0']])
+      return {undo: [['ip', '-n', pod.netns, 'addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad'], ['ip', '-n', pod.netns, 'route', 'replace', 'default', 'via', gateway, 'dev', 'eth0']], data: {pod: pod.name}}
+    }
     await stopResponder(ctx.plan, ctx.store, pod)
     // The pod's network is gone with it: its host-side veth stops carrying anything.
     await runAll([['ip', '-n', node.netns, 'link', 'set', pod.hostVeth, 'down']])
@@ -55,9 +67,22 @@ export const staleNat: Fault = {
   },
   async heal(ctx, applied) {
     await runAll(applied.undo)
-    await startResponder(ctx.plan, ctx.store, requirePod(ctx.plan, applied.target))
+    if (applied.data?.family !== 6) await startResponder(ctx.plan, ctx.store, requirePod(ctx.plan, applied.target))
   },
-  objects(objects, applied) {
-    return withoutPod(objects, String(applied.data?.pod ?? applied.target))
+  objects(objects, applied, plan) {
+    const name = String(applied.data?.pod ?? applied.target)
+    if (applied.data?.family !== 6) return withoutPod(objects, name)
+    const ip6 = plan.pods.find((p) => p.name === name)?.ip6
+    return objects.map((o) => {
+      if (o.kind === 'Pod' && (o.metadata as {name?: string}).name === name) {
+        const status = o.status as {podIP?: string; podIPs?: {ip: string}[]}
+        const podIPs = (status.podIPs ?? []).filter((p) => p.ip !== ip6)
+        return {...o, status: {...status, podIPs, podIP: podIPs[0]?.ip}}
+      }
+      if (o.kind === 'EndpointSlice' && o.addressType === 'IPv6') {
+        return {...o, endpoints: (o.endpoints as {targetRef?: {name?: string}}[]).filter((e) => e.targetRef?.name !== name)}
+      }
+      return o
+    })
   },
 }

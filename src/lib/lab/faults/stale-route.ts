@@ -18,6 +18,7 @@ export const staleRoute: Fault = {
   api: "Linux only: the Node object shows the new InternalIP (and, for VXLAN, flannel's public-ip annotation), the node's routing does not.",
   defaults: {node: 'node-1', target: 'node-2'},
   targetHelp: 'the replaced node whose old IP the route (VXLAN: fdb entry) still points at',
+  notFor: {'aws-vpc': "no route to another node's pods: the VPC delivers them, wherever their node is"},
   real: withFlannelStopped("flanneld on --node hangs (SIGSTOP: it misses the Node update) and the route (VXLAN: the VTEP's FDB entry) is pointed at the old IP under it; heal restarts flanneld and waits until it has reprogrammed the route (FDB entry) from the Node objects."),
   async break(ctx) {
     const node = oneNode(ctx.node, this.id)

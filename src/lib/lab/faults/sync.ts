@@ -10,7 +10,7 @@ import {KnetError} from '../../report/errors.js'
 import {inNetns, run} from '../exec.js'
 import {kubeProxyIptablesRules} from '../kube-proxy-rules.js'
 import {kubeProxyModelFor, labObjects} from '../objects.js'
-import type {LabPlan, NodePlan, PodPlan} from '../plan.js'
+import type {Family, LabPlan, NodePlan, PodPlan} from '../plan.js'
 import {MARKER_FLAG, helperScript, spawnDetached, stopLabProcesses} from '../processes.js'
 import type {LabStateStore} from '../state.js'
 import type {AppliedFault, Fault} from './types.js'
@@ -48,13 +48,17 @@ async function restartApiServer(plan: LabPlan, store: LabStateStore): Promise<vo
   await store.update((s) => (s.apiServer = {pid, ...(url ? {url} : {})}))
 }
 
-/** Rewrite the nat table of every node from the plan and the applied faults (filter is left alone). */
+/** Rewrite the nat table of every node from the plan and the applied faults (filter is left alone), per family. */
 export async function syncNat(plan: LabPlan, applied: AppliedFault[], lookup: Lookup): Promise<void> {
-  for (const node of plan.nodes) await run(inNetns(node.netns, ['iptables-restore']), {input: natPayload(plan, node, applied, lookup)})
+  for (const node of plan.nodes) {
+    for (const family of plan.ipFamilies) {
+      await run(inNetns(node.netns, [family === 6 ? 'ip6tables-restore' : 'iptables-restore']), {input: natPayload(plan, node, applied, lookup, family)})
+    }
+  }
 }
 
-export function natPayload(plan: LabPlan, node: NodePlan, applied: AppliedFault[], lookup: Lookup): string {
-  let model = kubeProxyModelFor(plan, node)
+export function natPayload(plan: LabPlan, node: NodePlan, applied: AppliedFault[], lookup: Lookup, family: Family = 4): string {
+  let model = kubeProxyModelFor(plan, node, family)
   for (const a of applied) {
     const fault = lookup(a.id)
     if (fault?.kubeProxy) model = fault.kubeProxy(model, node, a, plan)

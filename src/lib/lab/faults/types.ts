@@ -4,7 +4,7 @@
  */
 import type {KubeProxyModel} from '../kube-proxy-rules.js'
 import type {KubeObject} from '../objects.js'
-import type {LabPlan, NodePlan, Topology} from '../plan.js'
+import type {Family, LabPlan, NodePlan, Topology} from '../plan.js'
 import type {LabStateStore} from '../state.js'
 import type {RealLab} from './real.js'
 
@@ -31,6 +31,8 @@ export interface FaultContext {
   target: string
   /** Set on a real lab (`lab up --kubernetes`): its API and kube-proxy mode. */
   real?: RealLab
+  /** The address family a per-family fault acts on (`break --ip-family`; default the lab's primary one). */
+  family: Family
 }
 
 /**
@@ -74,6 +76,15 @@ export interface Fault {
   notFor?: Partial<Record<Topology, string>>
   /** The probe outcomes on a topology where they differ from `expect`. */
   expectFor?: Partial<Record<Topology, string>>
+  /**
+   * Families the fault can be applied to one at a time (`break --ip-family 4|6`); absent: the fault is
+   * not per family (it breaks whatever both families share, or only IPv4) and refuses --ip-family.
+   */
+  families?: readonly Family[]
+  /** The probe outcomes with --ip-family 6 on a dual-stack lab. */
+  expect6?: string
+  /** Defaults with --ip-family 6 where they differ. */
+  defaults6?: {node: string; target: string}
   break(ctx: FaultContext): Promise<BreakResult>
   /** On a real lab (see RealMode); absent: the emulated break and heal, no derived-state sync. */
   real?: RealMode

@@ -10,7 +10,7 @@ export const vethDetached: Fault = {
   api: 'Linux only: the Pod is still Running and Ready in the API.',
   defaults: {node: 'node-2', target: 'web-2-2'},
   targetHelp: 'the pod whose veth is detached (its node is implied)',
-  real: {does: 'as emulated, on the veth the bridge plugin named (from the state file): the CNI plugin runs only when a pod is added or deleted, so nothing re-attaches it.'},
+  real: {does: 'as emulated, on the veth the bridge (or ptp) plugin named (from the state file): the CNI plugin runs only when a pod is added or deleted, so nothing re-attaches it or brings it up.'},
   async break(ctx) {
     const pod = requirePod(ctx.plan, ctx.target)
     const node = nodeOfPod(ctx.plan, pod)

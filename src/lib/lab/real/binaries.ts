@@ -1,6 +1,7 @@
 /**
  * The upstream programs a real lab runs, found in one directory (`--kubernetes DIR` or
- * KNET_KUBERNETES): the control plane, kube-proxy, flanneld and the CNI plugins of flannel's chain.
+ * KNET_KUBERNETES): the control plane, kube-proxy, flanneld and the CNI plugins of flannel's chain
+ * and kindnet's (ptp).
  */
 import {constants} from 'node:fs'
 import {access} from 'node:fs/promises'
@@ -10,7 +11,7 @@ import {KnetError} from '../../report/errors.js'
 
 export const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const
 export const NODE_PROGRAMS = ['kube-proxy', 'flanneld'] as const
-export const CNI_PLUGINS = ['flannel', 'bridge', 'host-local', 'loopback', 'portmap'] as const
+export const CNI_PLUGINS = ['flannel', 'bridge', 'ptp', 'host-local', 'loopback', 'portmap'] as const
 export const REQUIRED_BINARIES = [...CONTROL_PLANE, ...NODE_PROGRAMS, ...CNI_PLUGINS] as const
 /** Host tools the real programs exec (kube-proxy and flanneld: iptables or nft) or the lab uses. */
 export const REQUIRED_TOOLS = ['openssl', 'iptables', 'iptables-save', 'nft'] as const
@@ -58,6 +59,6 @@ export function parseVersion(component: string, output: string): string | undefi
 }
 
 export async function componentVersion(dir: string, component: Component): Promise<string | undefined> {
-  const r = await execa(join(dir, component), ['--version'], {reject: false, timeout: 10_000, all: true})
+  const r = await execa(join(dir, component), ['--version'], {reject: false, timeout: 60_000, all: true})
   return parseVersion(component, r.all ?? '')
 }

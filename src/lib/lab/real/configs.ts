@@ -43,7 +43,10 @@ export function schedulerConfig(kubeconfig: string): string {
   })
 }
 
-/** flannel's net-conf.json: the cluster CIDR and the backend the topology names. */
+/**
+ * flannel's net-conf.json: the cluster CIDR and the backend the topology names. ptp runs host-gw:
+ * flanneld there only writes what kindnetd would, a route per other node's pod CIDR via its IP.
+ */
 export function flannelNetConf(plan: LabPlan): string {
   const backend = plan.params.topology === 'vxlan' ? {Type: 'vxlan', VNI: 1, Port: 8472} : {Type: 'host-gw'}
   return `${JSON.stringify({Network: plan.clusterCIDR, Backend: backend}, null, 2)}\n`
@@ -75,6 +78,25 @@ export function cniConflist(node: NodePlan, paths: NodeCniPaths): CniConflist {
         ipam: {type: 'host-local', dataDir: paths.ipamDir},
         delegate: {hairpinMode: true, isDefaultGateway: true, ...(node.bridge ? {bridge: node.bridge.name} : {})},
       },
+      {type: 'portmap', capabilities: {portMappings: true}},
+    ],
+  }
+}
+
+/** kindnet's CNI network name (kindnetd's 10-kindnet.conflist). */
+export const KINDNET_NETWORK = 'kindnet'
+
+/**
+ * The conflist kindnetd writes once its node has a pod CIDR: the ptp plugin (no masquerade: that
+ * is the node agent's) with host-local over spec.podCIDR and a default route, then portmap. The
+ * IPAM store is per node, so nodes sharing one host never share state.
+ */
+export function ptpConflist(podCIDR: string, ipamDir: string, mtu: number): CniConflist {
+  return {
+    name: KINDNET_NETWORK,
+    cniVersion: CNI_VERSION,
+    plugins: [
+      {type: 'ptp', ipMasq: false, ipam: {type: 'host-local', dataDir: ipamDir, routes: [{dst: '0.0.0.0/0'}], ranges: [[{subnet: podCIDR}]]}, mtu},
       {type: 'portmap', capabilities: {portMappings: true}},
     ],
   }

@@ -8,7 +8,20 @@ export interface HollowKubeletConfig {
   kubeconfig: string
   responderScript: string
   /** In registration order: KCM's node IPAM then hands out pod CIDRs in this order. */
-  nodes: {name: string; netns: string; internalIP: string; conflist: CniConflist}[]
+  nodes: HollowKubeletNode[]
   leaseRenewSeconds: number
   statusUpdateSeconds: number
+}
+
+/**
+ * A node's CNI network: `conflist` when known at start (flannel's, which reads its subnet at ADD),
+ * else `conflistFile`, read at each pod's ADD as a runtime reads /etc/cni/net.d — written once the
+ * node has its pod CIDR (kindnetd's ptp conflist).
+ */
+export interface HollowKubeletNode {
+  name: string
+  netns: string
+  internalIP: string
+  conflist?: CniConflist
+  conflistFile?: string
 }

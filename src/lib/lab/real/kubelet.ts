@@ -16,7 +16,7 @@ import {readFile, readdir} from 'node:fs/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {labApi, type LabApi, type Obj} from './api.js'
 import type {CniConflist} from './cni.js'
-import type {HollowKubeletConfig} from './kubelet-config.js'
+import type {HollowKubeletConfig, HollowKubeletNode} from './kubelet-config.js'
 import {leaseManifest, nodeConditions, nodeManifest, podRunningPatch} from './kubelet-status.js'
 import {NETNS_ANNOTATION} from './manifests.js'
 import {createSandbox, listenersOf, removeSandbox, type Sandbox, type SandboxContext} from './pod-sandbox.js'
@@ -32,7 +32,7 @@ const log = (line: string): void => void process.stdout.write(`${new Date().toIS
 class HollowKubelet {
   private readonly api: LabApi
   private readonly ctx: SandboxContext
-  private readonly nodes: Map<string, HollowKubeletConfig['nodes'][number]>
+  private readonly nodes: Map<string, HollowKubeletNode>
   private readonly sandboxes = new Map<string, Sandbox & {conflist: CniConflist}>()
   private readonly busy = new Set<string>()
   private readonly failed = new Map<string, number>()
@@ -120,11 +120,12 @@ class HollowKubelet {
 
   private async start(pod: PodObj): Promise<void> {
     const uid = pod.metadata.uid
-    const node = this.nodes.get(pod.spec?.nodeName as string) as HollowKubeletConfig['nodes'][number]
+    const node = this.nodes.get(pod.spec?.nodeName as string) as HollowKubeletNode
     const netns = pod.metadata.annotations?.[NETNS_ANNOTATION] ?? (await this.freeNetns(node.netns))
     try {
-      const sandbox = await createSandbox(this.ctx, {namespace: pod.metadata.namespace, name: pod.metadata.name, uid, node: {name: node.name, netns: node.netns}, netns, listeners: listenersOf(pod)}, node.conflist)
-      this.sandboxes.set(uid, {...sandbox, conflist: node.conflist})
+      const conflist = await conflistOf(node)
+      const sandbox = await createSandbox(this.ctx, {namespace: pod.metadata.namespace, name: pod.metadata.name, uid, node: {name: node.name, netns: node.netns}, netns, listeners: listenersOf(pod)}, conflist)
+      this.sandboxes.set(uid, {...sandbox, conflist})
       const containers = (pod.spec?.containers ?? []).map((c) => ({name: c.name, image: c.image ?? ''}))
       await this.api.patchPodStatus(pod.metadata.namespace, pod.metadata.name, podRunningPatch({hostIP: node.internalIP, podIP: sandbox.cni.ip, pid: sandbox.pid, containers, startedAt: new Date().toISOString()}))
       log(`pod ${pod.metadata.namespace}/${pod.metadata.name} running on ${node.name}: ${sandbox.cni.ip} netns ${netns} responder ${sandbox.pid}`)
@@ -149,6 +150,15 @@ class HollowKubelet {
     const used = new Set([...(await readdir('/run/netns').catch(() => [] as string[])), ...[...this.sandboxes.values()].map((s) => s.pod.netns)])
     for (let k = 1; ; k++) if (!used.has(`${nodeNetns}-p${k}`)) return `${nodeNetns}-p${k}`
   }
+}
+
+/** The node's CNI network now: inline, or read from its file (absent until the node agent wrote it). */
+async function conflistOf(node: HollowKubeletNode): Promise<CniConflist> {
+  if (node.conflist) return node.conflist
+  if (!node.conflistFile) throw new Error(`node ${node.name} has no CNI network`)
+  const text = await readFile(node.conflistFile, 'utf8').catch(() => undefined)
+  if (text === undefined) throw new Error(`node ${node.name}: no CNI network yet (${node.conflistFile})`)
+  return JSON.parse(text) as CniConflist
 }
 
 async function main(): Promise<void> {

@@ -7,15 +7,16 @@
  *
  * Order: underlay → PKI/tokens/configs → etcd, kube-apiserver, relay → flannel RBAC and the
  * ConfigMaps → KCM, scheduler → hollow kubelet registers the Nodes in plan order → (pod CIDRs
- * known: the plan is realised) → flanneld, kube-proxy → Services, then Pods one by one in plan
- * order → wait for EndpointSlices, kube-proxy rules and flannel routes.
+ * known: the plan is realised; ptp: each node's kindnet conflist is written, as kindnetd does) →
+ * flanneld, kube-proxy → Services, then Pods one by one in plan order → wait for EndpointSlices,
+ * kube-proxy rules and flannel routes.
  */
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {KnetError} from '../../report/errors.js'
 import {run, tryRun} from '../exec.js'
-import type {LabPlan} from '../plan.js'
+import {UNDERLAY_MTU, type LabPlan} from '../plan.js'
 import {MARKER_ENV, MARKER_FLAG, helperScript, spawnDetached} from '../processes.js'
 import {labPlanOf, type LabStateStore} from '../state.js'
 import {labApi, type LabApi, type Obj} from './api.js'
@@ -35,7 +36,7 @@ import {
   type ComponentSpec,
   type LabFiles,
 } from './components.js'
-import {cniConflist, flannelNetConf, kubeProxyConfig, schedulerConfig, type ProxyMode} from './configs.js'
+import {cniConflist, flannelNetConf, kubeProxyConfig, ptpConflist, schedulerConfig, type ProxyMode} from './configs.js'
 import {identityKubeconfig, makeIdentities, tokenAuthFile, type Identity, type IdentityName} from './identities.js'
 import type {HollowKubeletConfig} from './kubelet-config.js'
 import {responderPid} from './kubelet-status.js'
@@ -108,7 +109,7 @@ export async function buildRealLab(
   await api.ensure(namespaceManifest(FLANNEL_NAMESPACE) as Obj)
   for (const m of flannelRbac(files.identity('flannel').user)) await api.ensure(m as Obj)
   const sharedProxyConf = kubeProxyConfig(plan0, k8s.proxyMode, files.kubeconfigs['kube-proxy'])
-  for (const m of configMaps(sharedProxyConf, flannelNetConf(plan0), files.conflists[0] as unknown as Record<string, unknown>)) await api.ensure(m as Obj)
+  for (const m of configMaps(sharedProxyConf, flannelNetConf(plan0), files.conflists[0] as Record<string, unknown> | undefined)) await api.ensure(m as Obj)
 
   progress(`lab ${name}: starting kube-controller-manager and kube-scheduler`)
   await start(controllerManagerSpec(plan0, files))
@@ -123,8 +124,10 @@ export async function buildRealLab(
   const podCIDRs = await waitPodCIDRs(ctx, api, kubeletLog)
   await store.update((s) => (s.realised = {...s.realised, podCIDRs}))
   ctx.plan = labPlanOf(store.current)
+  if (plan0.params.topology === 'ptp') await writePtpConflists(ctx, files)
 
-  progress(`lab ${name}: starting flanneld (${plan0.params.topology}) and kube-proxy (${k8s.proxyMode}) on each node`)
+  const backend = plan0.params.topology === 'ptp' ? 'host-gw, for the routes between nodes' : plan0.params.topology
+  progress(`lab ${name}: starting flanneld (${backend}) and kube-proxy (${k8s.proxyMode}) on each node`)
   for (const node of ctx.plan.nodes) {
     await start(flanneldSpec(node, files))
     await start(kubeProxySpec(node, files))
@@ -157,7 +160,10 @@ async function versionsOf(dir: string): Promise<Partial<Record<Component, string
 interface Files extends LabFiles {
   caPem: string
   identity(name: IdentityName): Identity
-  conflists: ReturnType<typeof cniConflist>[]
+  /** Per node in plan order: its CNI network when known before its pod CIDR (flannel's), else undefined. */
+  conflists: (CniConflist | undefined)[]
+  /** Per node: where its CNI network is (ptp: written once the node has its pod CIDR). */
+  conflistFiles: string[]
 }
 
 async function writeFiles(ctx: Ctx): Promise<Files> {
@@ -181,14 +187,30 @@ async function writeFiles(ctx: Ctx): Promise<Files> {
   await writeFile(schedulerConfigPath, schedulerConfig(kubeconfigs['kube-scheduler']), {mode: 0o600})
   const netConf = join(dir, 'net-conf.json')
   await writeFile(netConf, flannelNetConf(plan), {mode: 0o600})
+  const ptp = plan.params.topology === 'ptp'
   const conflists = plan.nodes.map((node) =>
-    cniConflist(node, {subnetFile: flannelSubnetFile(dir, node), dataDir: join(dir, node.name, 'flannel-cni'), ipamDir: join(dir, node.name, 'ipam')}),
+    ptp ? undefined : cniConflist(node, {subnetFile: flannelSubnetFile(dir, node), dataDir: join(dir, node.name, 'flannel-cni'), ipamDir: join(dir, node.name, 'ipam')}),
   )
+  const conflistFiles = plan.nodes.map((node) => join(dir, node.name, ptp ? '10-kindnet.conflist' : '10-flannel.conflist'))
   for (const node of plan.nodes) {
     await writeFile(kubeProxyConfigPath(dir, node), kubeProxyConfig(plan, ctx.k8s.proxyMode, kubeconfigs['kube-proxy'], node), {mode: 0o600})
-    await writeFile(join(dir, node.name, '10-flannel.conflist'), `${JSON.stringify(conflists[node.index - 1], null, 2)}\n`, {mode: 0o600})
+    const conflist = conflists[node.index - 1]
+    if (conflist) await writeFile(conflistFiles[node.index - 1] as string, `${JSON.stringify(conflist, null, 2)}\n`, {mode: 0o600})
   }
-  return {dir, bin: ctx.k8s.dir, pki, tokenFile, kubeconfigs, schedulerConfig: schedulerConfigPath, flannelNetConf: netConf, caPem, identity, conflists}
+  return {dir, bin: ctx.k8s.dir, pki, tokenFile, kubeconfigs, schedulerConfig: schedulerConfigPath, flannelNetConf: netConf, caPem, identity, conflists, conflistFiles}
+}
+
+/**
+ * What kindnetd does first on a node: once the node has spec.podCIDR, write the ptp conflist for
+ * it (the hollow kubelet reads it at each pod's ADD). Atomic, so no ADD reads half a file.
+ */
+async function writePtpConflists(ctx: Ctx, files: Files): Promise<void> {
+  for (const node of ctx.plan.nodes) {
+    const path = files.conflistFiles[node.index - 1] as string
+    const conflist = ptpConflist(node.podCIDR, join(files.dir, node.name, 'ipam'), UNDERLAY_MTU)
+    await writeFile(`${path}.tmp`, `${JSON.stringify(conflist, null, 2)}\n`, {mode: 0o600})
+    await rename(`${path}.tmp`, path)
+  }
 }
 
 /** The `kubernetes` Service's ClusterIP: the first address of the Service range. */
@@ -216,6 +238,13 @@ async function startComponent(ctx: Ctx, spec: ComponentSpec, version: string | u
   return pid
 }
 
+/**
+ * How long a helper process may take to print its "ready" line. A hang detector, not a speed
+ * limit: a failing helper prints "error …" at once, and at a load average of 25 on two cores the
+ * hollow kubelet (which registers every Node and waits for its podCIDR) took over 10 s.
+ */
+const READY_TIMEOUT_MS = 120_000
+
 async function readyLine(log: string, timeoutMs: number, ctx: Ctx): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -238,10 +267,10 @@ async function startRelay(ctx: Ctx): Promise<string> {
   const marker = ctx.plan.marker
   const innerPid = spawnDetached(['ip', 'netns', 'exec', ctx.plan.router.netns, process.execPath, script, MARKER_FLAG, marker, 'unix-to-tcp', socket, ctx.plan.router.ip, String(API_PORT)], inner)
   await ctx.store.update((s) => void s.processes.push({pid: innerPid, role: 'relay', netns: ctx.plan.router.netns, marker}))
-  await readyLine(inner, 10_000, ctx)
+  await readyLine(inner, READY_TIMEOUT_MS, ctx)
   const outerPid = spawnDetached([process.execPath, script, MARKER_FLAG, marker, 'tcp-to-unix', socket], outer)
   await ctx.store.update((s) => void s.processes.push({pid: outerPid, role: 'relay', marker}))
-  return `https://${await readyLine(outer, 10_000, ctx)}`
+  return `https://${await readyLine(outer, READY_TIMEOUT_MS, ctx)}`
 }
 
 async function startKubelet(ctx: Ctx, files: Files): Promise<string> {
@@ -251,7 +280,10 @@ async function startKubelet(ctx: Ctx, files: Files): Promise<string> {
     binDir: ctx.k8s.dir,
     kubeconfig: files.kubeconfigs.kubelet,
     responderScript: helperScript('responder'),
-    nodes: ctx.plan.nodes.map((n, i) => ({name: n.name, netns: n.netns, internalIP: n.underlayIp, conflist: files.conflists[i] as CniConflist})),
+    nodes: ctx.plan.nodes.map((n, i) => {
+      const conflist = files.conflists[i]
+      return {name: n.name, netns: n.netns, internalIP: n.underlayIp, ...(conflist ? {conflist} : {conflistFile: files.conflistFiles[i] as string})}
+    }),
     leaseRenewSeconds: 10,
     statusUpdateSeconds: 60,
   }
@@ -263,7 +295,7 @@ async function startKubelet(ctx: Ctx, files: Files): Promise<string> {
   // (bind mounts under /run/netns) would exist only there.
   const pid = spawnDetached([process.execPath, helperScript('real/kubelet'), MARKER_FLAG, ctx.plan.marker, configPath], log)
   await ctx.store.update((s) => void s.processes.push({pid, role: 'kubelet', marker: ctx.plan.marker}))
-  await readyLine(log, 10_000, ctx)
+  await readyLine(log, READY_TIMEOUT_MS, ctx)
   return log
 }
 

@@ -40,14 +40,15 @@ export function namespaceManifest(name: string): Manifest {
 }
 
 /** kubeadm's kube-system/kube-proxy ConfigMap and kube-flannel.yml's kube-flannel-cfg. */
-export function configMaps(kubeProxyConf: string, netConf: string, cniConf: Record<string, unknown>): Manifest[] {
+export function configMaps(kubeProxyConf: string, netConf: string, cniConf?: Record<string, unknown>): Manifest[] {
   return [
     {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'kube-proxy', namespace: 'kube-system', labels: {app: 'kube-proxy'}}, data: {'config.conf': kubeProxyConf}},
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {name: 'kube-flannel-cfg', namespace: FLANNEL_NAMESPACE, labels: {app: 'flannel', tier: 'node'}},
-      data: {'net-conf.json': netConf, 'cni-conf.json': `${JSON.stringify(cniConf, null, 2)}\n`},
+      // ptp: flanneld only routes between nodes; the CNI network is kindnet's, not flannel's.
+      data: {'net-conf.json': netConf, ...(cniConf ? {'cni-conf.json': `${JSON.stringify(cniConf, null, 2)}\n`} : {})},
     },
   ]
 }

@@ -66,13 +66,15 @@ export async function createSandbox(ctx: SandboxContext, pod: SandboxPod, confli
 }
 
 async function waitListening(log: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // A hang detector, not a speed limit: a responder that cannot listen says so at once.
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
     const text = await readFile(log, 'utf8').catch(() => '')
     if (/^ready /m.test(text)) return
     if (text.trim() !== '') throw new Error(`responder: ${text.trim().split('\n')[0]}`)
     await sleep(25)
   }
-  throw new Error(`responder did not listen within 5 s (see ${log})`)
+  throw new Error(`responder did not listen within 60 s (see ${log})`)
 }
 
 /** Stop the responder, CNI DEL, remove the namespace. Carries on past failures; returns them. */

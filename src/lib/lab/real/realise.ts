@@ -2,8 +2,9 @@
  * The plan as the real cluster realised it. planLab() decides names, addresses and layout once;
  * with real Kubernetes a few facts are the cluster's to choose, not the plan's: KCM's node IPAM
  * hands out pod CIDRs in registration order from 10.244.0.0/24 (the plan says node i owns
- * 10.244.i.0/24), flanneld picks each VTEP MAC, and the bridge plugin picks each pod's MAC and
- * host-side veth name (host-local picks pod IPs, normally the plan's .2, .3, … in creation order).
+ * 10.244.i.0/24), flanneld picks each VTEP MAC, and the bridge or ptp plugin picks each pod's MAC
+ * and host-side veth name (host-local picks pod IPs, normally the plan's .2, .3, … in creation
+ * order); a ptp node's /32 route to a pod names that veth.
  *
  * realisePlan() maps the computed plan onto those facts: every address inside a node's planned
  * pod CIDR moves to the same offset in the CIDR the cluster gave that node (whatever field holds
@@ -102,9 +103,14 @@ export function realisePlan(plan: LabPlan, facts: RealisedFacts | undefined): La
     if (f.ip && f.ip !== pod.ip) ips.set(pod.ip, f.ip)
     return changed
   })
+  // Routed pods (ptp): the node's /32 route to a pod is through the veth its CNI plugin named.
+  const veths = new Map(out.pods.map((p) => [p.name, p.hostVeth]))
+  out.nodes = out.nodes.map((n) => ({...n, routes: n.routes.map((r) => (r.purpose === 'pod' && r.toPod && veths.has(r.toPod) ? {...r, dev: veths.get(r.toPod) as string} : r))}))
   if (ips.size > 0) {
-    // A pod whose IP was not the predicted one: every field naming the old address follows it.
-    out.nodes = mapStrings(out.nodes, (s) => ips.get(s) ?? s)
+    // A pod whose IP was not the predicted one: every field naming the old address follows it,
+    // as an address or as its host route (a ptp node's ADDR/32 to the pod).
+    const moved = (s: string): string => ips.get(s) ?? (s.endsWith('/32') && ips.has(s.slice(0, -3)) ? `${ips.get(s.slice(0, -3))}/32` : s)
+    out.nodes = mapStrings(out.nodes, moved)
     out.services = out.services.map((svc) => ({...svc, endpoints: svc.endpoints.map((e) => ({...e, ip: ips.get(e.ip) ?? e.ip}))}))
   }
   for (const added of facts.services ?? []) {

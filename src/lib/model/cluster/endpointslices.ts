@@ -1,4 +1,4 @@
-import {arr, bool, buildEach, meta, num, protocol, rec, str, strings, type ModelProblem, type Protocol} from './read.js'
+import {arr, bool, buildEach, ipText, meta, num, protocol, rec, str, strings, type ModelProblem, type Protocol} from './read.js'
 
 export interface Endpoint {
   addresses: string[]
@@ -41,7 +41,7 @@ export function endpointSliceOf(obj: unknown, i: number, problems: ModelProblem[
     const tName = str(t.name)
     const tNamespace = str(t.namespace)
     return {
-      addresses: strings(er.addresses),
+      addresses: strings(er.addresses).map(ipText),
       ...(ready === undefined ? {} : {ready}),
       ...(serving === undefined ? {} : {serving}),
       ...(terminating === undefined ? {} : {terminating}),

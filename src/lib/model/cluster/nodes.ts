@@ -1,4 +1,4 @@
-import {arr, buildEach, defined, meta, rec, str, strings, type ModelProblem} from './read.js'
+import {arr, buildEach, defined, ipText, meta, rec, str, strings, type ModelProblem} from './read.js'
 
 export interface NodeAddress {
   type: string
@@ -25,7 +25,15 @@ export interface NodeModel {
   taints: Taint[]
   providerID?: string
   unschedulable: boolean
+  /**
+   * The backend flanneld announced on the Node (annotation flannel.alpha.coreos.com/backend-type):
+   * flannel's own mark, there whether it runs as a DaemonSet, embedded (k3s) or as a host service.
+   */
+  flannelBackend?: string
 }
+
+/** The annotation flanneld writes on its Node. */
+export const FLANNEL_BACKEND_ANNOTATION = 'flannel.alpha.coreos.com/backend-type'
 
 export function buildNodes(raw: unknown[], problems: ModelProblem[], release = false): NodeModel[] {
   return buildEach(raw, (obj, i) => nodeOf(obj, i, problems), release)
@@ -39,7 +47,7 @@ function nodeOf(obj: unknown, i: number, problems: ModelProblem[]): NodeModel | 
   const addresses = defined(
     arr(status.addresses).map((a) => {
       const address = str(rec(a).address) ?? ''
-      return address === '' ? undefined : {type: str(rec(a).type) ?? '', address}
+      return address === '' ? undefined : {type: str(rec(a).type) ?? '', address: ipText(address)}
     }),
   )
   const listed = strings(spec.podCIDRs)
@@ -53,6 +61,7 @@ function nodeOf(obj: unknown, i: number, problems: ModelProblem[]): NodeModel | 
     return {key: str(r.key) ?? '', ...(value ? {value} : {}), effect: str(r.effect) ?? ''}
   })
   const providerID = str(spec.providerID)
+  const flannelBackend = str(rec(rec(rec(obj).metadata).annotations)[FLANNEL_BACKEND_ANNOTATION])
   return {
     name: m.name,
     namespace: '',
@@ -64,5 +73,6 @@ function nodeOf(obj: unknown, i: number, problems: ModelProblem[]): NodeModel | 
     taints,
     ...(providerID ? {providerID} : {}),
     unschedulable: spec.unschedulable === true,
+    ...(flannelBackend ? {flannelBackend} : {}),
   }
 }

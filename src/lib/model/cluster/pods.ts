@@ -1,4 +1,4 @@
-import {arr, buildEach, defined, intOrString, meta, num, protocol, rec, str, type ModelProblem, type Protocol} from './read.js'
+import {arr, buildEach, ipText, defined, intOrString, meta, num, protocol, rec, str, type ModelProblem, type Protocol} from './read.js'
 
 export interface ContainerPort {
   name?: string
@@ -33,7 +33,7 @@ export function podOf(obj: unknown, i: number, problems: ModelProblem[]): PodMod
   const status = rec(rec(obj).status)
   const listed = defined(arr(status.podIPs).map((p) => str(rec(p).ip) || undefined))
   const single = str(status.podIP)
-  const podIPs = listed.length === 0 && single ? [single] : listed
+  const podIPs = (listed.length === 0 && single ? [single] : listed).map(ipText)
   const readyCondition = arr(status.conditions).map(rec).find((c) => c.type === 'Ready')
   const containers = arr(spec.containers).map((c) => {
     const r = rec(c)

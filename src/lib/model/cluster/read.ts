@@ -2,7 +2,17 @@
  * Defensive readers for raw API objects. Snapshots hold whatever a server or a hand-edited file
  * contained, so the model reads fields through these and records a problem instead of throwing.
  */
+import {parseIp} from '../../net/cidr.js'
+
 export type Raw = Record<string, unknown>
+
+/**
+ * An address as evidence prints it: IPv6 in RFC 5952 form ("fd00::a", not "fd00:0::A"), so the API's
+ * addresses compare equal to iproute2's, iptables-save's and conntrack's. Anything else is kept.
+ */
+export function ipText(v: string): string {
+  return v.includes(':') ? (parseIp(v)?.text ?? v) : v
+}
 
 export function rec(v: unknown): Raw {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : {}

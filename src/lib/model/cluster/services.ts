@@ -1,4 +1,4 @@
-import {arr, buildEach, defined, intOrString, meta, num, protocol, rec, str, stringMap, strings, type ModelProblem, type Protocol} from './read.js'
+import {arr, buildEach, defined, ipText, intOrString, meta, num, protocol, rec, str, stringMap, strings, type ModelProblem, type Protocol} from './read.js'
 
 export interface ServicePort {
   name?: string
@@ -75,7 +75,7 @@ export function serviceOf(obj: unknown, i: number, problems: ModelProblem[]): Se
     name: m.name,
     labels: m.labels,
     type,
-    clusterIPs: headless ? [] : defined(ips.map((ip) => ip || undefined)),
+    clusterIPs: headless ? [] : defined(ips.map((ip) => (ip ? ipText(ip) : undefined))),
     headless,
     ipFamilies: strings(spec.ipFamilies),
     ports,

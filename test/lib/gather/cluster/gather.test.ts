@@ -78,9 +78,9 @@ describe('gatherCluster against the stand-in API server', () => {
       ['2', 'continued'],
     ])
     // Pages share kept-alive connections instead of a TLS handshake each (client-node alone makes a
-    // new agent per request); only the five optional reads, fetched concurrently, need their own.
-    expect(server!.requests.length).toBe(16)
-    expect(server!.connections()).toBeLessThanOrEqual(5)
+    // new agent per request); only the six optional reads, fetched concurrently, need their own.
+    expect(server!.requests.length).toBe(17)
+    expect(server!.connections()).toBeLessThanOrEqual(6)
   })
 
   it('never requests Secrets (the fixture holds one)', async () => {
@@ -259,6 +259,48 @@ describe('ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33+)', () => {
         source: 'servicecidrs',
         kind: 'forbidden',
         message: 'not allowed to list servicecidrs.networking.k8s.io at the cluster scope (run `knet rbac` for the ClusterRole knet needs)',
+      },
+    ])
+  })
+})
+
+describe("Calico's IPAMBlocks (crd.projectcalico.org/v1)", () => {
+  const block = (cidr: string, node: string) => ({
+    apiVersion: 'crd.projectcalico.org/v1',
+    kind: 'IPAMBlock',
+    metadata: {name: cidr.replace(/[./]/g, '-')},
+    spec: {cidr, affinity: `host:${node}`, allocations: [0, null], unallocated: [1], attributes: [{handle_id: 'k8s-pod-network.abc'}], strictAffinity: false, deleted: false},
+  })
+  const withBlocks = [...objects, block('10.244.1.0/26', 'worker-1'), block('10.244.2.0/26', 'worker-2')]
+
+  it('are listed cluster-wide in pages, as the server returns them', async () => {
+    server = await startApiServer({objects: withBlocks, tls: 'self-signed'})
+    const kubeconfig = server.writeKubeconfig(join(dir, 'ipam'))
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000, pageSize: 1})
+    // As served: a list's items carry no apiVersion or kind.
+    expect(evidence.objects.ipamBlocks).toEqual([block('10.244.1.0/26', 'worker-1'), block('10.244.2.0/26', 'worker-2')].map(({metadata, spec}) => ({metadata, spec})))
+    expect(evidence.errors).toEqual([])
+    expect(server.requests.filter((r) => r.path === '/apis/crd.projectcalico.org/v1/ipamblocks').map((r) => r.query.limit)).toEqual(['1', '1'])
+  })
+
+  it('a cluster without Calico\'s CRDs (404) has none, with no error', async () => {
+    const kubeconfig = await serve()
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    expect(evidence.objects.ipamBlocks).toBeUndefined()
+    expect(evidence.errors).toEqual([])
+    expect(server!.requests.filter((r) => r.path === '/apis/crd.projectcalico.org/v1/ipamblocks').map((r) => r.status)).toEqual([404])
+  })
+
+  it('403 is a collection error naming verb and resource; the rest still comes back', async () => {
+    const kubeconfig = await serve({objects: withBlocks, faults: {forbid: [{verb: 'list', resource: 'ipamblocks'}]}})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    expect(evidence.objects.ipamBlocks).toBeUndefined()
+    expect(evidence.objects.nodes).toHaveLength(3)
+    expect(evidence.errors).toEqual([
+      {
+        source: 'ipamblocks',
+        kind: 'forbidden',
+        message: 'not allowed to list ipamblocks.crd.projectcalico.org at the cluster scope (run `knet rbac` for the ClusterRole knet needs)',
       },
     ])
   })

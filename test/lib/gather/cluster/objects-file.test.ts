@@ -101,6 +101,14 @@ describe('--objects: kubectl output as cluster state', () => {
     expect(objectsFromText('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}', 'f.yaml').objects.serviceCIDRs).toBeUndefined()
   })
 
+  it("keeps Calico's IPAMBlocks (kubectl get ipamblocks.crd.projectcalico.org); a dump without them has none", () => {
+    const text = 'apiVersion: crd.projectcalico.org/v1\nkind: IPAMBlock\nmetadata: {name: 10-244-1-0-26}\nspec: {cidr: 10.244.1.0/26, affinity: "host:node-1", deleted: false}'
+    expect(objectsFromText(text, 'f.yaml').objects.ipamBlocks).toEqual([
+      {apiVersion: 'crd.projectcalico.org/v1', kind: 'IPAMBlock', metadata: {name: '10-244-1-0-26'}, spec: {cidr: '10.244.1.0/26', affinity: 'host:node-1', deleted: false}},
+    ])
+    expect(objectsFromText('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}', 'f.yaml').objects.ipamBlocks).toBeUndefined()
+  })
+
   it('a missing file or a file with nothing usable is bad input (exit 2)', async () => {
     const missing = await loadObjectsFile('/nonexistent/objects.yaml').catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(KnetError)

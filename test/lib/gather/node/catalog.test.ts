@@ -7,7 +7,7 @@ describe('node command catalogue', () => {
     expect(new Set(ids).size).toBe(ids.length)
     const binaries = new Set(CATALOG.map((c) => c.argv[0]))
     expect([...binaries].sort()).toEqual(
-      ['bridge', 'conntrack', 'grep', 'ip', 'ip6tables-save', 'iptables-legacy-save', 'iptables-save', 'ipvsadm', 'nft'].sort(),
+      ['bridge', 'conntrack', 'grep', 'ip', 'ip6tables-save', 'iptables', 'iptables-legacy-save', 'iptables-save', 'ipset', 'ipvsadm', 'nft'].sort(),
     )
   })
 
@@ -24,8 +24,10 @@ describe('node command catalogue', () => {
     expect(catalogCommand('routes6')?.argv).toEqual(['ip', '-6', '-j', 'route', 'show', 'table', 'all'])
     expect(catalogCommand('rules6')?.argv).toEqual(['ip', '-6', '-j', 'rule', 'show'])
     expect(catalogCommand('bridge-fdb')?.argv).toEqual(['bridge', '-j', 'fdb', 'show'])
-    expect(catalogCommand('nft')?.argv).toEqual(['nft', '-j', 'list', 'ruleset'])
+    expect(catalogCommand('nft-chains')?.argv).toEqual(['nft', '-j', 'list', 'chains'])
+    expect(catalogCommand('iptables-version')?.argv).toEqual(['iptables', '--version'])
     expect(catalogCommand('ipvsadm')?.argv).toEqual(['ipvsadm', '-S', '-n'])
+    expect(catalogCommand('ipset')?.argv).toEqual(['ipset', 'save'])
     expect(catalogCommand('conntrack')?.argv).toEqual(['conntrack', '-L'])
     expect(catalogCommand('sysctls')?.argv).toContain('/proc/sys/net/bridge/bridge-nf-call-iptables')
     expect(catalogCommand('cni-conf')?.argv.at(-1)).toBe('/etc/cni/net.d')

@@ -96,10 +96,16 @@ describe('gatherViaPods', () => {
           command: ['sleep', '80'],
           securityContext: {runAsUser: 0, privileged: false, allowPrivilegeEscalation: false, capabilities: {drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW']}},
           resources: {requests: {cpu: '10m', memory: '32Mi'}, limits: {memory: '256Mi'}},
-          volumeMounts: [{name: 'cni-conf', mountPath: '/etc/cni/net.d', readOnly: true}],
+          volumeMounts: [
+            {name: 'cni-conf', mountPath: '/etc/cni/net.d', readOnly: true},
+            {name: 'cni-state', mountPath: '/var/lib/cni', readOnly: true},
+          ],
         },
       ],
-      volumes: [{name: 'cni-conf', hostPath: {path: '/etc/cni/net.d', type: 'Directory'}}],
+      volumes: [
+        {name: 'cni-conf', hostPath: {path: '/etc/cni/net.d', type: 'Directory'}},
+        {name: 'cni-state', hostPath: {path: '/var/lib/cni', type: 'Directory'}},
+      ],
     })
     expect((seen[0]?.pod.metadata as {labels: unknown}).labels).toEqual({'app.kubernetes.io/managed-by': 'knet', 'knet.dev/run-id': 'feedc0de', 'app.kubernetes.io/name': 'knet-node'})
     expect(server.pods()).toEqual([])

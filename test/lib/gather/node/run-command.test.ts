@@ -11,7 +11,7 @@ describe('classifying a command outcome', () => {
     expect(classify(cmd('links'), base)).toEqual({status: 'ok'})
   })
   it('a missing binary is unavailable, not a failure', () => {
-    expect(classify(cmd('nft'), {...base, exitCode: null, notFound: true})).toEqual({status: 'unavailable', reason: 'nft is not installed'})
+    expect(classify(cmd('nft-chains'), {...base, exitCode: null, notFound: true})).toEqual({status: 'unavailable', reason: 'nft is not installed'})
   })
   it('ipvs missing from the kernel is unavailable with the tool\'s own words', () => {
     const r = classify(cmd('ipvsadm'), {...base, exitCode: 2, stdout: '', stderr: "Can't initialize ipvs: Protocol not available\nAre you sure …\n"})

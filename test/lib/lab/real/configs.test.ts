@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {planLab} from '../../../../src/lib/lab/plan.js'
-import {cniConflist, flannelNetConf, kubeProxyConfig, schedulerConfig} from '../../../../src/lib/lab/real/configs.js'
+import {cniConflist, flannelNetConf, kubeProxyConfig, ptpConflist, schedulerConfig} from '../../../../src/lib/lab/real/configs.js'
 import {apiServerSpec, controllerManagerSpec, flanneldSpec, kubeProxySpec, type LabFiles} from '../../../../src/lib/lab/real/components.js'
 import {pkiCommands, pkiPaths, serverSubjectAltName} from '../../../../src/lib/lab/real/pki.js'
 import {identityKubeconfig, makeIdentities, tokenAuthFile} from '../../../../src/lib/lab/real/identities.js'
@@ -62,6 +62,18 @@ describe('real lab configuration', () => {
         {type: 'portmap', capabilities: {portMappings: true}},
       ],
     })
+  })
+
+  it("writes kindnet's ptp conflist for a node's pod CIDR: ptp with host-local and a default route, then portmap", () => {
+    expect(ptpConflist('10.244.1.0/24', '/d/node-2/ipam', 1500)).toEqual({
+      name: 'kindnet',
+      cniVersion: '0.3.1',
+      plugins: [
+        {type: 'ptp', ipMasq: false, ipam: {type: 'host-local', dataDir: '/d/node-2/ipam', routes: [{dst: '0.0.0.0/0'}], ranges: [[{subnet: '10.244.1.0/24'}]]}, mtu: 1500},
+        {type: 'portmap', capabilities: {portMappings: true}},
+      ],
+    })
+    expect(JSON.parse(flannelNetConf(planLab({...plan.params, topology: 'ptp'})))).toEqual({Network: '10.244.0.0/16', Backend: {Type: 'host-gw'}})
   })
 
   it('configures the scheduler without leader election', () => {

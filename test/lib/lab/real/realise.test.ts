@@ -55,6 +55,22 @@ describe('realisePlan', () => {
     expect(real.services.find((s) => s.name === 'web')?.endpoints.find((e) => e.pod === 'web-1-2')?.ip).toBe('10.244.0.9')
   })
 
+  it("ptp: a node's /32 route to each pod names the veth the ptp plugin created, with the realised addresses", () => {
+    const ptp = planLab({name: 'r', nodes: 2, podsPerNode: 1, topology: 'ptp'})
+    const real = realisePlan(ptp, {podCIDRs: {'node-1': '10.244.0.0/24', 'node-2': '10.244.1.0/24'}, pods: {'web-2-1': {ip: '10.244.1.2', hostVeth: 'veth0a1b2c3d'}}})
+    expect(real.nodes.flatMap((n) => n.routes.filter((r) => r.purpose === 'pod').map((r) => `${n.name}: ${r.dst} dev ${r.dev} scope ${r.scope}`))).toEqual([
+      'node-1: 10.244.0.2/32 dev veth1 scope host',
+      'node-2: 10.244.1.2/32 dev veth0a1b2c3d scope host',
+    ])
+    // A pod created again (a fault's heal) at a new address: the node's route to it follows.
+    const again = realisePlan(ptp, {podCIDRs: {'node-1': '10.244.0.0/24', 'node-2': '10.244.1.0/24'}, pods: {'web-2-1': {ip: '10.244.1.3', hostVeth: 'veth99990000'}}})
+    expect(again.nodes[1]?.routes.filter((r) => r.purpose === 'pod').map((r) => `${r.dst} dev ${r.dev}`)).toEqual(['10.244.1.3/32 dev veth99990000'])
+    expect(real.pods.map((p) => [p.name, p.gateway, p.routes.map((r) => `${r.dst} ${r.via ?? ''}`)])).toEqual([
+      ['web-1-1', '10.244.0.1', ['10.244.0.1/32 ', '10.244.0.0/24 10.244.0.1', 'default 10.244.0.1']],
+      ['web-2-1', '10.244.1.1', ['10.244.1.1/32 ', '10.244.1.0/24 10.244.1.1', 'default 10.244.1.1']],
+    ])
+  })
+
   it('shifts only exact addresses and prefixes inside a planned range', () => {
     const shifts = [{from: (10 << 24) | (244 << 16) | (1 << 8), to: (10 << 24) | (244 << 16), size: 256}].map((s) => ({...s, from: s.from >>> 0, to: s.to >>> 0}))
     expect(shiftAddress('10.244.1.7', shifts)).toBe('10.244.0.7')
