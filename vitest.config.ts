@@ -9,7 +9,7 @@ import {BaseSequencer, type TestSpecification} from 'vitest/node'
 class LabSuitesFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files)
-    const lab = (f: TestSpecification): boolean => /\/test\/commands\/(lab-faults-|trace-lab-)/.test(f.moduleId)
+    const lab = (f: TestSpecification): boolean => /\/test\/commands\/(lab-faults-|lab-dualstack|lab-ipv6only|lab-real|trace-lab-)/.test(f.moduleId)
     return [...sorted.filter(lab), ...sorted.filter((f) => !lab(f))]
   }
 }
