@@ -5,7 +5,7 @@
  */
 import type {RulePlan} from './plan-aws.js'
 import type {LabPlan, NodePlan, PodPlan} from './plan.js'
-import {routeArgv, type Step} from './steps.js'
+import {routedPodSteps, routeArgv, type Step} from './steps.js'
 
 const ip = (netns: string, ...args: string[]): Step => ({netns, argv: ['ip', '-n', netns, ...args]})
 const sysctl = (netns: string, key: string, value: string): Step => ({netns, argv: ['ip', 'netns', 'exec', netns, 'sysctl', '-qw', `${key}=${value}`]})
@@ -57,12 +57,7 @@ export function awsPodSteps(node: NodePlan, pod: PodPlan): Step[] {
   const eni = pod.aws?.eni ?? 'eth0'
   const podRoute = node.routes.find((r) => r.purpose === 'pod' && r.toPod === pod.name)
   return [
-    ip(ns, 'link', 'set', 'lo', 'up'),
-    ip(node.netns, 'link', 'add', veth, ...(pod.hostVethMac ? ['address', pod.hostVethMac] : []), 'mtu', String(pod.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns),
-    ip(ns, 'link', 'set', 'eth0', 'address', pod.mac, 'mtu', String(pod.mtu)),
-    ip(ns, 'addr', 'add', `${pod.ip}/${pod.prefix}`, 'dev', 'eth0'),
-    ip(ns, 'link', 'set', 'eth0', 'up'),
-    ...pod.routes.map((r) => ip(ns, 'route', 'replace', r.dst, ...(r.via ? ['via', r.via] : []), 'dev', r.dev, ...(r.scope ? ['scope', r.scope] : []))),
+    ...routedPodSteps(node, pod),
     ...(pod.aws ? [ip(ns, 'neigh', 'replace', pod.gateway, 'lladdr', pod.aws.gatewayMac, 'dev', 'eth0', 'nud', 'permanent')] : []),
     ip(node.netns, 'link', 'set', veth, 'up'),
     ...(podRoute ? [{netns: node.netns, argv: routeArgv('replace', node.netns, podRoute)}] : []),

@@ -169,17 +169,24 @@ function ptpPodSteps(node: NodePlan, pod: PodPlan): Step[] {
  * ee:ee:ee:ee:ee:ee, proxy_arp=1 with no proxy delay (it answers the pod's ARP for 169.254.1.1,
  * which no interface has), rp_filter=1, and a scope-link /32 route to the pod through it.
  */
-function calicoPodSteps(node: NodePlan, pod: PodPlan): Step[] {
+/** A routed (bridgeless) pod's own side, shared by the Calico and AWS layouts: its veth pair, address, MAC, MTU and routes. */
+export function routedPodSteps(node: NodePlan, pod: PodPlan): Step[] {
   const ns = pod.netns
-  const veth = pod.hostVeth
-  const podRoute = node.routes.find((r) => r.purpose === 'pod' && r.toPod === pod.name)
   return [
     ip(ns, 'link', 'set', 'lo', 'up'),
-    ip(node.netns, 'link', 'add', veth, ...(pod.hostVethMac ? ['address', pod.hostVethMac] : []), 'mtu', String(pod.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns),
+    ip(node.netns, 'link', 'add', pod.hostVeth, ...(pod.hostVethMac ? ['address', pod.hostVethMac] : []), 'mtu', String(pod.mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns),
     ip(ns, 'link', 'set', 'eth0', 'address', pod.mac, 'mtu', String(pod.mtu)),
     ip(ns, 'addr', 'add', `${pod.ip}/${pod.prefix}`, 'dev', 'eth0'),
     ip(ns, 'link', 'set', 'eth0', 'up'),
     ...pod.routes.map((r) => ip(ns, 'route', 'replace', r.dst, ...(r.via ? ['via', r.via] : []), 'dev', r.dev, ...(r.scope ? ['scope', r.scope] : []))),
+  ]
+}
+
+function calicoPodSteps(node: NodePlan, pod: PodPlan): Step[] {
+  const veth = pod.hostVeth
+  const podRoute = node.routes.find((r) => r.purpose === 'pod' && r.toPod === pod.name)
+  return [
+    ...routedPodSteps(node, pod),
     ...Object.entries(pod.hostVethSysctls ?? {}).map(([key, value]) => sysctl(node.netns, `net.ipv4.conf.${veth}.${key}`, value)),
     sysctl(node.netns, `net.ipv4.neigh.${veth}.proxy_delay`, '0'),
     ip(node.netns, 'link', 'set', veth, 'up'),

@@ -22,7 +22,7 @@ import {toIp} from '../netfilter/addr.js'
 import {evaluateHook, type EvaluateOptions} from '../netfilter/evaluate.js'
 import type {Hook, NatState, TrailEntry} from '../netfilter/outcomes.js'
 import {canonicalIp, type NetfilterContext, type Packet} from '../netfilter/packet.js'
-import type {Progress, RouteFn, TraversalPath, TraverseOutcome} from '../netfilter/traverse.js'
+import {afterHook, type Progress, type RouteFn, type TraversalPath, type TraverseOutcome} from '../netfilter/traverse.js'
 
 export interface IpvsOptions extends EvaluateOptions {
   /** The Service port a virtual service implements ("ns/name:port"), quoted as the DNAT's comment. */
@@ -87,13 +87,7 @@ export function traverseIpvs(dump: IptablesDump, ipvs: IpvsTable, path: Traversa
     if (step === 'ipvs') return ipvsStep(steps, i, s, delivery)
     if (afterIpvs && step.table === 'nat' && step.hook === 'OUTPUT') return run(steps, i + 1, s, delivery, afterIpvs)
     for (const r of evaluateHook(dump, step.table, step.hook, s.packet, ctx, {...options, nat: s.nat})) {
-      const next: Progress = {
-        probability: s.probability * r.probability, packet: r.packet, nat: r.nat, trail: r.trail.length ? [...s.trail, ...r.trail] : s.trail,
-        uncertain: r.uncertain.length ? [...s.uncertain, ...r.uncertain] : s.uncertain,
-        notes: r.decidedBy === 'skipped' && r.reason ? [...s.notes, r.reason] : s.notes,
-        at: r.decidedBy === 'absent' ? s.at : step,
-        decidedBy: r.decidedBy === 'absent' ? s.decidedBy : r.decidedBy,
-      }
+      const next = afterHook(s, r, step)
       if (r.verdict === 'ACCEPT') run(steps, i + 1, next, delivery, afterIpvs)
       else out.push({...r, probability: next.probability, trail: next.trail, uncertain: next.uncertain, notes: next.notes, at: step})
     }

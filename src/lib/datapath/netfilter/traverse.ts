@@ -75,6 +75,17 @@ export interface Progress {
   at: {hook: Hook; table: string}
 }
 
+/** A branch's state once one hook (table) has given outcome `r`; an absent table leaves where and how it was decided. */
+export function afterHook(s: Progress, r: HookOutcome, step: {hook: Hook; table: string}): Progress {
+  return {
+    probability: s.probability * r.probability, packet: r.packet, nat: r.nat, trail: r.trail.length ? [...s.trail, ...r.trail] : s.trail,
+    uncertain: r.uncertain.length ? [...s.uncertain, ...r.uncertain] : s.uncertain,
+    notes: r.decidedBy === 'skipped' && r.reason ? [...s.notes, r.reason] : s.notes,
+    at: r.decidedBy === 'absent' ? s.at : step,
+    decidedBy: r.decidedBy === 'absent' ? s.decidedBy : r.decidedBy,
+  }
+}
+
 export function traverse(dump: IptablesDump, path: TraversalPath, packet: Packet, ctx: NetfilterContext, route?: RouteFn, options: EvaluateOptions = {}): TraverseOutcome[] {
   const out: TraverseOutcome[] = []
   const first = PATHS[path][0] as {hook: Hook; table: string}
@@ -99,13 +110,7 @@ export function traverse(dump: IptablesDump, path: TraversalPath, packet: Packet
     }
     const results = evaluateHook(dump, step.table, step.hook, s.packet, ctx, {...options, nat: s.nat})
     for (const r of results) {
-      const next: Progress = {
-        probability: s.probability * r.probability, packet: r.packet, nat: r.nat, trail: r.trail.length ? [...s.trail, ...r.trail] : s.trail,
-        uncertain: r.uncertain.length ? [...s.uncertain, ...r.uncertain] : s.uncertain,
-        notes: r.decidedBy === 'skipped' && r.reason ? [...s.notes, r.reason] : s.notes,
-        at: r.decidedBy === 'absent' ? s.at : step,
-        decidedBy: r.decidedBy === 'absent' ? s.decidedBy : r.decidedBy,
-      }
+      const next = afterHook(s, r, step)
       if (r.verdict === 'ACCEPT') run(steps, i + 1, next)
       else {
         out.push({...r, probability: next.probability, trail: next.trail, uncertain: next.uncertain, notes: next.notes, at: step})

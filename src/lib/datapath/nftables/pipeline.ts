@@ -18,7 +18,7 @@ import {evaluateHook, packetView} from '../netfilter/evaluate.js'
 import {summarizeServiceNat, type ServiceNatResult} from '../netfilter/service-nat.js'
 import type {Hook, HookOutcome} from '../netfilter/outcomes.js'
 import type {NetfilterContext, Packet} from '../netfilter/packet.js'
-import {decide, type Progress, type RouteFn, type TraversalPath, type TraverseOutcome} from '../netfilter/traverse.js'
+import {afterHook, decide, type Progress, type RouteFn, type TraversalPath, type TraverseOutcome} from '../netfilter/traverse.js'
 import {familySees, nftIndex, type NftBaseChain, type NftIndex} from './ruleset.js'
 import {walkBaseChain, type NftWalkOptions} from './walk.js'
 
@@ -129,13 +129,7 @@ export function traverseNode(rules: NodeRules, path: TraversalPath, packet: Pack
       results = walkBaseChain(index as NftIndex, stage.base, packetView(s.packet, s.nat), ctx, options)
     }
     for (const r of results) {
-      const next: Progress = {
-        probability: s.probability * r.probability, packet: r.packet, nat: r.nat, trail: r.trail.length ? [...s.trail, ...r.trail] : s.trail,
-        uncertain: r.uncertain.length ? [...s.uncertain, ...r.uncertain] : s.uncertain,
-        notes: r.decidedBy === 'skipped' && r.reason ? [...s.notes, r.reason] : s.notes,
-        at: r.decidedBy === 'absent' ? s.at : at,
-        decidedBy: r.decidedBy === 'absent' ? s.decidedBy : r.decidedBy,
-      }
+      const next = afterHook(s, r, at)
       if (r.verdict === 'ACCEPT') {
         const bound = natBound || (stage.nat && (DNAT_HOOKS.has(hook) ? r.nat.dnat !== s.nat.dnat : r.nat.snat !== s.nat.snat || r.nat.masquerade !== s.nat.masquerade))
         runStages(list, h, hook, st, i + 1, next, bound)
