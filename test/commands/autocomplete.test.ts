@@ -82,5 +82,5 @@ describe('knet autocomplete', () => {
       await new Promise((r) => setTimeout(r, 200))
     }
     expect(screen).toMatch(/^> knet doctor\s*$/m)
-  }, 60_000)
+  }, 600_000)
 })

@@ -54,7 +54,7 @@ describe('knet cleanup', () => {
     expect(r.status).toBe(0)
     expect(server.requests.filter((q) => q.method !== 'GET')).toEqual([])
     expect(names(server)).toHaveLength(4)
-  }, 60_000)
+  }, 600_000)
 
   it('deletes them, one namespace or all, one line each; never a pod without knet\'s run id', async () => {
     const {server, kc} = await start()
@@ -71,7 +71,7 @@ describe('knet cleanup', () => {
     const again = await knetAsync(['cleanup', '--kubeconfig', kc])
     expect([again.stdout, again.stderr, again.status]).toEqual(['', 'no knet pods in any namespace\n', 0])
     expect(names(server)).toEqual(['default/claims-knet', 'default/web'])
-  }, 60_000)
+  }, 600_000)
 
   it('a pod it may not delete: the line says why, exit 3', async () => {
     const {server, kc} = await start({faults: {forbid: [{verb: 'delete', resource: 'pods'}]}})
@@ -80,5 +80,5 @@ describe('knet cleanup', () => {
     expect(r.stderr).toBe('0 knet pod(s) deleted, 1 could not be\n')
     expect(r.status).toBe(3)
     expect(names(server)).toHaveLength(4)
-  }, 60_000)
+  }, 600_000)
 })

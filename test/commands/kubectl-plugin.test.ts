@@ -41,7 +41,7 @@ beforeAll(() => {
     return
   }
   throw new Error(`npm install -g of the packed tarball failed:\n${r.stderr}`)
-}, 300_000)
+}, 900_000)
 
 /** PATH as a user's after `npm install -g`: the prefix's bin first, then node and kubectl. */
 function userPath(...dirs: string[]): string {

@@ -3,9 +3,11 @@
  * a /32 route and a "512: to POD lookup main" rule per pod, a secondary ENI eth1 with its own
  * table and "1536: from POD lookup 2" for its pods, no overlay; 2 nodes × 2 pods) for the lab's
  * probes, `knet trace` and `knet doctor`: same-node, cross-node (on-link and through the VPC's
- * gateway), pod → Service and NodePort traces agree with real packets, and its own faults
- * (missing-pod-route, missing-pod-rule) are broken once (test/lib/lab/lab-faults-suite.ts,
- * expectations in fault-cases.ts); the bridge and overlay faults are refused. Root only.
+ * gateway), pod → Service and NodePort traces agree with real packets, and every fault that applies
+ * — the generic ones (stale-nat, missing-nat, ip-forward-off, forward-drop, veth-detached,
+ * mtu-mismatch, netpol-deny, stale-conntrack) and its own (missing-pod-route, missing-pod-rule) — is
+ * broken once (test/lib/lab/lab-faults-suite.ts, expectations in fault-cases.ts); the bridge and
+ * overlay faults are refused. Root only.
  */
 import {expect, it} from 'vitest'
 import {knetAsync as knet} from '../helpers/cli.js'
@@ -26,6 +28,6 @@ labFaultsSuite({
       expect(faults.filter((f) => f.notFor?.['aws-vpc']).map((f) => f.id)).toEqual(['missing-route', 'stale-route', 'docker0-overlap', 'cidr-overlap', 'bridge-nf-off', 'bridge-down', 'proxy-arp-off', 'missing-fdb'])
       expect((await knet(['lab', 'down', '--name', name], {env})).status).toBe(0)
       await assertNothingLeft(name, root, lab.linksBefore)
-    }, 120_000)
+    }, 600_000)
   },
 })

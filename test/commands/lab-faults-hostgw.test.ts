@@ -45,7 +45,7 @@ labFaultsSuite({
       expect(healed.healed.map((f) => f.id)).toEqual(['stale-nat', 'netpol-deny'])
       expect(readFileSync(objectsFile, 'utf8')).toBe(original)
       await expectBaseline(lab)
-    }, 300_000)
+    }, 900_000)
 
     it('CLI: --list, unknown fault, break twice, heal all, down with faults applied', async () => {
       const {name, root, env} = lab
@@ -69,6 +69,6 @@ labFaultsSuite({
       const down = await knet(['lab', 'down', '--name', name], {env})
       expect(down.status).toBe(0)
       await assertNothingLeft(name, root, lab.linksBefore)
-    }, 420_000)
+    }, 900_000)
   },
 })

@@ -23,6 +23,6 @@ labFaultsSuite({
       expect(faults.filter((f) => f.notFor?.['host-gw']).map((f) => f.id)).toEqual(['missing-pod-route', 'proxy-arp-off', 'missing-fdb'])
       expect((await knet(['lab', 'down', '--name', name], {env})).status).toBe(0)
       await assertNothingLeft(name, root, lab.linksBefore)
-    }, 120_000)
+    }, 600_000)
   },
 })

@@ -25,6 +25,6 @@ labFaultsSuite({
       await breakFault(name, 'stale-route', {root})
       expect((await knet(['lab', 'down', '--name', name], {env})).status).toBe(0)
       await assertNothingLeft(name, root, lab.linksBefore)
-    }, 120_000)
+    }, 600_000)
   },
 })

@@ -105,7 +105,7 @@ if (skipReason) {
       const up = await knet(['lab', 'up', '--name', name, '--kubernetes', BIN as string, '--nodes', '2', '--topology', 'ptp'], {env})
       process.stderr.write(`real lab up (ptp, 2 nodes) took ${Date.now() - t0} ms\n`)
       expect([up.status, up.stderr]).toEqual([0, expect.stringContaining(`lab ${name} is up (ptp, 2 nodes × 2 pods)`)])
-    }, 400_000)
+    }, 900_000)
 
     afterAll(async () => {
       if (!root) return
@@ -113,7 +113,7 @@ if (skipReason) {
       rmSync(root, {recursive: true, force: true})
       expect(down.status, down.stderr).toBe(0)
       expect(labNamespaces(name)).toEqual([])
-    }, 120_000)
+    }, 600_000)
 
     it("each node's CNI network is kindnet's ptp conflist over its spec.podCIDR; the plugin's veths hold the gateway /32 and the node's /32 route to each pod", async () => {
       const s = await state()
@@ -153,7 +153,7 @@ if (skipReason) {
       expect(rows(snapshot, pairs, probes)).toEqual(expectedRows(pairs, probes))
       const report = runDoctor(snapshot, CHECKS)
       expect({problems: problems(snapshot), collectionErrors: report.collectionErrors}).toEqual({problems: [], collectionErrors: []})
-    }, 120_000)
+    }, 600_000)
 
     it("missing-pod-route: node-2 loses web-2-2's /32; probes time out, trace says route-missing and agrees, doctor names node-2 and the route; heal → baseline delivered", async () => {
       const t0 = Date.now()
@@ -191,6 +191,6 @@ if (skipReason) {
       expect((await probeMany(p, pairs.map((x) => x.probe))).map((o, i) => `${pairs[i]?.trace.join(' ')}: ${o.outcome}`)).toEqual(pairs.map((x) => `${x.trace.join(' ')}: delivered`))
       step('delivered again')
       process.stderr.write(`real ptp lab missing-pod-route: ${steps.join(', ')}\n`)
-    }, 240_000)
+    }, 600_000)
   })
 }

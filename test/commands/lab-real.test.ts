@@ -49,13 +49,13 @@ function realLabSuite(tag: string, topology: Topology, nodes: number, proxyMode:
       process.stderr.write(`real lab up ${topology}/${proxyMode} ${nodes}x2 took ${Date.now() - t0} ms\n`)
       expect(up.stderr).toContain(`lab ${name} is up (${topology}, ${nodes} nodes × 2 pods)`)
       expect(up.status).toBe(0)
-    }, 400_000)
+    }, 900_000)
 
     afterAll(async () => {
       if (!root) return
       await knetAsync(['lab', 'down', '--name', name], {env})
       rmSync(root, {recursive: true, force: true})
-    }, 120_000)
+    }, 600_000)
 
     it('status lists the real components with their upstream versions, all running', async () => {
       const r = await knetAsync(['lab', 'status', '--name', name, '-o', 'json'], {env})
@@ -103,13 +103,13 @@ function realLabSuite(tag: string, topology: Topology, nodes: number, proxyMode:
       const plan = labPlanOf(await state())
       const {requests, expected} = matrixRequests(plan)
       expect(summarise(await probeAll(plan, requests))).toEqual(expected)
-    }, 300_000)
+    }, 600_000)
 
     it('knet lab probe works through the CLI', async () => {
       const r = await knetAsync(['lab', 'probe', '--name', name, 'web-1-1', 'svc/default/web', '-o', 'json'], {env})
       expect(r.status).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({outcome: 'delivered', silentEndpoints: []})
-    }, 120_000)
+    }, 600_000)
 
     it('doctor --lab finds nothing: the Service range comes from the ServiceCIDR kube-apiserver wrote', async () => {
       const r = await knetAsync(['doctor', '--lab', name, '-o', 'json'], {env})
@@ -119,13 +119,13 @@ function realLabSuite(tag: string, topology: Topology, nodes: number, proxyMode:
       // it would be kubeadm's 10.96.0.0/12, which holds the underlay's 10.100.0.0/24.
       expect(report.findings.filter((f) => f.severity !== 'ok').map((f) => `${f.check}: ${f.message}`)).toEqual([])
       expect(r.status, r.stderr).toBe(0)
-    }, 180_000)
+    }, 450_000)
 
     it('trace --lab follows pod → pod', async () => {
       const r = await knetAsync(['trace', '--lab', name, 'default/web-1-1', 'default/web-2-2', '-o', 'json'], {env})
       expect(r.status, r.stderr).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({verdict: 'delivered'})
-    }, 180_000)
+    }, 450_000)
 
     it('down stops every process and removes every namespace and file', async () => {
       const dir = join(root, `lab-${name}`)
@@ -133,7 +133,7 @@ function realLabSuite(tag: string, topology: Topology, nodes: number, proxyMode:
       const down = await knetAsync(['lab', 'down', '--name', name], {env})
       expect(down.status).toBe(0)
       await assertNothingLeft(name, root, linksBefore)
-    }, 120_000)
+    }, 600_000)
   })
 }
 

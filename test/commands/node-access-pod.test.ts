@@ -104,7 +104,7 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
     expect(r.stdout).toBe('')
     expect(r.status).toBe(130)
     expect(server.pods()).toEqual([])
-  }, 90_000)
+  }, 600_000)
 
   it('SIGTERM while commands run in the pods: exit 143, execs closed, no knet pod left', async () => {
     const {server, kubeconfig} = await start({exec: hostExec(() => true), podStartDelayMs: 20})
@@ -116,7 +116,7 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
     expect(r.status).toBe(143)
     expect(server.pods()).toEqual([])
     await until('exec sessions to end', () => server.execSessions() === 0, 30_000)
-  }, 90_000)
+  }, 600_000)
 
   it('a node that does not answer within --node-timeout is a collection error; the other node is read and every pod deleted', async () => {
     const {server, kubeconfig} = await start({exec: hostExec((node) => node === 'node-2'), podStartDelayMs: 20})
@@ -129,7 +129,7 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
     // node-1's pod really ran the catalogue.
     const node1Execs = server.requests.filter((q) => q.status === 101 && q.path.includes('-node-1/exec'))
     expect(node1Execs.length).toBeGreaterThanOrEqual(15)
-  }, 90_000)
+  }, 600_000)
 
   it('a PodSecurity rejection: one line naming the namespace label or another mode, exit 3, nothing created', async () => {
     const {server, kubeconfig} = await start({exec: hostExec()})
@@ -140,7 +140,7 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
     expect(r.stderr).toContain('(label the namespace pod-security.kubernetes.io/enforce=privileged (kubectl label namespace restricted-ns pod-security.kubernetes.io/enforce=privileged), pass --debug-namespace with a namespace that allows privileged pods, or use --node-access agent or ssh)\n')
     expect(r.status).toBe(3)
     expect(server.pods()).toEqual([])
-  }, 90_000)
+  }, 600_000)
 
   it('pod-only and agent-only flags are usage errors with other modes', () => {
     expect(() => podAccessOptions({'node-access': 'none', image: 'x/y:1'})).toThrow('--image only apply with --node-access pod')
@@ -167,5 +167,5 @@ describe('knet rbac --node-access', () => {
     expect(cli.stdout).toBe(clusterRoleYaml({name: 'knet-pods', groups: ruleGroupsFor('pod')}))
     expect(cli.stdout).toContain("  # --node-access pod: run the read-only command catalogue in knet's node pods\n")
     expect(cli.status).toBe(0)
-  }, 90_000)
+  }, 600_000)
 })

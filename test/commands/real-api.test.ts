@@ -82,7 +82,7 @@ if (skipReason) {
       // create, not apply: no last-applied annotation, so the stored objects are the server's own.
       kubectl(['create', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: [namespace, ...services]})})
       await waitFor(`${EXTRA_SERVICES} EndpointSlices in ${NAMESPACE}`, () => (JSON.parse(kubectl(['get', 'endpointslices', '-n', NAMESPACE, '-o', 'json'])) as {items: unknown[]}).items.length === EXTRA_SERVICES, {timeoutMs: 60_000, intervalMs: 500})
-    }, 400_000)
+    }, 900_000)
 
     afterAll(async () => {
       if (root) {
@@ -90,7 +90,7 @@ if (skipReason) {
         rmSync(root, {recursive: true, force: true})
       }
       if (work) rmSync(work, {recursive: true, force: true})
-    }, 120_000)
+    }, 600_000)
 
     it('snapshot --chunk-size 5 reads every object exactly once, page by page, as the server returns it', async () => {
       const out = join(work, 'paged.json')
@@ -132,7 +132,7 @@ if (skipReason) {
       expect(JSON.parse(JSON.stringify(stored))).toEqual(JSON.parse(JSON.stringify(served)))
       // The Service range kube-apiserver itself wrote from --service-cluster-ip-range.
       expect(objects.serviceCIDRs).toEqual([expect.objectContaining({metadata: expect.objectContaining({name: 'kubernetes'}), spec: {cidrs: ['10.96.0.0/16']}})])
-    }, 120_000)
+    }, 600_000)
 
     describe('RBAC, decided by the real authorizer', () => {
       const role = `knet-reader-${name}`
@@ -153,7 +153,7 @@ if (skipReason) {
         refused = serviceAccountKubeconfig('knet-refused')
         // RBAC is read from the authorizer's cache: wait until it knows the new binding.
         await waitFor('the binding to take effect', () => kubectl(['auth', 'can-i', 'list', 'servicecidrs.networking.k8s.io'], {kubeconfig: allowed}).trim() === 'yes', {timeoutMs: 30_000, intervalMs: 250})
-      }, 120_000)
+      }, 600_000)
 
       afterAll(() => {
         if (!adminKubeconfig) return
@@ -175,7 +175,7 @@ if (skipReason) {
         expect(snapshot.collectionErrors).toEqual([])
         expect(snapshot.cluster?.errors).toEqual([])
         expect(snapshot.cluster?.objects.serviceCIDRs).toHaveLength(1)
-      }, 120_000)
+      }, 600_000)
 
       it('…and doctor, reading the nodes through their namespaces, finds only the test Services that select no pod', async () => {
         const r = await knetAsync(['doctor', '--kubeconfig', allowed, '--node-access', 'netns', '--netns-map', netnsMap, '-o', 'json'], {env})
@@ -186,7 +186,7 @@ if (skipReason) {
           Array.from({length: EXTRA_SERVICES}, (_, i) => `warn service-selector-matches-nothing: selector app=app-${i} matches none of the 0 pods in namespace ${NAMESPACE}`),
         )
         expect(r.status, r.stderr).toBe(0)
-      }, 180_000)
+      }, 450_000)
 
       it('a ServiceAccount without the binding is refused by the server, and knet says so in one line (exit 3)', async () => {
         for (const command of [
@@ -199,7 +199,7 @@ if (skipReason) {
           expect(lines.at(-1)).toBe('knet: not allowed to list nodes at the cluster scope (run `knet rbac` for the ClusterRole knet needs)')
           expect(r.stdout).toBe('')
         }
-      }, 120_000)
+      }, 600_000)
     })
   })
 }

@@ -70,7 +70,7 @@ describe.skipIf(!TMUX)('the default views in a terminal (tmux)', () => {
         // knet wraps at words; the terminal had to wrap nothing but a word longer than a line.
         for (const line of joined.split('\n')) if (line.length > columns) expect(line.trim()).not.toMatch(/\s/)
         if (name.startsWith('trace-svc')) expect(text.split('\n').length).toBeLessThanOrEqual(name.endsWith('healthy') ? 25 : 40)
-      }, 90_000)
+      }, 600_000)
     }
   }
 
@@ -78,6 +78,6 @@ describe.skipIf(!TMUX)('the default views in a terminal (tmux)', () => {
     const args = VIEWS[1]?.[1] as string[]
     expect((await screen(100, args, {})).raw).toMatch(SGR)
     expect((await screen(100, args, {NO_COLOR: '1'})).raw).not.toMatch(COLOUR)
-  }, 90_000)
+  }, 600_000)
 })
 if (!TMUX) it.skip('terminal views: tmux is not installed (apt-get install tmux)', () => {})

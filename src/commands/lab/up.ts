@@ -13,18 +13,18 @@ export default class LabUp extends BaseCommand {
 
   static override description = `Creates an underlay segment (10.100.0.0/24, router .1), one namespace per node with a cbr0 bridge owning 10.244.N.0/24, one namespace per pod joined by a veth, host-gw routes or a flannel-style VXLAN overlay between nodes, kube-proxy iptables rules for the lab's Services, and a TCP/UDP responder in every pod that answers with the pod's name. Needs Linux and root. Ctrl-C removes what was built.
 
-With --kubernetes DIR (or KNET_KUBERNETES=DIR) the same lab is run by the real programs: etcd, kube-apiserver, kube-controller-manager and kube-scheduler in the router namespace, kube-proxy and flanneld (vxlan or host-gw backend; ptp: host-gw for the routes between nodes) in each node namespace, the flannel/bridge/host-local CNI chain (ptp: kindnet's ptp/host-local/portmap conflist, written once each Node has its pod CIDR), and a hollow kubelet that registers the Nodes and wires each scheduled Pod. Services and Pods are created through the API; EndpointSlices and rules come from the real controllers. knet reaches the API through a loopback relay (the lab's kubeconfig).
+With --kubernetes DIR (or KNET_KUBERNETES=DIR) the same lab is run by the real programs: etcd, kube-apiserver, kube-controller-manager and kube-scheduler in the router namespace, kube-proxy and flanneld (vxlan or host-gw backend; ptp: host-gw for the routes between nodes) in each node namespace, the flannel/bridge/host-local CNI chain (ptp: kindnet's ptp/host-local/portmap conflist, written once each Node has its pod CIDR), and a hollow kubelet that registers the Nodes and wires each scheduled Pod. Services and Pods are created through the API; EndpointSlices and rules come from the real controllers; with --ip-family dual every program runs dual-stack (both Service and pod ranges, IPv6 proxier, flannel-v6.1). knet reaches the API through a loopback relay (the lab's kubeconfig).
 
 ${LAB_EXIT_CODES_HELP}`
 
-  static override examples = ['<%= config.bin %> lab up', '<%= config.bin %> lab up --name demo --nodes 3 --pods-per-node 2 --topology vxlan', '<%= config.bin %> lab up --ip-family dual --topology vxlan', '<%= config.bin %> lab up --kubernetes .cache/kubernetes/v1.36.3/bin --nodes 3 --topology vxlan --proxy-mode nftables']
+  static override examples = ['<%= config.bin %> lab up', '<%= config.bin %> lab up --name demo --nodes 3 --pods-per-node 2 --topology vxlan', '<%= config.bin %> lab up --ip-family dual --topology vxlan', '<%= config.bin %> lab up --kubernetes .cache/kubernetes/v1.36.3/bin --nodes 3 --topology vxlan --proxy-mode nftables', '<%= config.bin %> lab up --kubernetes .cache/kubernetes/v1.36.3/bin --topology vxlan --ip-family dual']
 
   static override flags = {
     ...labNameFlag,
     nodes: Flags.integer({description: 'number of nodes', default: LAB_DEFAULTS.nodes, min: MIN_NODES, max: MAX_NODES}),
     'pods-per-node': Flags.integer({description: 'pods on each node', default: LAB_DEFAULTS.podsPerNode, min: 1, max: MAX_PODS_PER_NODE}),
     topology: Flags.option({options: TOPOLOGIES, description: 'how nodes reach each other\'s pod CIDRs', default: LAB_DEFAULTS.topology})(),
-    'ip-family': Flags.option({options: IP_FAMILIES, description: 'pods and Services: IPv4, IPv6 or both (dual-stack; host-gw and vxlan only)', default: 'ipv4' as const})(),
+    'ip-family': Flags.option({options: IP_FAMILIES, description: 'pods and Services: IPv4, IPv6 or both (dual-stack; host-gw and vxlan only; with --kubernetes ipv4 or dual)', default: 'ipv4' as const})(),
     force: Flags.boolean({description: 'remove an existing lab of the same name first'}),
     kubernetes: Flags.string({
       description: 'run the real upstream programs from DIR (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, flanneld, CNI plugins) instead of emulating them',

@@ -1,4 +1,5 @@
-import {parseCidr, cidrContainsCidr, type Cidr} from '../net/cidr.js'
+import {parseCidr, parseIp, cidrContainsCidr, makeCidr, type Cidr, type Family} from '../net/cidr.js'
+import type {ClusterCidrs} from '../model/cluster/cidrs.js'
 import {findOverlaps, type PrefixItem} from '../net/interval-index.js'
 import type {Evidence, Finding} from '../report/finding.js'
 import type {Check} from './types.js'
@@ -45,12 +46,10 @@ export const cidrOverlap: Check = {
     for (const n of cluster.nodes) n.podCIDRs.forEach((c, i) => add('pod CIDR', c, n.name, [api('Node', n.name, `spec.podCIDRs[${i}]`, c)], c))
     const kpSource = cluster.kubeProxy.source ?? 'ConfigMap kube-system/kube-proxy'
     for (const c of cluster.cidrs.podFromKubeProxy) add('cluster pod CIDR', c, undefined, [{source: `api: ${kpSource} clusterCIDR`, text: c}], c)
-    // The cluster's own word on its Service ranges (ServiceCIDR objects, 1.33+), else the guess.
+    // The cluster's own word on its Service ranges (ServiceCIDR objects, 1.33+), else the guess, per family.
     for (const r of cluster.cidrs.service) add('Service CIDR', r.cidr, undefined, [api('ServiceCIDR', r.serviceCIDR, r.field, r.cidr)], r.cidr)
-    const svc = cluster.cidrs.service.length === 0 ? cluster.cidrs.serviceAssumed : undefined
-    if (svc) {
-      const ip = cluster.cidrs.kubernetesServiceIPs[0] ?? ''
-      add('Service CIDR', svc.cidr, undefined, [api('Service', 'default/kubernetes', 'spec.clusterIPs[0]', `${ip} (Service CIDR ${svc.cidr} assumed: ${svc.reason})`)], `${svc.cidr} (assumed)`)
+    for (const svc of assumedServiceRanges(cluster.cidrs)) {
+      add('Service CIDR', svc.cidr, undefined, [api('Service', 'default/kubernetes', svc.field, `${svc.ip} (Service CIDR ${svc.cidr} assumed: ${svc.reason})`)], `${svc.cidr} (assumed)`)
     }
     const withEvidence = new Set<string>()
     const byName = ctx.model.index.nodeByName()
@@ -100,6 +99,33 @@ export const cidrOverlap: Check = {
   },
 }
 
+/** kube-apiserver's largest Service range is 2^20 addresses (a /108 for IPv6); kubeadm's and kind's IPv6 default is a /112. */
+const ASSUMED_V6_PREFIX = 112
+
+/**
+ * The Service range of each family that no ServiceCIDR object gives, guessed from the kubernetes
+ * Service's ClusterIP of that family, which kube-apiserver takes as its range's first address:
+ * IPv4 from well-known defaults (the cluster model's guess), IPv6 as the /112 the address is the
+ * first of (never larger: a bigger guess would report overlaps the real range may not have).
+ */
+export function assumedServiceRanges(cidrs: ClusterCidrs): {family: Family; cidr: string; ip: string; field: string; reason: string}[] {
+  const out: {family: Family; cidr: string; ip: string; field: string; reason: string}[] = []
+  const known = (family: Family) => cidrs.service.some((r) => parseCidr(r.cidr)?.family === family)
+  const ips = cidrs.kubernetesServiceIPs
+  const at = (family: Family) => ips.findIndex((ip) => parseIp(ip)?.family === family)
+  const i4 = at(4)
+  if (cidrs.serviceAssumed && i4 >= 0 && !known(4)) out.push({family: 4, cidr: cidrs.serviceAssumed.cidr, ip: ips[i4] as string, field: `spec.clusterIPs[${i4}]`, reason: cidrs.serviceAssumed.reason})
+  const i6 = at(6)
+  const ip6 = i6 >= 0 ? parseIp(ips[i6] as string) : undefined
+  if (ip6 && !known(6)) {
+    const range = makeCidr(ip6, ASSUMED_V6_PREFIX)
+    if (ip6.value === range.first + 1n) {
+      out.push({family: 6, cidr: range.text, ip: ip6.text, field: `spec.clusterIPs[${i6}]`, reason: `the kubernetes Service has ${ip6.text}, the first address of this /${ASSUMED_V6_PREFIX} (the usual IPv6 Service range size; kube-apiserver allows up to a /108)`})
+    }
+  }
+  return out
+}
+
 function describe(r: Range): string {
   const owners = r.owners.length === 0 ? '' : r.owners.length <= 3 ? ` on ${r.owners.join(', ')}` : ` on ${r.owners.slice(0, 3).join(', ')} and ${r.owners.length - 3} more`
   return `${r.kind} ${r.label}${r.kind === 'pod CIDR' ? ` of ${r.owners.join(', ')}` : owners}`
@@ -128,6 +154,8 @@ function report(ctx: Parameters<Check['run']>[0], a: Range, b: Range, message: s
   return ctx.finding({
     subject: podSide?.owners[0] ? {kind: 'node', name: podSide.owners[0]} : {kind: 'cluster', name: 'cluster'},
     ...(node ? {node} : {}),
+    // Ranges are compared within their family only (findOverlaps sweeps each family apart).
+    ...(a.cidr.family === 6 ? {family: 6 as const} : {}),
     message,
     evidence: a === b ? a.evidence : [...a.evidence, ...b.evidence],
   })

@@ -15,7 +15,7 @@ export const natMissingService: Check = {
   kubeProxyIptables: true,
   remediation: 'restart kube-proxy on the node and check its logs (RBAC, API connectivity, iptables-restore errors); make sure nothing else flushes the nat table',
   explanation:
-    'Each node translates a ClusterIP through its own kube-proxy rules, a dual-stack Service\'s IPv6 ClusterIP through its ip6tables rules (iptables mode). A Service with ready endpoints but no KUBE-SVC chain on a node is unreachable from that node; endpoints missing from the chain never get traffic from it.',
+    'Each node translates a ClusterIP through its own kube-proxy rules, a dual-stack Service\'s IPv6 ClusterIP through its IPv6 rules (ip6tables, the ip6 kube-proxy nftables table, or IPv6 IPVS virtual services). A Service with ready endpoints but no KUBE-SVC chain on a node is unreachable from that node; endpoints missing from the chain never get traffic from it.',
   run(ctx) {
     const index = ctx.model.index
     const endpoints = readySlicePorts(ctx.model)
@@ -74,7 +74,8 @@ function apiEvidence(e: ReadyEndpoint): Evidence {
 }
 
 /**
- * A dual-stack (or IPv6-only) Service's IPv6 family: kube-proxy's ip6tables rules against the IPv6
+ * A dual-stack (or IPv6-only) Service's IPv6 family: kube-proxy's IPv6 rules in the node's mode
+ * (kubeProxyView6: ip6tables, the ip6 kube-proxy table, IPv6 IPVS services) against the IPv6
  * EndpointSlices, per node. A node that has the IPv4 rules but not the IPv6 ones is the usual
  * fault (kube-proxy started before the node had IPv6, or ip6tables-restore failing).
  */
@@ -99,8 +100,8 @@ function ipv6Findings(ctx: CheckContext, svc: ServiceModel, endpoints: ReturnTyp
         const v4 = ctx.model.index.kubeProxyView(node)?.byKey.has(portKey) === true
         out.push(ctx.finding({
           subject, node: node.name, family: 6,
-          message: `${portName} (${protocol}) has ${ready.length} ready IPv6 endpoint(s) but no kube-proxy ip6tables rules on ${node.name}${v4 ? ' (its IPv4 family has them): IPv6 clients of ' + hostPort(clusterIP, port.port) + ' get nowhere' : ''}`,
-          evidence: [apiEvidence(first), {source: view.source, text: `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat (for ${clusterIP})`}],
+          message: `${portName} (${protocol}) has ${ready.length} ready IPv6 endpoint(s) but no kube-proxy ${rulesOf6(view)} on ${node.name}${v4 ? ' (its IPv4 family has them): IPv6 clients of ' + hostPort(clusterIP, port.port) + ' get nowhere' : ''}`,
+          evidence: [apiEvidence(first), {source: view.source, text: view.mode === 'iptables' ? `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat (for ${clusterIP})` : absentText(view, portName, protocol, clusterIP, port.port)}],
         }))
         continue
       }
@@ -110,7 +111,7 @@ function ipv6Findings(ctx: CheckContext, svc: ServiceModel, endpoints: ReturnTyp
       if (!missing) continue
       out.push(ctx.finding({
         subject, node: node.name, family: 6,
-        message: `${portName} (${protocol}): ${absent.length} ready IPv6 endpoint(s) absent from ${node.name}'s ip6tables rules: ${absent.map((e) => e.ip).join(', ')}`,
+        message: `${portName} (${protocol}): ${absent.length} ready IPv6 endpoint(s) absent from ${node.name}'s ${rulesOf6(view)}: ${absent.map((e) => e.ip).join(', ')}`,
         evidence: [apiEvidence(missing), {source: view.source, text: rules.rule.text}],
       }))
     }
@@ -118,9 +119,12 @@ function ipv6Findings(ctx: CheckContext, svc: ServiceModel, endpoints: ReturnTyp
   return out
 }
 
+/** kube-proxy's IPv6 rules as named in the node's mode. */
+const rulesOf6 = (view: KubeProxyView): string => (view.mode === 'iptables' ? 'ip6tables rules' : view.mode === 'nftables' ? 'ip6 kube-proxy nftables rules' : 'IPv6 IPVS virtual services')
+
 /** What the node's rules would hold for the port, in the layout of its mode, quoted as absent. */
 function absentText(view: KubeProxyView, portName: string, protocol: string, clusterIP: string | undefined, port: number): string {
-  if (view.mode === 'nftables') return `no element { ${clusterIP ?? '?'} . ${protocol} . ${port} } in map ip kube-proxy service-ips (${portName})`
-  if (view.mode === 'ipvs') return `no virtual service ${protocol.toUpperCase()} ${clusterIP ?? '?'}:${port} in ipvsadm (${portName})`
+  if (view.mode === 'nftables') return `no element { ${clusterIP ?? '?'} . ${protocol} . ${port} } in map ${clusterIP?.includes(':') ? 'ip6' : 'ip'} kube-proxy service-ips (${portName})`
+  if (view.mode === 'ipvs') return `no virtual service ${protocol.toUpperCase()} ${hostPort(clusterIP ?? '?', port)} in ipvsadm (${portName})`
   return `no -A KUBE-SERVICES rule with comment "${portName} cluster IP" in *nat`
 }

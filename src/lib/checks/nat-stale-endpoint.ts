@@ -18,7 +18,7 @@ export const natStaleEndpoint: Check = {
     const endpoints = readySlicePorts(ctx.model)
     const findings: Finding[] = []
     for (const node of ctx.nodes) {
-      // The IPv4 rules, and kube-proxy's ip6tables rules for IPv6 ClusterIPs (iptables mode).
+      // The IPv4 rules, and kube-proxy's IPv6 rules (ip6tables, ip6 kube-proxy or IPv6 IPVS services).
       const v6 = kubeProxyView6(ctx.model, node)
       for (const view of [index.kubeProxyView(node), ...(v6 ? [v6] : [])]) {
         if (!view) continue

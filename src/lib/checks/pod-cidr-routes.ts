@@ -12,8 +12,13 @@
  * installs a route per node, or the node holds a CNI's overlay device (vxlan.calico, flannel.1):
  * that CNI routes other nodes' pods through the device, so with two nodes the one lost route is
  * still seen.
+ *
+ * On Calico's vxlan.calico a route's gateway is the owner's tunnel address, which calico-node also
+ * writes on the owner's Node (projectcalico.org/IPv4VXLANTunnelAddr): when the VTEP entries behind a
+ * gateway fail and that gateway is not the owner's annotated address, the route itself is stale.
  */
 import type {NodeModel} from '../model/cluster.js'
+import {calicoTunnelAddr, calicoVtepMismatch, isCalicoVxlanDevice} from '../model/cluster/calico-annotations.js'
 import type {AnalysisModel} from '../model/model.js'
 import type {NodeDatapath} from '../model/node.js'
 import {cniOverlayLink} from '../model/node-cni.js'
@@ -155,9 +160,16 @@ function judge(model: AnalysisModel, node: NodeDatapath, range: PodRange, skippe
   const byAddress = model.index.nodeByAddress()
   const dev = node.links?.find((l) => l.ifname === (found.dev ?? route.dev))
   if (dev?.kind === 'vxlan' && found.gateway) {
-    const r = judgeVxlan(node, remote, where, found.gateway, dev.ifname, routeEv, byAddress, skipped)
+    const nodes = model.cluster?.nodes ?? []
+    // Calico annotates each Node with its VTEP's tunnel address: the gateway can be named from it.
+    const vtepName = isCalicoVxlanDevice(dev.ifname) && calicoTunnelAddr(remote, cidr.family) === found.gateway ? ` (${remote.name}'s VXLAN tunnel address)` : ''
+    const r = judgeVxlan(node, remote, where, found.gateway, dev.ifname, routeEv, byAddress, skipped, vtepName)
     if (!r) return undefined
-    return r.status === 'ok' ? ok(r.evidence) : done(r.status, r.message, r.evidence)
+    if (r.status === 'ok') return ok(r.evidence)
+    // The VTEP chain fails and the route's gateway is not the tunnel address the owner's Node
+    // carries: the route itself is stale (a replaced node's old tunnel address), whatever the entries.
+    const stale = calicoVtepMismatch(nodes, remote, found.gateway, dev.ifname, where)
+    return stale ? done('wrong', stale.message, [...r.evidence, ...stale.evidence]) : done(r.status, r.message, r.evidence)
   }
   const gateways = found.nexthops?.map((n) => n.gateway).filter((g): g is string => g !== undefined) ?? (found.gateway ? [found.gateway] : [])
   const local = localAddresses(node)
@@ -190,6 +202,7 @@ function judgeVxlan(
   routeEv: Evidence,
   byAddress: Map<string, NodeModel>,
   skipped: string[],
+  vtepName = '',
 ): Pick<PodRouteResult, 'status' | 'message' | 'evidence'> | undefined {
   if (!node.neighbours || !node.fdb) {
     skipped.push(`neighbour or FDB entries not available on ${node.name}, so VXLAN peers were not checked`)
@@ -197,7 +210,7 @@ function judgeVxlan(
   }
   const neigh = node.neighbours.find((n) => n.dst === gateway && n.dev === dev && n.lladdr && !n.state.includes('FAILED') && !n.state.includes('INCOMPLETE'))
   if (!neigh?.lladdr) {
-    return {status: 'missing', message: `no neighbour entry for VTEP ${gateway} on ${dev} (route to ${where})`, evidence: [routeEv]}
+    return {status: 'missing', message: `no neighbour entry for VTEP ${gateway}${vtepName} on ${dev} (route to ${where})`, evidence: [routeEv]}
   }
   const neighEv = nodeEvidence(node, 'neigh', `${neigh.dst} dev ${neigh.dev} lladdr ${neigh.lladdr} ${neigh.state.join(',')}`)
   const fdb = node.fdb.find((f) => f.ifname === dev && f.mac === neigh.lladdr && f.dst)

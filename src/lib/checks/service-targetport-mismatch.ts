@@ -19,10 +19,8 @@ export const serviceTargetportMismatch: Check = {
       if (pods.length === 0) continue
       const key = `${svc.namespace}/${svc.name}`
       svc.ports.forEach((port, i) => {
-        const declared = pods.flatMap((p) => p.containers.flatMap((c) => c.ports.filter((cp) => cp.protocol === port.protocol)))
         const named = typeof port.targetPort === 'string'
-        const matches = named ? declared.some((cp) => cp.name === port.targetPort) : declared.length === 0 || declared.some((cp) => cp.containerPort === port.targetPort)
-        if (matches) return
+        if (declares(pods, port.protocol, port.targetPort)) return
         const example = pods[0] as PodModel
         findings.push(
           ctx.finding({
@@ -39,6 +37,24 @@ export const serviceTargetportMismatch: Check = {
     }
     return findings
   },
+}
+
+/**
+ * Whether a selected pod declares the target port (a name, or a number; for a number, also when no
+ * pod declares any port of the protocol). Plain loops: it runs for every port of every Service.
+ */
+function declares(pods: readonly PodModel[], protocol: string, target: number | string): boolean {
+  let any = false
+  for (const p of pods) {
+    for (const c of p.containers) {
+      for (const cp of c.ports) {
+        if (cp.protocol !== protocol) continue
+        if (typeof target === 'string' ? cp.name === target : cp.containerPort === target) return true
+        any = true
+      }
+    }
+  }
+  return typeof target === 'number' && !any
 }
 
 function portsText(pod: PodModel): string {

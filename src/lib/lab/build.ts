@@ -44,8 +44,9 @@ export async function labUp(options: LabUpOptions): Promise<{plan: LabPlan; stat
   assertLabPlatform()
   const started = Date.now()
   let plan = planLab(options.params)
-  if (options.kubernetes && plan.ipFamilies.includes(6)) {
-    throw new KnetError('bad-input', `--ip-family ${plan.params.ipFamily}: the real-Kubernetes lab (--kubernetes) is IPv4 only for now`, {suggestion: 'use the emulated lab (no --kubernetes) for IPv6 and dual-stack'})
+  // Real mode reaches its API server over the IPv4 underlay (10.100.0.1:6443), which an IPv6-only lab lacks.
+  if (options.kubernetes && !plan.ipFamilies.includes(4)) {
+    throw new KnetError('bad-input', `--ip-family ${plan.params.ipFamily}: the real-Kubernetes lab (--kubernetes) runs IPv4 or dual-stack, not IPv6 only yet`, {suggestion: 'use --ip-family dual, or the emulated lab (no --kubernetes) for IPv6 only'})
   }
   if (options.kubernetes) await assertRealLab(plan, options.kubernetes)
   const name = plan.params.name
@@ -85,7 +86,7 @@ export async function labUp(options: LabUpOptions): Promise<{plan: LabPlan; stat
 
   try {
     if (options.kubernetes) plan = await buildRealLab(plan, store, dir, options.kubernetes, options.signal, progress)
-    else await build(plan, store, dir, options.signal, progress, options.readyTimeoutMs ?? 60_000)
+    else await build(plan, store, dir, options.signal, progress, options.readyTimeoutMs ?? 180_000)
     await store.update((s) => (s.status = 'up'))
   } catch (error) {
     const interrupted = options.signal?.aborted === true

@@ -233,7 +233,45 @@ export function componentObjects(plan: LabPlan): KubeObject[] {
   ]
 }
 
-/** Every object of the lab: Namespaces, Nodes, Pods, Services, EndpointSlices, the kube-proxy ConfigMap, the ServiceCIDR, DaemonSets. */
+/**
+ * calico-vxlan: the IPAMBlock each node holds (crd.projectcalico.org/v1, as Calico IPAM writes them):
+ * named after the block, host affinity, and its allocations — the first address to the node's
+ * vxlan.calico (the tunnel address), then one per pod, indexes into attributes.
+ */
+export function calicoIpamBlocks(plan: LabPlan): KubeObject[] {
+  return plan.nodes.flatMap((node): KubeObject[] => {
+    const [base, prefix] = (node.ipamBlock ?? '').split('/')
+    if (base === undefined || prefix === undefined) return []
+    const first = Number(base.split('.').at(-1))
+    const size = 2 ** (32 - Number(prefix))
+    const pods = plan.pods.filter((p) => p.node === node.name)
+    const attributes: Record<string, unknown>[] = [{handle_id: `vxlan-tunnel-addr-${node.name}`, secondary: {node: node.name, type: 'vxlanTunnelAddress'}}]
+    const allocations: (number | null)[] = Array.from({length: size}, () => null)
+    if (node.vxlan) allocations[Number(node.vxlan.ip.split('.').at(-1)) - first] = 0
+    for (const pod of pods) {
+      allocations[Number(pod.ip.split('.').at(-1)) - first] = attributes.length
+      attributes.push({handle_id: `k8s-pod-network.${uid('Pod', `${pod.namespace}/${pod.name}`).replaceAll('-', '')}`, secondary: {namespace: pod.namespace, node: node.name, pod: pod.name, timestamp: CREATED}})
+    }
+    return [
+      {
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'IPAMBlock',
+        metadata: meta('IPAMBlock', (node.ipamBlock ?? '').replaceAll(/[./]/g, '-')),
+        spec: {
+          cidr: node.ipamBlock,
+          affinity: `host:${node.name}`,
+          strictAffinity: false,
+          deleted: false,
+          allocations,
+          unallocated: allocations.flatMap((a, i) => (a === null ? [i] : [])),
+          attributes,
+        },
+      },
+    ]
+  })
+}
+
+/** Every object of the lab: Namespaces, Nodes, Pods, Services, EndpointSlices, the kube-proxy ConfigMap, the ServiceCIDR, DaemonSets, Calico's IPAMBlocks. */
 export function labObjects(plan: LabPlan): KubeObject[] {
   const nodeByName = new Map(plan.nodes.map((n) => [n.name, n]))
   const flannel = plan.params.topology === 'host-gw' || plan.params.topology === 'vxlan'
@@ -247,6 +285,7 @@ export function labObjects(plan: LabPlan): KubeObject[] {
     kubeProxyConfigMap(plan),
     serviceCIDRObject(plan),
     ...componentObjects(plan),
+    ...(plan.params.topology === 'calico-vxlan' ? calicoIpamBlocks(plan) : []),
   ]
 }
 

@@ -163,17 +163,25 @@ function overall(outcomes: Record<ProbeOutcome, number>, total: number): ProbeRe
   return order.reduce((best, o) => (outcomes[o] > outcomes[best] ? o : best), order[0] as ProbeOutcome)
 }
 
+/**
+ * How long a prober or ping process may take beyond its own attempts' timeouts before it is taken
+ * for hung: the attempts time themselves inside the process, so this only has to cover starting
+ * Node in the namespace — seconds on an idle machine, over ten with two CI runs on two cores.
+ */
+const PROCESS_ALLOWANCE_MS = 120_000
+
 async function prober(netns: string, jobs: ProberJob[]): Promise<ProberAttempt[][]> {
   const argv = inNetns(netns, [process.execPath, helperScript('prober'), JSON.stringify(jobs)])
   const longest = Math.max(...jobs.map((j) => j.attempts * j.timeoutMs))
-  const r = await execa(argv[0] as string, argv.slice(1), {reject: false, timeout: longest + 10_000})
+  const r = await execa(argv[0] as string, argv.slice(1), {reject: false, timeout: longest + PROCESS_ALLOWANCE_MS})
+  if (r.timedOut) throw new KnetError('command-failed', `probe from ${netns} did not finish within ${Math.round((longest + PROCESS_ALLOWANCE_MS) / 1000)} s`)
   const out: ProberAttempt[][] = jobs.map(() => [])
   for (const line of r.stdout.split('\n')) {
     if (!line.startsWith('{')) continue
     const {job, ...attempt} = JSON.parse(line) as ProberAttempt & {job: number}
     out[job]?.push(attempt)
   }
-  if (out.some((a) => a.length === 0)) throw new KnetError('command-failed', `probe from ${netns} failed: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`}`)
+  if (out.some((a) => a.length === 0)) throw new KnetError('command-failed', `probe from ${netns} failed: ${r.stderr.split('\n')[0] || (r.exitCode === undefined ? `killed by ${r.signal ?? 'a signal'}` : `exit ${r.exitCode}`)}`)
   return out
 }
 
@@ -184,7 +192,7 @@ async function ping(netns: string, ip: string, size: number, attempts: number, t
   for (let i = 0; i < attempts; i++) {
     const start = Date.now()
     const argv = inNetns(netns, ['ping', '-n', '-c', '1', '-W', wait, '-s', String(size), '-M', 'do', ip])
-    const r = await execa(argv[0] as string, argv.slice(1), {reject: false, timeout: timeoutMs + 10_000})
+    const r = await execa(argv[0] as string, argv.slice(1), {reject: false, timeout: timeoutMs + PROCESS_ALLOWANCE_MS})
     const text = `${r.stdout}\n${r.stderr}`
     const ms = Date.now() - start
     if (r.exitCode === 0) {

@@ -52,7 +52,10 @@ const stateSchema = z.object({
     .object({
       podCIDRs: z.record(z.string(), z.string()).optional(),
       vtepMacs: z.record(z.string(), z.string()).optional(),
-      pods: z.record(z.string(), z.object({ip: z.string().optional(), mac: z.string().optional(), hostVeth: z.string().optional()})).optional(),
+      /** Dual-stack real labs: each Node's IPv6 pod CIDR and flannel-v6.1's MAC. */
+      podCIDRs6: z.record(z.string(), z.string()).optional(),
+      vtepMacs6: z.record(z.string(), z.string()).optional(),
+      pods: z.record(z.string(), z.object({ip: z.string().optional(), ip6: z.string().optional(), mac: z.string().optional(), hostVeth: z.string().optional()})).optional(),
       /** Services a fault created through the API (missing-nat), each like a plan Service. */
       services: z.array(z.object({namespace: z.string(), name: z.string(), clusterIP: z.string(), like: z.string()})).optional(),
     })

@@ -7,8 +7,13 @@
  *
  * IPVS has no comments: a virtual service is tied to its Service by address, port and protocol,
  * from the cluster state. One that no Service has is an orphan.
+ *
+ * Both families share one IPVS table (`ipvsadm -S -n` writes IPv6 as `[addr]:port`); dual-stack
+ * kube-proxy runs one proxier per family, so the view is read per family, like ip6tables next to
+ * iptables: a Service's IPv6 ClusterIP is judged against its IPv6 endpoints only.
  */
 import type {ClusterModel} from './cluster.js'
+import type {Family} from '../net/cidr.js'
 import type {IpvsRealServer, IpvsVirtualService} from '../parse/ipvsadm.js'
 import type {NodeDatapath} from './node.js'
 import type {KubeProxyRule, KubeProxyServicePort, KubeProxyTarget, KubeProxyView} from './model.js'
@@ -93,7 +98,12 @@ function ipvsMode(node: NodeDatapath): boolean {
   return (node.ipvs?.services.length ?? 0) > 0 || (node.links?.some((l) => l.ifname === 'kube-ipvs0') ?? false)
 }
 
-export function readKubeProxyIpvsView(node: NodeDatapath, cluster?: ClusterModel): KubeProxyView | undefined {
+/** The family a virtual service belongs to: its address's (fwmark services, which kube-proxy does not make, count as IPv4). */
+function serviceFamily(vs: IpvsVirtualService): Family {
+  return vs.address !== null && vs.address.includes(':') ? 6 : 4
+}
+
+export function readKubeProxyIpvsView(node: NodeDatapath, cluster?: ClusterModel, family: Family = 4): KubeProxyView | undefined {
   const table = node.ipvs
   if (!table || !ipvsMode(node)) return undefined
   const source = node.evidence.ipvsadm?.source ?? `${node.name}: ipvsadm -S -n`
@@ -102,6 +112,7 @@ export function readKubeProxyIpvsView(node: NodeDatapath, cluster?: ClusterModel
   const byKey = new Map<string, KubeProxyServicePort>()
   const orphans: NonNullable<KubeProxyView['orphans']> = []
   for (const vs of table.services) {
+    if (serviceFamily(vs) !== family) continue
     const rule: KubeProxyRule = {text: ipvsServiceText(vs), line: vs.line}
     const ref = resolve(vs)
     if (!ref) {

@@ -4,7 +4,9 @@
  * whose rule DNATs by `numgen random mod N map { i : ip . port }` (or, with session affinity,
  * `numgen random mod N vmap { i : goto endpoint-… }` to chains that `dnat to ip:port`). Service ports
  * without endpoints are elements of `no-endpoint-services` whose comment is "ns/name:port". Chain
- * names carry the Service, so no comment is needed to tie them to it.
+ * names carry the Service, so no comment is needed to tie them to it. Dual-stack kube-proxy writes
+ * one such table per family, `ip kube-proxy` and `ip6 kube-proxy`, in the same layout (`ip6 daddr`,
+ * `ipv6_addr`, `dnat ip6 addr . port`): `family` picks which one is read.
  */
 import type {NftElement, NftRule, NftRuleset, NftSet} from '../parse/nft.js'
 import {ruleText} from '../datapath/nftables/text.js'

@@ -162,7 +162,17 @@ function buildIndex(cluster: ClusterModel | undefined): ModelIndex {
     }
     return m
   })
+  // Several checks select the pods of every Service with the Service's own selector object: each
+  // selection is made once per selector object and namespace.
+  const selected = new WeakMap<Record<string, string>, {namespace: string; pods: PodModel[]}>()
   const selectPods = (namespace: string, selector: Record<string, string>): PodModel[] => {
+    const known = selected.get(selector)
+    if (known !== undefined && known.namespace === namespace) return known.pods
+    const pods = selectPodsOnce(namespace, selector)
+    selected.set(selector, {namespace, pods})
+    return pods
+  }
+  const selectPodsOnce = (namespace: string, selector: Record<string, string>): PodModel[] => {
     const ns = byNamespace().get(namespace)
     if (!ns) return []
     const entries = Object.entries(selector)

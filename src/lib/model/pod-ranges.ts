@@ -4,7 +4,8 @@
  * node, routed yet or not, and where one covers a range it outranks the routes; elsewhere blocks
  * are read from the routing tables — the owner's blackhole route for its own block (Calico installs
  * one per block it holds), and other nodes' routes to a block through the owner (its address as
- * next hop, or its VXLAN VTEP through the neighbour and FDB entries). Computed once per model, and shared by the
+ * next hop, or its VXLAN VTEP through the neighbour and FDB entries, else the tunnel address calico-node
+ * annotates on its Node). Computed once per model, and shared by the
  * checks and trace, so both own an address to the same node.
  *
  * A block read from an owner's blackhole outranks one read from someone else's route to it; a
@@ -12,6 +13,7 @@
  * evidence); ranges that hold a node address are the node network, not pods.
  */
 import type {NodeModel} from './cluster.js'
+import {isCalicoVxlanDevice, nodeByCalicoTunnel} from './cluster/calico-annotations.js'
 import {clusterCni, OWN_IPAM_CNIS} from './cluster-cni.js'
 import type {AnalysisModel} from './model.js'
 import type {NodeDatapath} from './node.js'
@@ -135,7 +137,7 @@ function readBlocks(model: AnalysisModel): Block[] {
           continue
         }
         if (r.type !== 'unicast' || r.nexthops) continue
-        const owner = routeOwner(node, r, byAddress)
+        const owner = routeOwner(node, r, byAddress, model.cluster?.nodes ?? [])
         if (owner && owner.name !== self.name) blocks.push({owner, cidr, kind: 'IPAM block', origin, from: 'route'})
       }
     }
@@ -159,8 +161,11 @@ function isBlockSized(r: Route): boolean {
   return r.prefixLength > 0 && r.prefixLength < (r.family === 4 ? 32 : 128)
 }
 
-/** The node a route leads to: its gateway's owner, or for a VXLAN route the owner of the VTEP behind the gateway. */
-function routeOwner(node: NodeDatapath, r: Route, byAddress: Map<string, NodeModel>): NodeModel | undefined {
+/**
+ * The node a route leads to: its gateway's owner, or for a VXLAN route the owner of the VTEP behind
+ * the gateway (its neighbour and FDB entries, else the Calico Node annotation naming that tunnel address).
+ */
+function routeOwner(node: NodeDatapath, r: Route, byAddress: Map<string, NodeModel>, nodes: readonly NodeModel[]): NodeModel | undefined {
   if (!r.gateway) return undefined
   const direct = byAddress.get(r.gateway)
   if (direct) return direct
@@ -168,5 +173,7 @@ function routeOwner(node: NodeDatapath, r: Route, byAddress: Map<string, NodeMod
   if (dev?.kind !== 'vxlan') return undefined
   const mac = node.neighbours?.find((n) => n.dst === r.gateway && n.dev === dev.ifname && n.lladdr)?.lladdr
   const vtep = mac ? node.fdb?.find((f) => f.ifname === dev.ifname && f.mac === mac && f.dst)?.dst : undefined
-  return vtep ? byAddress.get(vtep) : undefined
+  const owner = vtep ? byAddress.get(vtep) : undefined
+  // Calico's gateway is the owner's tunnel address, which its Node's annotation names even when the entries are gone.
+  return owner ?? (isCalicoVxlanDevice(dev.ifname) ? nodeByCalicoTunnel(nodes, r.gateway) : undefined)
 }

@@ -102,24 +102,31 @@ export function parseWithLists(source: Buffer | ReadMore, paths: readonly string
     const first = byte(i)
     if (first === QUOTE) return endOfString(i)
     if (first === OPEN_OBJECT || first === OPEN_ARRAY) {
+      // One loop over the window's bytes, strings included (a call per string cost more than the
+      // bytes it skipped: most strings of API objects are a few bytes long).
       let depth = 0
+      let inString = false
       let j = i
       for (;;) {
         const bytes = buf
         const offset = base
-        const limit = end
-        while (j < limit) {
-          const b = bytes[j - offset]
-          if (b === QUOTE) {
-            j = endOfString(j)
-            // endOfString may have moved the window.
-            break
+        const stop = end - offset
+        let k = j - offset
+        while (k < stop) {
+          const b = bytes[k]
+          if (inString) {
+            if (b === QUOTE) inString = false
+            k += b === BACKSLASH ? 2 : 1
+            continue
           }
-          if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++
-          else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return j + 1
-          j++
+          if (b === QUOTE) inString = true
+          else if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++
+          else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return k + offset + 1
+          k++
         }
-        if (j >= end && !more(j)) return fail()
+        // Past the window (by one after an escape at its edge): move it on, from the value's start.
+        j = k + offset
+        if (!more(j)) return fail()
       }
     }
     // A number or a literal: JSON.parse of the slice decides whether it is one.

@@ -21,7 +21,7 @@ import {linkEvidence, linkIsUp, sourceOf, sysctl, sysctlEvidence} from './eviden
 import {deniedByPolicy, judgePolicy, type PolicyJudgement} from './netpol.js'
 import {trackedFlow} from './conntrack.js'
 import {misdelivered, localPodByNeighbour, onOneSubnet} from './overlap.js'
-import {overlayStep, vxlanOverhead} from './overlay.js'
+import {calicoVtep, overlayStep, vxlanOverhead} from './overlay.js'
 import {familyDatapath, familyTables} from '../model/node-family.js'
 import {unroutedLocalPod} from './routed-veth.js'
 import {fabricDelivery, nodeHoldingAddress, type FabricDelivery} from './vpc-fabric.js'
@@ -390,6 +390,13 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     const gw = route.gateway ?? p.dst
     const step = overlayStep(dp, link, gw)
     const h = hop(a.node, dev, `${a.node} ${dev}`, step.action, step.ok ? 'ok' : 'fail', step.evidence)
+    const tunnel = calicoVtep(w.cluster.nodes, owner, gw, dev, p.dst)
+    if (tunnel.named) {
+      h.action += `; ${gw} is ${tunnel.named.node}'s VXLAN tunnel address`
+      h.evidence.push(tunnel.named.evidence)
+    }
+    // A stale route: its gateway is not the tunnel address the owner's Node carries, and the VTEP chain behind it fails.
+    if (tunnel.stale && (!step.ok || !step.vtep)) return [failLeaf(hops, {...h, evidence: [...h.evidence, ...tunnel.stale.evidence]}, 'route-nexthop-wrong', `${a.node}: ${tunnel.stale.message}`, r)]
     if (!step.ok || !step.vtep) return [failLeaf(hops, h, step.code ?? 'route-missing', `${a.node}: ${step.action}`, r, step.code === 'evidence-missing')]
     const mtu = mtuFail(step.mtu, h)
     if (mtu) return [mtu]
@@ -400,7 +407,8 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     const vtepNode = w.cluster.nodes.find((n) => n.addresses.some((x) => x.address === step.vtep))
     const under = hop(null, step.vtep, step.vtep, `underlay to ${vtepNode ? `${vtepNode.name}'s InternalIP` : 'an address no node has'} ${step.vtep} by ${step.underlayDev ?? '?'}`, 'ok', [...(step.underlayEvidence ?? []), ...nodeAddressEvidence(vtepNode, step.vtep)])
     if (!vtepNode || (ownerName !== undefined && vtepNode.name !== ownerName)) {
-      return [failLeaf([...hops, h], under, 'route-nexthop-wrong', `${a.node} sends ${p.dst} to VTEP ${step.vtep}${vtepNode ? ` (${vtepNode.name})` : ''}, but ${p.dst} is on ${ownerName ?? 'no node'}`, r)]
+      const why = tunnel.stale ? `; ${tunnel.stale.message}` : ''
+      return [failLeaf([...hops, h], {...under, evidence: [...under.evidence, ...(tunnel.stale?.evidence ?? [])]}, 'route-nexthop-wrong', `${a.node} sends ${p.dst} to VTEP ${step.vtep}${vtepNode ? ` (${vtepNode.name})` : ''}, but ${p.dst} is on ${ownerName ?? 'no node'}${why}`, r)]
     }
     const remote = w.node(vtepNode.name)
     const remoteVxlan = receivingVxlan(remote, step.vtep, step.vni)

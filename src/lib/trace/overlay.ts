@@ -6,6 +6,8 @@
  * outer header's DF is not set by default), and it is the receiving node's own NIC that may then
  * refuse full-size frames coming the other way (node-hop.ts checks arrivals).
  */
+import type {NodeModel} from '../model/cluster.js'
+import {calicoTunnelEvidence, calicoVtepMismatch, isCalicoVxlanDevice, nodeByCalicoTunnel, type CalicoVtepMismatch} from '../model/cluster/calico-annotations.js'
 import type {NodeDatapath} from '../model/node.js'
 import type {Link} from '../parse/iproute2/links.js'
 import {lookupRoute} from '../net/route-lookup.js'
@@ -71,4 +73,20 @@ export function overlayStep(node: NodeDatapath, vxlan: Link, gateway: string): O
     action: `encapsulated in VXLAN${vni === undefined ? '' : ` VNI ${vni}`} to VTEP ${vtep}${mtu === undefined ? '' : `; inner MTU ${mtu}`}${left === undefined ? '' : `, ${left} left after encapsulation on ${under.dev}`}`,
     evidence, vtep, ...(vni === undefined ? {} : {vni}), ...(mtu === undefined ? {} : {mtu}), ...(underLink?.mtu === undefined ? {} : {underlayMtu: underLink.mtu}), underlayDev: under.dev, underlayEvidence,
   }
+}
+
+/**
+ * What Calico's Node annotations say about a vxlan.calico route's gateway: whose tunnel address it is
+ * (named in the hop), and whether it is not the tunnel address of the node that holds `dst` (a stale
+ * route). Nothing for other VXLAN devices or without the annotations.
+ */
+export function calicoVtep(nodes: readonly NodeModel[], owner: NodeModel | undefined, gateway: string, dev: string, dst: string): {named?: {node: string; evidence: TraceEvidence}; stale?: CalicoVtepMismatch} {
+  if (!isCalicoVxlanDevice(dev)) return {}
+  const holder = nodeByCalicoTunnel(nodes, gateway)
+  const family = parseIp(gateway)?.family ?? 4
+  const evidence = holder ? calicoTunnelEvidence(holder, family) : undefined
+  const stale = owner ? calicoVtepMismatch(nodes, owner, gateway, dev, `${dst} (on ${owner.name})`) : undefined
+  // The holder's line is the hop's already: the stale route's evidence adds the owner's.
+  const staleOnly = stale ? {...stale, evidence: stale.evidence.filter((e) => e.text !== evidence?.text || e.source !== evidence.source)} : undefined
+  return {...(holder && evidence ? {named: {node: holder.name, evidence}} : {}), ...(staleOnly ? {stale: staleOnly} : {})}
 }

@@ -73,7 +73,8 @@ export function podVeth(node: NodeDatapath, ip: string, pods: PodModel[] = []): 
   if (route && routed?.kind === 'veth') return {link: routed, how: `the node's route to ${ip}`, evidence: [route.evidence, linkEvidence(node, routed)]}
   const recorded = fromCniRecords(node, ip)
   if (recorded) return {link: recorded.link, how: "the CNI's record", evidence: [...recorded.evidence, linkEvidence(node, recorded.link)]}
-  const neigh = node.neighbours?.find((n) => n.dst === ip && n.dev && find(n.dev)?.kind === 'veth')
+  // A failed resolution says where the node looked for the address, not where it lives.
+  const neigh = node.neighbours?.find((n) => n.dst === ip && n.dev && find(n.dev)?.kind === 'veth' && !n.state.includes('FAILED') && !n.state.includes('INCOMPLETE'))
   const byNeigh = neigh?.dev ? find(neigh.dev) : undefined
   if (neigh && byNeigh) return {link: byNeigh, how: `the neighbour entry for ${ip}`, evidence: [neighEvidence(node, neigh), linkEvidence(node, byNeigh)]}
   // The pairing that is left: one pod without a route, one routed veth without one.

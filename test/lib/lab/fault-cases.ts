@@ -118,7 +118,7 @@ function remainingDns(applied: AppliedFault): string {
 }
 
 export function labFaultCases(topology: Topology): LabFaultCase[] {
-  if (topology === 'aws-vpc') return awsCases()
+  if (topology === 'aws-vpc') return [...awsGenericCases(ptpCases(bridgedCases('host-gw'))), ...awsCases()]
   if (topology === 'calico-vxlan') return calicoCases(ptpCases(bridgedCases('vxlan')))
   return topology === 'ptp' ? ptpCases(bridgedCases('host-gw')) : bridgedCases(topology)
 }
@@ -137,7 +137,8 @@ function calicoCases(ptp: LabFaultCase[]): LabFaultCase[] {
     switch (c.id) {
       case 'missing-route':
         // Two nodes: no other block's route to compare with; vxlan.calico says the route belongs there.
-        return {...c, evidence: ['default via 10.100.0.1 dev eth0', /^\d+: vxlan\.calico vxlan mtu 1450 state UNKNOWN /, 'blackhole 10.244.102.64/26']}
+        // The block is node-2's by its IPAMBlock object, which the lab serves.
+        return {...c, evidence: ['default via 10.100.0.1 dev eth0', /^\d+: vxlan\.calico vxlan mtu 1450 state UNKNOWN /, 'host:node-2 (spec.cidr 10.244.102.64/26)']}
       case 'stale-route':
         return {...c, evidence: [/^66:ca:1c:00:00:02 dev vxlan\.calico dst 10\.100\.0\.202 self permanent$/]}
       case 'stale-nat':
@@ -187,9 +188,51 @@ function calicoCases(ptp: LabFaultCase[]): LabFaultCase[] {
 }
 
 /** The AWS VPC CNI lab's addresses: node i's pod p is 10.100.0.(16i + p − 1); even pods are on the secondary ENI eth1. */
+const AWS_WEB_1_2 = '10.100.0.17'
 const AWS_WEB_2_1 = '10.100.0.32'
 const AWS_WEB_2_2 = '10.100.0.33'
 const ENI_VETH = 'eni[0-9a-f]{11}'
+
+/** The generic faults that apply to aws-vpc (the others are refused there: registry notFor). */
+const AWS_GENERIC = ['stale-nat', 'missing-nat', 'ip-forward-off', 'forward-drop', 'veth-detached', 'mtu-mismatch', 'netpol-deny', 'stale-conntrack']
+const re = (ip: string) => ip.replaceAll('.', '\\.')
+
+/**
+ * aws-vpc: the ptp cases (routed veths, no bridge, no overlay) where they apply, with the pods' VPC
+ * addresses; where they differ: a ClusterIP kube-proxy
+ * does not translate goes to the VPC's gateway (host unreachable), a secondary-ENI pod is reached by
+ * its node's eth1 (which mtu-mismatch leaves at 1500), and a deleted pod's address is the VPC's.
+ */
+function awsGenericCases(ptp: LabFaultCase[]): LabFaultCase[] {
+  return ptp.filter((c) => AWS_GENERIC.includes(c.id)).map((c): LabFaultCase => {
+    switch (c.id) {
+      case 'stale-nat':
+        return {
+          ...c,
+          // The deleted pod's address is one of the VPC subnet's that no node holds: it may be any
+          // instance's, so trace says unknown (evidence-missing) for the direct pair; only the probe is asserted.
+          rows: c.rows.map(({trace, ...x}) => (x.code === 'address-unowned' ? {probe: x.probe, line: x.line} : {...x, ...(trace ? {trace} : {})})),
+          evidence: [new RegExp(`^-A KUBE-SEP-\\w+ -p tcp -m comment --comment "default\\/web(-np)?:http" -m tcp -j DNAT --to-destination ${re(AWS_WEB_2_2)}:8080$`)],
+        }
+      case 'missing-nat':
+        // The ClusterIP, not DNATed, follows the pod's default route out to the VPC's gateway, which answers host unreachable.
+        return {...c, rows: c.rows.map((x) => (typeof x.line === 'string' && x.line.endsWith('svc/default/web tcp: timeout []') ? {...x, line: x.line.replace('timeout []', 'error []')} : x))}
+      case 'mtu-mismatch':
+        // web-1-2 is a secondary-ENI pod: its traffic arrives by node-1's eth1, which keeps MTU 1500.
+        return {
+          ...c,
+          rows: c.rows.map((x) => (x.trace?.join(' ') === 'web-2-2 web-1-2 --protocol icmp --size 1472' ? {...x, line: 'web-2-2 → web-1-2 icmp size 1472: delivered [web-1-2]'} : x)),
+        }
+      case 'veth-detached':
+        // The kernel drops the scope-link /32 with the down veth; the veth is named by elimination (the only unrouted one).
+        return {...c, evidence: [new RegExp(`^\\d+: ${ENI_VETH}@if2 veth mtu 1500 state DOWN link-netnsid \\d+ <BROADCAST,MULTICAST>$`), `${AWS_WEB_2_2} (spec.nodeName node-2)`]}
+      case 'stale-conntrack':
+        return {...c, evidence: [new RegExp(`^udp 17 \\d+ src=${re(AWS_WEB_1_2)} dst=10\\.96\\.0\\.53 sport=40053 dport=53 src=10\\.100\\.0\\.\\d+ .*\\(line \\d+\\)$`)]}
+      default:
+        return c
+    }
+  })
+}
 
 /**
  * aws-vpc: its own two faults (the generic ones that apply are not repeated here): node-2 loses

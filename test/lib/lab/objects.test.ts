@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {kubeProxyIptablesRules} from '../../../src/lib/lab/kube-proxy-rules.js'
-import {kubeProxyModelFor, labObjects} from '../../../src/lib/lab/objects.js'
+import {calicoIpamBlocks, kubeProxyModelFor, labObjects} from '../../../src/lib/lab/objects.js'
 import {planLab} from '../../../src/lib/lab/plan.js'
 
 describe('labObjects', () => {
@@ -77,5 +77,23 @@ describe('labObjects', () => {
     expect(rules).toContain('-j DNAT --to-destination 10.244.2.3:8080')
     expect(rules).toContain('-d 10.96.0.99/32 -p tcp -m comment --comment "default/empty:http has no endpoints"')
     expect(rules).toMatch(/-A KUBE-NODEPORTS -p tcp .* --dport 30080 -j KUBE-EXT-/)
+  })
+})
+
+describe('calicoIpamBlocks', () => {
+  it("calico-vxlan: one IPAMBlock per node, as Calico IPAM writes it — host affinity, the tunnel address and the pods allocated, the rest unallocated", () => {
+    const plan = planLab({name: 'knet', nodes: 2, podsPerNode: 2, topology: 'calico-vxlan'})
+    const blocks = calicoIpamBlocks(plan) as {apiVersion: string; kind: string; metadata: {name: string}; spec: {cidr: string; affinity: string; allocations: (number | null)[]; unallocated: number[]; attributes: {handle_id: string; secondary: Record<string, string>}[]}}[]
+    expect(blocks.map((b) => [b.apiVersion, b.kind, b.metadata.name, b.spec.cidr, b.spec.affinity, b.spec.allocations.slice(0, 4), b.spec.allocations.length, b.spec.unallocated.length])).toEqual([
+      ['crd.projectcalico.org/v1', 'IPAMBlock', '10-244-101-64-26', '10.244.101.64/26', 'host:node-1', [0, 1, 2, null], 64, 61],
+      ['crd.projectcalico.org/v1', 'IPAMBlock', '10-244-102-64-26', '10.244.102.64/26', 'host:node-2', [0, 1, 2, null], 64, 61],
+    ])
+    expect(blocks[1]?.spec.attributes.map((a) => [a.handle_id.replace(/[0-9a-f]{32}$/, 'ID'), a.secondary.type ?? a.secondary.pod])).toEqual([
+      ['vxlan-tunnel-addr-node-2', 'vxlanTunnelAddress'],
+      ['k8s-pod-network.ID', 'web-2-1'],
+      ['k8s-pod-network.ID', 'web-2-2'],
+    ])
+    expect(labObjects(plan).filter((o) => o.kind === 'IPAMBlock')).toEqual(blocks)
+    expect(labObjects(planLab({name: 'knet', nodes: 2, podsPerNode: 2, topology: 'vxlan'})).filter((o) => o.kind === 'IPAMBlock')).toEqual([])
   })
 })

@@ -318,7 +318,7 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
       process.stderr.write(`real lab up (${topology}, kube-proxy ${proxyMode}, 2 nodes) took ${Date.now() - t0} ms\n`)
       expect([up.status, up.stderr]).toEqual([0, expect.stringContaining(`lab ${name} is up (${topology}, 2 nodes × 2 pods)`)])
       await options.setup?.({name, state, plan})
-    }, 400_000)
+    }, 900_000)
 
     afterAll(async () => {
       if (!root) return
@@ -326,13 +326,13 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
       rmSync(root, {recursive: true, force: true})
       expect(down.status, down.stderr).toBe(0)
       expect(labNamespaces(name)).toEqual([])
-    }, 120_000)
+    }, 600_000)
 
     it(`healthy: the baseline pairs are delivered${options.healthyPairs ? " and the file's own are as it says" : ''}, trace agrees with each, doctor finds no error or warning`, async () => {
       const snapshot = await pairsAgree(options.healthyPairs)
       const report = runDoctor(snapshot, CHECKS)
       expect({problems: problems(snapshot), collectionErrors: report.collectionErrors}).toEqual({problems: [], collectionErrors: []})
-    }, 180_000)
+    }, 450_000)
 
     const chosen = FAULTS.filter((f) => f.real && (!options.faults || options.faults.includes(f.id)))
     const unknown = (options.faults ?? []).filter((id) => !chosen.some((f) => f.id === id))
@@ -384,7 +384,7 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
         process.stderr.write(`real lab (${topology}, kube-proxy ${proxyMode}) fault ${fault.id}: break → heal → healthy in ${Date.now() - t0} ms\n`)
         // A hang detector, not a speed limit: on two cores shared with a second CI run one fault's
         // break, probes, capture, heal (a controller's repair) and healthy check took 240 s.
-      }, 420_000)
+      }, 900_000)
     }
   })
 }

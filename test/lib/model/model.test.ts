@@ -26,6 +26,14 @@ describe('analysis model', () => {
     expect(model.index.selectPods('kube-system', {app: 'web'})).toEqual([])
   })
 
+  test('a selection is made once per selector object, and one selector object in another namespace selects there', () => {
+    const selector = {app: 'web'}
+    const first = model.index.selectPods('default', selector)
+    expect(model.index.selectPods('default', selector)).toBe(first)
+    expect(model.index.selectPods('kube-system', selector)).toEqual([])
+    expect(model.index.selectPods('default', selector).map((p) => p.name)).toEqual(['web-1', 'web-2'])
+  })
+
   test("each node's kube-proxy view: Service port → DNAT targets, read from the chains", () => {
     const node = model.nodes[0]
     if (!node) throw new Error('no node')

@@ -107,7 +107,7 @@ describe('-o mermaid, read by Mermaid', () => {
       Object.assign(g, saved)
       dom.window.close()
     }
-  }, 60_000)
+  }, 600_000)
 
   it.skipIf(!CHROMIUM)('draws to a PNG in headless chromium, from mermaid.min.js inlined (no network)', () => {
     const [, r] = cases[0] as [string, TraceResult]

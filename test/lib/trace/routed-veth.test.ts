@@ -103,6 +103,9 @@ describe('trace: pods on routed veths (the ptp lab, kindnet’s layout)', () => 
     const from = run(s, 'web-2-2', 'web-1-1')
     expect([from.verdict, from.reason?.code, from.hops[1]?.label]).toEqual(['dropped', 'link-down', 'veth2'])
     expect(from.reason?.message).toMatch(/named by elimination: veth2 is the only pod veth without a per-pod route/)
+    // A failed resolution on the node's own eth0 (itself a veth in the lab) says where the node looked, not where the pod is.
+    const failed = editJson<NeighJson>(s, 'node-2', 'neigh', (n) => [...n, {dst: '10.244.2.3', dev: 'eth0', state: ['FAILED']} as unknown as NeighJson])
+    expect(run(failed, 'web-2-2', 'web-1-1').reason?.message).toMatch(/named by elimination: veth2 is the only pod veth without a per-pod route/)
     // A ptp veth is on no bridge by design: never veth-detached.
     expect(failing(from).map((h) => h.code)).not.toContain('veth-detached')
   })

@@ -11,7 +11,7 @@ export const forwardDrop: Fault = {
     "The filter FORWARD policy is DROP, as Docker sets it when it starts on a Kubernetes node: new forwarded connections are dropped; only kube-proxy's marked and ESTABLISHED traffic would pass.",
   expect:
     'pods on node-1 ↔ pods on node-2, node-1 pods ↔ each other (bridged traffic passes FORWARD with bridge-nf-call-iptables=1) and node-1 pods → Services: timeout; node-2 ↔ node-2 delivered.',
-  expectFor: {ptp: 'the same outcomes: node-1 routes its pods\' traffic to each other, so it passes FORWARD without br_netfilter.'},
+  expectFor: {ptp: 'the same outcomes: node-1 routes its pods\' traffic to each other, so it passes FORWARD without br_netfilter.', 'aws-vpc': 'the same outcomes, as on ptp: routed eni veths, so same-node pod traffic passes FORWARD.'},
   api: 'Linux only.',
   defaults: {node: 'node-1', target: 'FORWARD'},
   targetHelp: 'fixed: the filter FORWARD chain',
@@ -25,7 +25,10 @@ export const forwardDrop: Fault = {
     const node = oneNode(ctx.node, this.id)
     if (ctx.family === 6) {
       const ip6tables = (...args: string[]): string[] => inNetns(node.netns, ['ip6tables', '-w', ...args])
-      const before6 = /^-P FORWARD (\S+)/m.exec((await run(ip6tables('-S', 'FORWARD'))).stdout)?.[1] ?? 'ACCEPT'
+      const listed6 = (await run(ip6tables('-S', 'FORWARD'))).stdout
+      const before6 = /^-P FORWARD (\S+)/m.exec(listed6)?.[1] ?? 'ACCEPT'
+      // Real dual-stack lab: flanneld writes FLANNEL-FWD in ip6tables too.
+      if (/-j FLANNEL-FWD$/m.test(listed6)) await runAll([ip6tables('-F', 'FLANNEL-FWD')])
       await runAll([ip6tables('-P', 'FORWARD', 'DROP')])
       return {undo: [ip6tables('-P', 'FORWARD', before6)], data: {before: before6}}
     }

@@ -10,7 +10,7 @@ export const ipForwardOff: Fault = {
   emulates: 'IP forwarding is off on a node (a hardening baseline, a sysctl.d file, or a network-manager restart reset net.ipv4.ip_forward to 0): the node stops routing anything that is not its own.',
   expect:
     'pods on node-1 ↔ pods on node-2: timeout; pods on node-1 → any Service: timeout (DNAT needs the node to route); pods on node-1 → same-node pods directly: delivered (bridged, not routed).',
-  expectFor: {ptp: 'as above, except that same-node pod-to-pod traffic on node-1 times out too: without a bridge it is routed by the node.'},
+  expectFor: {ptp: 'as above, except that same-node pod-to-pod traffic on node-1 times out too: without a bridge it is routed by the node.', 'aws-vpc': 'as on ptp: same-node pod-to-pod traffic on node-1 times out too (each pod has its own routed eni veth).'},
   api: 'Linux only.',
   defaults: {node: 'node-1', target: KEY},
   targetHelp: 'fixed: net.ipv4.ip_forward (with --ip-family 6: net.ipv6.conf.all.forwarding)',

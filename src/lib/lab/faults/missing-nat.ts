@@ -18,6 +18,7 @@ export const missingNat: Fault = {
   emulates:
     "One node lacks a Service's kube-proxy chains (kube-proxy on that node crashed, is wedged, or lost its rules to another agent's iptables-restore): the ClusterIP is not translated there and packets to it are routed as if it were a real address.",
   expect: 'pods on node-1 → svc/default/web: timeout; pods on node-2 → svc/default/web: delivered; other Services and direct pod traffic delivered.',
+  expectFor: {'aws-vpc': "as above, except that pods on node-1 → svc/default/web get an error, not a timeout: the untranslated ClusterIP follows the pod's default route out to the VPC's gateway, which answers host unreachable."},
   api: 'Linux only: the Service and its EndpointSlice are unchanged (kube-proxy does not write the API).',
   defaults: {node: 'node-1', target: 'svc/default/web'},
   targetHelp: 'the Service whose chains the node lacks (svc/NS/NAME)',
@@ -38,7 +39,7 @@ export const missingNat: Fault = {
       }
       await signalComponent(ctx.store, ctx.plan.marker, 'kube-proxy', [node.name], 'SIGSTOP')
       try {
-        const {clusterIP: _planned, ...spec} = serviceManifest({...like, name: ref.name, type: 'ClusterIP', ports: like.ports.map(({nodePort: _n, ...p}) => p)}).spec as Record<string, unknown>
+        const {clusterIP: _planned, clusterIPs: _plannedIPs, ...spec} = serviceManifest({...like, name: ref.name, type: 'ClusterIP', ports: like.ports.map(({nodePort: _n, ...p}) => p)}).spec as Record<string, unknown>
         await ctx.real.api.ensure({apiVersion: 'v1', kind: 'Service', metadata: {name: ref.name, namespace: ref.namespace}, spec} as Obj)
         const created = (await ctx.real.api.read('v1', 'Service', ref.name, ref.namespace)) as {spec?: {clusterIP?: string}} | undefined
         const clusterIP = created?.spec?.clusterIP

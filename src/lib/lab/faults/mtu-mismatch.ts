@@ -14,6 +14,7 @@ export const mtuMismatch: Fault = {
   emulates:
     "A node's NIC MTU is lower than the pod network was sized for (and than its peers on the segment use): the VM moved to a network with a 1400-byte MTU, or cloud-init/DHCP lowered it after flannel sized the overlay for 1500 (1450 with VXLAN, 1500 with host-gw). Full-size frames its peers send it are dropped silently, so small packets pass and big ones die — the classic \"ping works, TLS hangs\".",
   expect: `node-1's eth0 MTU is set to ${LOWERED_NIC_MTU} (its pods, cbr0, flannel.1 and the other nodes keep theirs); ICMP with don't-fragment, pods on node-1 ↔ pods on another node — vxlan: ${small(VXLAN_OVERHEAD)} payload bytes delivered, ${full(VXLAN_OVERHEAD)} timeout in both directions (node-1 fragments the encapsulated packets it sends, but drops the full-size frames that come back); host-gw: ${small(0)} delivered, node-1's pods → ${full(0)}: error (node-1 answers "fragmentation needed (mtu ${LOWERED_NIC_MTU})"), other nodes' pods → node-1's pods ${full(0)}: timeout (a black hole); same-node traffic of any size and small cross-node TCP delivered.`,
+  expectFor: {'aws-vpc': `as host-gw, except that other nodes' pods → node-1's secondary-ENI pods (web-1-2) ${full(0)}: delivered, because that traffic arrives by node-1's eth1, which keeps its MTU.`},
   api: 'Linux only.',
   defaults: {node: 'node-1', target: 'eth0'},
   targetHelp: "fixed: the node's underlay interface eth0",

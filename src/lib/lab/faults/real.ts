@@ -20,7 +20,7 @@ import type {ProxyMode} from '../real/configs.js'
 import {responderPid} from '../real/kubelet-status.js'
 import {podManifest} from '../real/manifests.js'
 import {sandboxFile, type Sandbox} from '../real/pod-sandbox.js'
-import {dnatTargets} from '../real/readiness.js'
+import {dnatTargets, proxyRulesetArgv} from '../real/readiness.js'
 import type {RealMode} from './types.js'
 
 /** What a fault needs to act on a real lab. */
@@ -36,7 +36,7 @@ export function realLabOf(state: {kubeconfig?: string; kubernetes?: {proxyMode: 
 }
 
 /** How long heal waits for a controller to repair what it owns (a loaded CI machine is slow). */
-export const REPAIR_DEADLINE_MS = 90_000
+export const REPAIR_DEADLINE_MS = 300_000
 
 /** Poll until `missing` returns nothing; a KnetError timeout naming what is still missing. */
 export async function waitUntil(what: string, missing: () => Promise<string[]>, timeoutMs = REPAIR_DEADLINE_MS): Promise<void> {
@@ -99,8 +99,7 @@ export async function restartComponent(store: LabStateStore, marker: string, com
 
 /** A node's kube-proxy ruleset (nat table, or its nftables table). */
 export async function proxyRuleset(real: RealLab, node: NodePlan): Promise<string> {
-  const argv = real.proxyMode === 'iptables' ? ['ip', 'netns', 'exec', node.netns, 'iptables-save', '-t', 'nat'] : ['ip', 'netns', 'exec', node.netns, 'nft', 'list', 'table', 'ip', 'kube-proxy']
-  return (await tryRun(argv)).stdout
+  return (await tryRun(proxyRulesetArgv(node.netns, real.proxyMode))).stdout
 }
 
 /** Nodes whose kube-proxy still DNATs to ip (any port). */
@@ -138,7 +137,7 @@ export async function recreatePod(real: RealLab, store: LabStateStore, pod: PodP
     if (!s.namespaces.includes(sandbox.pod.netns)) s.namespaces.push(sandbox.pod.netns)
     s.processes = s.processes.filter((p) => !(p.role === 'responder' && p.pod === pod.name))
     if (pid) s.processes.push({pid, role: 'responder', netns: sandbox.pod.netns, pod: pod.name, marker: s.prefix})
-    const pods = {...s.realised?.pods, [pod.name]: {ip: sandbox.cni.ip, ...(sandbox.cni.mac ? {mac: sandbox.cni.mac} : {}), ...(sandbox.cni.hostVeth ? {hostVeth: sandbox.cni.hostVeth} : {})}}
+    const pods = {...s.realised?.pods, [pod.name]: {ip: sandbox.cni.ip, ...(sandbox.cni.ip6 ? {ip6: sandbox.cni.ip6} : {}), ...(sandbox.cni.mac ? {mac: sandbox.cni.mac} : {}), ...(sandbox.cni.hostVeth ? {hostVeth: sandbox.cni.hostVeth} : {})}}
     s.realised = {...s.realised, pods}
   })
   return labPlanOf(store.current)
@@ -162,14 +161,19 @@ interface RouteJson {
  */
 export async function flannelMissing(node: NodePlan): Promise<string[]> {
   const missing: string[] = []
-  const routes = JSON.parse((await tryRun(['ip', '-n', node.netns, '-j', 'route', 'show'])).stdout || '[]') as RouteJson[]
+  const routes: Record<4 | 6, RouteJson[]> = {4: [], 6: []}
+  for (const family of [4, 6] as const) {
+    if (!node.routes.some((r) => r.purpose === 'pod-cidr' && (r.family ?? 4) === family)) continue
+    routes[family] = JSON.parse((await tryRun(['ip', `-${family}`, '-n', node.netns, '-j', 'route', 'show'])).stdout || '[]') as RouteJson[]
+  }
   for (const r of node.routes.filter((x) => x.purpose === 'pod-cidr')) {
-    const have = routes.filter((x) => x.dst === r.dst)
+    const have = routes[r.family ?? 4].filter((x) => x.dst === r.dst)
     if (have.length !== 1 || have[0]?.gateway !== r.via || have[0]?.dev !== r.dev) missing.push(`${node.name}: route ${r.dst} via ${r.via} dev ${r.dev} (have: ${have.map((x) => `${x.gateway ?? ''} ${x.dev ?? ''}`).join('; ') || 'none'})`)
   }
-  if (node.fdb.length > 0) {
-    const fdb = (await tryRun(['bridge', '-n', node.netns, 'fdb', 'show', 'dev', node.fdb[0]?.dev ?? ''])).stdout.split('\n')
-    for (const f of node.fdb) {
+  // One listing per VXLAN device (flannel.1, and flannel-v6.1 on a dual-stack lab).
+  for (const dev of new Set(node.fdb.map((f) => f.dev))) {
+    const fdb = (await tryRun(['bridge', '-n', node.netns, 'fdb', 'show', 'dev', dev])).stdout.split('\n')
+    for (const f of node.fdb.filter((x) => x.dev === dev)) {
       const dsts = fdb.filter((l) => l.startsWith(`${f.mac} `)).map((l) => /\bdst (\S+)/.exec(l)?.[1])
       if (dsts.length !== 1 || dsts[0] !== f.dst) missing.push(`${node.name}: fdb ${f.mac} dst ${f.dst} (have: ${dsts.join(', ') || 'none'})`)
     }

@@ -14,6 +14,7 @@ export function renderCatalogue(entries: FaultCatalogueEntry[]): string {
         `  api:      ${f.api}`,
         ...Object.entries(f.notFor ?? {}).map(([t, why]) => `  not for ${t}: ${why}`),
         ...(f.real ? [`  real lab: ${f.real.refused ? `refused: ${f.real.refused}` : f.real.does}`] : []),
+        ...(f.real?.refused6 ? [`  real lab, --ip-family 6: refused: ${f.real.refused6}`] : []),
         ...(f.real?.defaults ? [`  real lab defaults: --node ${f.real.defaults.node}, --target ${f.real.defaults.target}`] : []),
         ...(f.real?.expect ? [`  expect (real lab): ${f.real.expect}`] : []),
       ].join('\n'),

@@ -106,7 +106,7 @@ export async function breakFault(name: string, id: string, options: {node?: stri
   const defaults = (real && fault.real?.defaults) || (family === 6 && fault.defaults6) || fault.defaults
   const nodeName = options.node ?? defaults.node
   const target = options.target ?? defaults.target
-  if (real && family === 6) throw badInput(`${id} --ip-family 6: the real lab has no IPv6 yet`)
+  if (real && family === 6 && fault.real?.refused6) throw badInput(`${id} --ip-family 6 does not apply to a real lab (${name} runs Kubernetes): ${fault.real.refused6}`)
   const ctx = context(plan, store, root, nodeName, target, family, real)
   const result = real && fault.real?.break ? await fault.real.break({...ctx, real}, () => fault.break(ctx)) : await fault.break(ctx)
   // The family is recorded only where it matters (IPv6), so IPv4 results read as before.
@@ -168,7 +168,7 @@ export interface FaultCatalogueEntry {
   families?: number[]
   expect6?: string
   /** On a real lab (`lab up --kubernetes`): what it does there, or why it is refused. */
-  real?: {does: string; refused?: string; expect?: string; defaults?: {node: string; target: string}}
+  real?: {does: string; refused?: string; refused6?: string; expect?: string; defaults?: {node: string; target: string}}
 }
 
 export function faultCatalogue(): FaultCatalogueEntry[] {
@@ -179,7 +179,7 @@ export function faultCatalogue(): FaultCatalogueEntry[] {
     ...(f.families ? {families: [...f.families]} : {}),
     ...(f.expect6 ? {expect6: f.expect6} : {}),
     ...(f.real
-      ? {real: {does: f.real.does, ...(f.real.refused ? {refused: f.real.refused} : {}), ...(f.real.expect ? {expect: f.real.expect} : {}), ...(f.real.defaults ? {defaults: {...f.real.defaults}} : {})}}
+      ? {real: {does: f.real.does, ...(f.real.refused ? {refused: f.real.refused} : {}), ...(f.real.refused6 ? {refused6: f.real.refused6} : {}), ...(f.real.expect ? {expect: f.real.expect} : {}), ...(f.real.defaults ? {defaults: {...f.real.defaults}} : {})}}
       : {}),
   }))
 }

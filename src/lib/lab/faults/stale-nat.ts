@@ -11,6 +11,7 @@ export const staleNat: Fault = {
     "An endpoint pod was deleted but kube-proxy never removed its rules (kube-proxy down, stuck or partitioned from the API): every node still DNATs a share of the Service's connections to an IP where nothing lives.",
   expect:
     'pods → svc/default/web: partial, web-2-2 never answers (the stale KUBE-SEP DNAT sends a share to it and those time out); pods → web-2-2 directly: timeout; every other pod delivered.',
+  expectFor: {'aws-vpc': "the same outcomes; the deleted pod's address is then one of the VPC subnet's that no node holds (any instance's), so trace says unknown for it directly, and nat-stale-endpoint for the Service."},
   api: 'API: the Pod web-2-2 is deleted and its address removed from the web and web-np EndpointSlices; the nodes\' nat rules are left as they were.',
   defaults: {node: 'all', target: 'web-2-2'},
   targetHelp: 'the endpoint pod that is deleted',
@@ -18,6 +19,8 @@ export const staleNat: Fault = {
   expect6:
     "on a dual-stack lab (--ip-family 6): web-2-2 loses its IPv6 address while kube-proxy's IPv6 rules still DNAT to it: pods → svc/default/web over IPv6: partial, web-2-2 never answers; over IPv4: delivered by every endpoint, web-2-2 included.",
   real: {
+    refused6:
+      "its real mode deletes the Pod through the API, which takes both of its addresses; a Pod losing only its IPv6 address is nothing a real kubelet and CNI do.",
     does:
       "kube-proxy hangs (SIGSTOP) on every node, then the Pod is deleted through the API: the hollow kubelet runs CNI DEL, the real EndpointSlice controller drops its address, and the nodes' rules stay as they were. Heal: SIGCONT, wait until kube-proxy has resynced (no rule DNATs to the old address), then the Pod is created again through the API (host-local gives it a new address, which the state file records) and served by every node's rules.",
     async break(ctx) {

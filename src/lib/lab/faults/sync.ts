@@ -85,7 +85,7 @@ export async function startResponder(plan: LabPlan, store: LabStateStore, pod: P
   await waitReady(log)
 }
 
-async function waitReady(log: string, timeoutMs = 10_000): Promise<string> {
+async function waitReady(log: string, timeoutMs = 120_000): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const text = await readFile(log, 'utf8').catch(() => '')

@@ -45,6 +45,8 @@ export interface RealMode {
   does: string
   /** Why the fault is refused on a real lab (break refuses it; --list says why). */
   refused?: string
+  /** Why its IPv6 variant (--ip-family 6) is refused on a real dual-stack lab. */
+  refused6?: string
   /** Defaults where they differ from the emulated ones. */
   defaults?: {node: string; target: string}
   /** The probe outcomes on a real lab where they differ from `expect`. */

@@ -6,7 +6,7 @@ export const vethDetached: Fault = {
   emulates:
     "A pod's host-side veth is no longer a port of the node's bridge (the bridge was deleted and recreated by a CNI or Docker restart, or an agent cleaned it up): the pod has its IP and routes but no path out. On ptp, where no veth is on a bridge, the same pod is cut off by its host-side veth going down (an agent or network manager that does not know it), which also takes the node's /32 route to the pod with it.",
   expect: 'anything ↔ web-2-2: timeout; svc/default/web: partial with web-2-2 silent; every other pair delivered.',
-  expectFor: {ptp: 'the same outcomes; trace names the down veth (link-down).'},
+  expectFor: {ptp: 'the same outcomes; trace names the down veth (link-down).', 'aws-vpc': "the same outcomes; the kernel drops the pod's scope-link /32 with its down eni veth (its address then follows node-2's connected VPC subnet route out of eth0); trace names the down veth (link-down)."},
   api: 'Linux only: the Pod is still Running and Ready in the API.',
   defaults: {node: 'node-2', target: 'web-2-2'},
   targetHelp: 'the pod whose veth is detached (its node is implied)',

@@ -99,6 +99,8 @@ export interface CniOutcome {
   ip: string
   prefix: number
   gateway?: string
+  /** The pod's IPv6 address (a dual-stack network: host-local over both ranges). */
+  ip6?: string
   /** eth0's MAC inside the pod. */
   mac?: string
   /** The node-side veth. */
@@ -110,6 +112,7 @@ export function parseCniResult(result: unknown, ifname = 'eth0'): CniOutcome | u
   const r = result as {interfaces?: {name?: string; mac?: string; sandbox?: string}[]; ips?: {address?: string; gateway?: string; interface?: number}[]}
   const ip = r?.ips?.find((x) => typeof x.address === 'string' && x.address.includes('.'))
   if (!ip?.address) return undefined
+  const ip6 = r.ips?.find((x) => typeof x.address === 'string' && x.address.includes(':'))?.address?.split('/')[0]
   const [addr, len] = ip.address.split('/')
   const interfaces = r.interfaces ?? []
   const pod = interfaces.find((i) => i.sandbox && i.name === ifname) ?? (ip.interface === undefined ? undefined : interfaces[ip.interface])
@@ -120,6 +123,7 @@ export function parseCniResult(result: unknown, ifname = 'eth0'): CniOutcome | u
     ip: addr as string,
     prefix: Number(len),
     ...(ip.gateway ? {gateway: ip.gateway} : {}),
+    ...(ip6 ? {ip6} : {}),
     ...(pod?.mac ? {mac: pod.mac} : {}),
     ...(host?.name && !host.sandbox ? {hostVeth: host.name} : {}),
   }

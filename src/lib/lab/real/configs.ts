@@ -6,8 +6,9 @@
  * which is where knet reads the proxy mode and flannel's backend from.
  */
 import {stringify} from 'yaml'
-import type {LabPlan, NodePlan} from '../plan.js'
+import {UNDERLAY_MTU, VXLAN6_OVERHEAD, VXLAN_OVERHEAD, type LabPlan, type NodePlan} from '../plan.js'
 import type {CniConflist} from './cni.js'
+import {clusterRanges} from './components.js'
 
 export const PROXY_MODES = ['iptables', 'nftables'] as const
 export type ProxyMode = (typeof PROXY_MODES)[number]
@@ -23,7 +24,9 @@ export function kubeProxyConfig(plan: LabPlan, mode: ProxyMode, kubeconfig: stri
     clientConnection: {kubeconfig},
     ...(node ? {hostnameOverride: node.name} : {}),
     mode,
-    clusterCIDR: plan.clusterCIDR,
+    // Both families on a dual-stack lab: kube-proxy then runs a proxier per family (ip6tables, or
+    // the ip6 nftables table, for IPv6), each with its own cluster range for local-traffic detection.
+    clusterCIDR: clusterRanges(plan),
     // In a child namespace nf_conntrack_max is read-only (kernel ≥5.12) and the TCP timeouts are
     // the host's: 0 tells kube-proxy to leave them alone instead of failing to set them.
     conntrack: {maxPerCore: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s'},
@@ -46,10 +49,20 @@ export function schedulerConfig(kubeconfig: string): string {
 /**
  * flannel's net-conf.json: the cluster CIDR and the backend the topology names. ptp runs host-gw:
  * flanneld there only writes what kindnetd would, a route per other node's pod CIDR via its IP.
+ *
+ * Dual-stack: EnableIPv6 and IPv6Network (flanneld then takes each node's second spec.podCIDRs
+ * entry, creates flannel-v6.1 and writes FLANNEL_IPV6_* to subnet.env). With VXLAN, flanneld
+ * v0.28 sizes flannel-v6.1 as it sizes flannel.1 — the backend's MTU (default: the NIC's) less 50
+ * bytes — although VXLAN over IPv6 costs 70; so the lab sets the backend's MTU to the underlay's
+ * less 20, as an operator must: both devices and FLANNEL_MTU (the pods' MTU) become 1430, the
+ * emulated dual-stack lab's values.
  */
 export function flannelNetConf(plan: LabPlan): string {
-  const backend = plan.params.topology === 'vxlan' ? {Type: 'vxlan', VNI: 1, Port: 8472} : {Type: 'host-gw'}
-  return `${JSON.stringify({Network: plan.clusterCIDR, Backend: backend}, null, 2)}\n`
+  const dual = plan.clusterCIDR6 !== undefined
+  const vxlan = plan.params.topology === 'vxlan'
+  const backend = vxlan ? {Type: 'vxlan', VNI: 1, Port: 8472, ...(dual ? {MTU: UNDERLAY_MTU - (VXLAN6_OVERHEAD - VXLAN_OVERHEAD)} : {})} : {Type: 'host-gw'}
+  const v6 = dual ? {EnableIPv6: true, IPv6Network: plan.clusterCIDR6} : {}
+  return `${JSON.stringify({Network: plan.clusterCIDR, ...v6, Backend: backend}, null, 2)}\n`
 }
 
 export interface NodeCniPaths {

@@ -22,6 +22,7 @@ export interface HollowKubeletNode {
   name: string
   netns: string
   internalIP: string
+  internalIP6?: string
   conflist?: CniConflist
   conflistFile?: string
 }

@@ -10,6 +10,8 @@ export const HOLLOW_KUBELET_VERSION = 'v0.0.0-knet-hollow'
 export interface NodeRegistration {
   name: string
   internalIP: string
+  /** The node's IPv6 address on a dual-stack lab: a second InternalIP, as a dual-stack kubelet registers (--node-ip=V4,V6). */
+  internalIP6?: string
 }
 
 export function nodeManifest(node: NodeRegistration, now: string): Record<string, unknown> {
@@ -22,6 +24,7 @@ export function nodeManifest(node: NodeRegistration, now: string): Record<string
     status: {
       addresses: [
         {type: 'InternalIP', address: node.internalIP},
+        ...(node.internalIP6 ? [{type: 'InternalIP', address: node.internalIP6}] : []),
         {type: 'Hostname', address: node.name},
       ],
       capacity: resources,
@@ -74,7 +77,10 @@ export function leaseManifest(node: string, nodeUid: string | undefined, now: Da
 
 export interface RunningPod {
   hostIP: string
+  hostIP6?: string
   podIP: string
+  /** The second family's address (dual-stack), listed after podIP in podIPs as the kubelet does. */
+  podIP6?: string
   /** The responder's pid: the "container". */
   pid: number
   containers: {name: string; image: string}[]
@@ -88,9 +94,9 @@ export function podRunningPatch(p: RunningPod): Record<string, unknown> {
     status: {
       phase: 'Running',
       hostIP: p.hostIP,
-      hostIPs: [{ip: p.hostIP}],
+      hostIPs: [p.hostIP, p.hostIP6].flatMap((ip) => (ip ? [{ip}] : [])),
       podIP: p.podIP,
-      podIPs: [{ip: p.podIP}],
+      podIPs: [p.podIP, p.podIP6].flatMap((ip) => (ip ? [{ip}] : [])),
       startTime: p.startedAt,
       conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map(cond),
       containerStatuses: p.containers.map((c) => ({

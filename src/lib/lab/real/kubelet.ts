@@ -1,11 +1,11 @@
 /**
  * The hollow kubelet: a real lab's kubelet for networking only, one process for every node (there
  * is no container runtime; a pod's "container" is a responder). It
- *   - registers each Node in order (InternalIP, hostname label, allocatable pods, Ready), waiting
+ *   - registers each Node in order (InternalIP, both on a dual-stack lab; hostname label, allocatable pods, Ready), waiting
  *     for KCM to give each its pod CIDR before the next, so CIDRs follow the plan's node order;
  *   - renews each Node's Lease in kube-node-lease and refreshes its conditions;
  *   - for every Pod the scheduler binds to one of its nodes: creates the pod's namespace, runs the
- *     CNI chain, starts the responder and patches pods/status (podIP from the CNI result, Ready);
+ *     CNI chain, starts the responder and patches pods/status (podIPs from the CNI result, Ready);
  *   - on deletion: stops the responder, CNI DEL, removes the namespace, then deletes the Pod.
  * Pods are set up one at a time in the order they are seen, so host-local's IPs follow creation
  * order.
@@ -47,7 +47,7 @@ class HollowKubelet {
 
   async registerNodes(): Promise<void> {
     for (const node of this.config.nodes) {
-      await this.api.ensure(nodeManifest({name: node.name, internalIP: node.internalIP}, new Date().toISOString()) as Obj)
+      await this.api.ensure(nodeManifest({name: node.name, internalIP: node.internalIP, ...(node.internalIP6 ? {internalIP6: node.internalIP6} : {})}, new Date().toISOString()) as Obj)
       for (let i = 0; ; i++) {
         const obj = (await this.api.read('v1', 'Node', node.name)) as (Obj & {metadata: {uid?: string}; spec?: {podCIDR?: string}}) | undefined
         if (obj?.metadata.uid) this.nodeUids.set(node.name, obj.metadata.uid)
@@ -127,8 +127,8 @@ class HollowKubelet {
       const sandbox = await createSandbox(this.ctx, {namespace: pod.metadata.namespace, name: pod.metadata.name, uid, node: {name: node.name, netns: node.netns}, netns, listeners: listenersOf(pod)}, conflist)
       this.sandboxes.set(uid, {...sandbox, conflist})
       const containers = (pod.spec?.containers ?? []).map((c) => ({name: c.name, image: c.image ?? ''}))
-      await this.api.patchPodStatus(pod.metadata.namespace, pod.metadata.name, podRunningPatch({hostIP: node.internalIP, podIP: sandbox.cni.ip, pid: sandbox.pid, containers, startedAt: new Date().toISOString()}))
-      log(`pod ${pod.metadata.namespace}/${pod.metadata.name} running on ${node.name}: ${sandbox.cni.ip} netns ${netns} responder ${sandbox.pid}`)
+      await this.api.patchPodStatus(pod.metadata.namespace, pod.metadata.name, podRunningPatch({hostIP: node.internalIP, ...(node.internalIP6 ? {hostIP6: node.internalIP6} : {}), podIP: sandbox.cni.ip, ...(sandbox.cni.ip6 ? {podIP6: sandbox.cni.ip6} : {}), pid: sandbox.pid, containers, startedAt: new Date().toISOString()}))
+      log(`pod ${pod.metadata.namespace}/${pod.metadata.name} running on ${node.name}: ${[sandbox.cni.ip, sandbox.cni.ip6].filter(Boolean).join(' ')} netns ${netns} responder ${sandbox.pid}`)
     } catch (error) {
       this.failed.set(uid, (this.failed.get(uid) ?? 0) + 1)
       throw new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(error as Error).message}`)

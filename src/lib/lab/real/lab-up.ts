@@ -47,6 +47,13 @@ import {parseVtepMac} from './flannel-annotations.js'
 import {sandboxFile, type Sandbox} from './pod-sandbox.js'
 import {underlaySteps} from './underlay.js'
 
+/**
+ * Hang detectors for each phase of bringing the lab up, not speed limits: a phase takes seconds on
+ * an idle machine, but with two CI runs and other tests on two cores (load 30–40) a whole real lab
+ * up took over six minutes.
+ */
+const PHASE_DEADLINE_MS = 300_000
+
 export interface RealLabOptions {
   /** Directory of the upstream binaries. */
   dir: string
@@ -103,7 +110,7 @@ export async function buildRealLab(
     s.apiServer = {url}
   })
   const api = labApi(kubeconfig)
-  await waitFor(ctx, 'kube-apiserver to serve', 120_000, async () => ((await api.ready()) ? [] : [`${url}/readyz is not ok (see ${join(labDir, 'kube-apiserver.log')})`]))
+  await waitFor(ctx, 'kube-apiserver to serve', PHASE_DEADLINE_MS, async () => ((await api.ready()) ? [] : [`${url}/readyz is not ok (see ${join(labDir, 'kube-apiserver.log')})`]))
 
   progress(`lab ${name}: flannel RBAC and the kube-proxy / flannel ConfigMaps`)
   await api.ensure(namespaceManifest(FLANNEL_NAMESPACE) as Obj)
@@ -115,14 +122,14 @@ export async function buildRealLab(
   await start(controllerManagerSpec(plan0, files))
   await start(schedulerSpec(plan0, files))
   // The ServiceAccount controller's first work: KCM runs, and pods can be admitted.
-  await waitFor(ctx, 'kube-controller-manager to create default/default', 90_000, async () =>
+  await waitFor(ctx, 'kube-controller-manager to create default/default', PHASE_DEADLINE_MS, async () =>
     (await api.read('v1', 'ServiceAccount', 'default', 'default')) ? [] : ['no ServiceAccount default/default yet'],
   )
 
   progress(`lab ${name}: hollow kubelet registers ${plan0.nodes.length} Nodes`)
   const kubeletLog = await startKubelet(ctx, files)
-  const podCIDRs = await waitPodCIDRs(ctx, api, kubeletLog)
-  await store.update((s) => (s.realised = {...s.realised, podCIDRs}))
+  const {podCIDRs, podCIDRs6} = await waitPodCIDRs(ctx, api, kubeletLog)
+  await store.update((s) => (s.realised = {...s.realised, podCIDRs, ...(Object.keys(podCIDRs6).length > 0 ? {podCIDRs6} : {})}))
   ctx.plan = labPlanOf(store.current)
   if (plan0.params.topology === 'ptp') await writePtpConflists(ctx, files)
 
@@ -143,7 +150,7 @@ export async function buildRealLab(
 
   progress(`lab ${name}: waiting for EndpointSlices, kube-proxy rules and flannel routes`)
   const plan = ctx.plan
-  await waitFor(ctx, 'the datapath', 120_000, async () => [
+  await waitFor(ctx, 'the datapath', PHASE_DEADLINE_MS, async () => [
     ...(await endpointSlicesMissing(api, plan)),
     ...(await proxyRulesMissing(plan, k8s.proxyMode)),
     ...(await podRoutesMissing(plan)),
@@ -243,7 +250,7 @@ async function startComponent(ctx: Ctx, spec: ComponentSpec, version: string | u
  * limit: a failing helper prints "error …" at once, and at a load average of 25 on two cores the
  * hollow kubelet (which registers every Node and waits for its podCIDR) took over 10 s.
  */
-const READY_TIMEOUT_MS = 120_000
+const READY_TIMEOUT_MS = PHASE_DEADLINE_MS
 
 async function readyLine(log: string, timeoutMs: number, ctx: Ctx): Promise<string> {
   const deadline = Date.now() + timeoutMs
@@ -282,7 +289,7 @@ async function startKubelet(ctx: Ctx, files: Files): Promise<string> {
     responderScript: helperScript('responder'),
     nodes: ctx.plan.nodes.map((n, i) => {
       const conflist = files.conflists[i]
-      return {name: n.name, netns: n.netns, internalIP: n.underlayIp, ...(conflist ? {conflist} : {conflistFile: files.conflistFiles[i] as string})}
+      return {name: n.name, netns: n.netns, internalIP: n.underlayIp, ...(n.v6 ? {internalIP6: n.v6.underlayIp} : {}), ...(conflist ? {conflist} : {conflistFile: files.conflistFiles[i] as string})}
     }),
     leaseRenewSeconds: 10,
     statusUpdateSeconds: 60,
@@ -304,41 +311,55 @@ async function lastError(log: string): Promise<string | undefined> {
   return text.split('\n').filter((l) => / error /.test(` ${l} `) || l.startsWith('error ')).at(-1)
 }
 
-async function waitPodCIDRs(ctx: Ctx, api: LabApi, kubeletLog: string): Promise<Record<string, string>> {
+/** Each Node's pod CIDR as KCM allocated it, and on a dual-stack lab its IPv6 one (spec.podCIDRs[1]). */
+async function waitPodCIDRs(ctx: Ctx, api: LabApi, kubeletLog: string): Promise<{podCIDRs: Record<string, string>; podCIDRs6: Record<string, string>}> {
   const cidrs: Record<string, string> = {}
-  await waitFor(ctx, 'every Node to get a pod CIDR', 120_000, async () => {
+  const cidrs6: Record<string, string> = {}
+  const dual = ctx.plan.ipFamilies.includes(6)
+  await waitFor(ctx, 'every Node to get a pod CIDR', PHASE_DEADLINE_MS, async () => {
     const text = await readFile(kubeletLog, 'utf8').catch(() => '')
     if (/^error /m.test(text)) throw new KnetError('command-failed', `hollow kubelet: ${text.split('\n').find((l) => l.startsWith('error '))}`)
     const {items} = await api.list('v1', 'Node')
-    for (const n of items as (Obj & {metadata: {name: string}; spec?: {podCIDR?: string}})[]) if (n.spec?.podCIDR) cidrs[n.metadata.name] = n.spec.podCIDR
-    return ctx.plan.nodes.filter((n) => !cidrs[n.name]).map((n) => `${n.name} has no podCIDR`)
+    for (const n of items as (Obj & {metadata: {name: string}; spec?: {podCIDR?: string; podCIDRs?: string[]}})[]) {
+      if (n.spec?.podCIDR) cidrs[n.metadata.name] = n.spec.podCIDR
+      const v6 = n.spec?.podCIDRs?.find((c) => c.includes(':'))
+      if (v6) cidrs6[n.metadata.name] = v6
+    }
+    return ctx.plan.nodes.flatMap((n) => [...(cidrs[n.name] ? [] : [`${n.name} has no podCIDR`]), ...(dual && !cidrs6[n.name] ? [`${n.name} has no IPv6 podCIDR`] : [])])
   })
-  return cidrs
+  return {podCIDRs: cidrs, podCIDRs6: cidrs6}
 }
 
 async function waitFlannel(ctx: Ctx, api: LabApi, files: Files): Promise<void> {
   const vtepMacs: Record<string, string> = {}
-  await waitFor(ctx, 'flanneld on every node', 90_000, async () => {
+  const vtepMacs6: Record<string, string> = {}
+  const dual = ctx.plan.ipFamilies.includes(6)
+  await waitFor(ctx, 'flanneld on every node', PHASE_DEADLINE_MS, async () => {
     const missing: string[] = []
     for (const node of ctx.plan.nodes) {
       const env = await readFile(flannelSubnetFile(files.dir, node), 'utf8').catch(() => '')
-      if (!env.includes('FLANNEL_SUBNET=')) missing.push(`${node.name}: no ${flannelSubnetFile(files.dir, node)} (see ${join(files.dir, node.name, 'flanneld.log')})`)
+      const keys = ['FLANNEL_SUBNET=', ...(dual ? ['FLANNEL_IPV6_SUBNET='] : [])]
+      if (keys.some((k) => !env.includes(k))) missing.push(`${node.name}: no ${keys.join(' and ')} in ${flannelSubnetFile(files.dir, node)} (see ${join(files.dir, node.name, 'flanneld.log')})`)
       if (ctx.plan.params.topology !== 'vxlan') continue
       const obj = (await api.read('v1', 'Node', node.name)) as (Obj & {metadata: {annotations?: Record<string, string>}}) | undefined
       const mac = parseVtepMac(obj?.metadata.annotations)
       if (mac) vtepMacs[node.name] = mac
       else missing.push(`${node.name}: no flannel backend-data annotation`)
+      if (!dual) continue
+      const mac6 = parseVtepMac(obj?.metadata.annotations, 6)
+      if (mac6) vtepMacs6[node.name] = mac6
+      else missing.push(`${node.name}: no flannel backend-v6-data annotation`)
     }
     return missing
   })
-  if (Object.keys(vtepMacs).length > 0) await ctx.store.update((s) => (s.realised = {...s.realised, vtepMacs}))
+  if (Object.keys(vtepMacs).length > 0) await ctx.store.update((s) => (s.realised = {...s.realised, vtepMacs, ...(Object.keys(vtepMacs6).length > 0 ? {vtepMacs6} : {})}))
 }
 
 async function createPod(ctx: Ctx, api: LabApi, manifest: Obj, kubeletLog: string): Promise<void> {
   const {name, namespace} = manifest.metadata as {name: string; namespace: string}
   await api.ensure(manifest)
   let running: (Obj & {status?: {phase?: string; podIP?: string}}) | undefined
-  await waitFor(ctx, `pod ${namespace}/${name} to run`, 90_000, async () => {
+  await waitFor(ctx, `pod ${namespace}/${name} to run`, PHASE_DEADLINE_MS, async () => {
     running = (await api.read('v1', 'Pod', name, namespace)) as typeof running
     if (running?.status?.phase === 'Running' && running.status.podIP) return []
     const why = await lastError(kubeletLog)
@@ -349,7 +370,7 @@ async function createPod(ctx: Ctx, api: LabApi, manifest: Obj, kubeletLog: strin
   await ctx.store.update((s) => {
     s.namespaces.push(sandbox.pod.netns)
     if (pid) s.processes.push({pid, role: 'responder', netns: sandbox.pod.netns, pod: name, marker: ctx.plan.marker})
-    const pods = {...s.realised?.pods, [name]: {ip: sandbox.cni.ip, ...(sandbox.cni.mac ? {mac: sandbox.cni.mac} : {}), ...(sandbox.cni.hostVeth ? {hostVeth: sandbox.cni.hostVeth} : {})}}
+    const pods = {...s.realised?.pods, [name]: {ip: sandbox.cni.ip, ...(sandbox.cni.ip6 ? {ip6: sandbox.cni.ip6} : {}), ...(sandbox.cni.mac ? {mac: sandbox.cni.mac} : {}), ...(sandbox.cni.hostVeth ? {hostVeth: sandbox.cni.hostVeth} : {})}}
     s.realised = {...s.realised, pods}
   })
 }

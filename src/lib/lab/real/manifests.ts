@@ -74,7 +74,13 @@ export function podManifest(pod: PodPlan): Manifest {
   }
 }
 
+/**
+ * A plan Service at its fixed ClusterIP; on a dual-stack lab RequireDualStack with both ClusterIPs
+ * (IPv4 first, the apiserver's primary range), so the real EndpointSlice controller writes one
+ * slice per family, as on the emulated lab.
+ */
 export function serviceManifest(svc: ServicePlan): Manifest {
+  const dual = svc.clusterIP6 ? {ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], clusterIPs: [svc.clusterIP, svc.clusterIP6]} : {}
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -82,6 +88,7 @@ export function serviceManifest(svc: ServicePlan): Manifest {
     spec: {
       type: svc.type,
       clusterIP: svc.clusterIP,
+      ...dual,
       ...(Object.keys(svc.selector).length > 0 ? {selector: {...svc.selector}} : {}),
       ports: svc.ports.map((p) => ({
         name: p.name,

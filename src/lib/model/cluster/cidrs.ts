@@ -50,7 +50,8 @@ export function clusterCidrs(
   const kubernetes = services.find((s) => s.namespace === 'default' && s.name === 'kubernetes')
   const ips = kubernetes?.clusterIPs ?? []
   const service = serviceRanges(serviceCIDRs, problems)
-  const first = ips[0]
+  // The IPv4 ClusterIP, also where the Service is IPv6-primary (cidr-overlap guesses the IPv6 range).
+  const first = ips.find((ip) => !ip.includes(':'))
   const range = service.length === 0 && first ? DEFAULT_SERVICE_RANGES.find((r) => firstHostOf(r) === first) : undefined
   return {
     podFromKubeProxy: [...kubeProxyCidrs],

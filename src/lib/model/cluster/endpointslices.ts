@@ -32,6 +32,7 @@ export function endpointSliceOf(obj: unknown, i: number, problems: ModelProblem[
   const endpoints = arr(r.endpoints).map((e): Endpoint => {
     const er = rec(e)
     const c = rec(er.conditions)
+    const addresses = strings(er.addresses).map(ipText)
     const ready = bool(c.ready)
     const serving = bool(c.serving)
     const terminating = bool(c.terminating)
@@ -40,29 +41,28 @@ export function endpointSliceOf(obj: unknown, i: number, problems: ModelProblem[
     const t = rec(er.targetRef)
     const tName = str(t.name)
     const tNamespace = str(t.namespace)
-    return {
-      addresses: strings(er.addresses).map(ipText),
-      ...(ready === undefined ? {} : {ready}),
-      ...(serving === undefined ? {} : {serving}),
-      ...(terminating === undefined ? {} : {terminating}),
-      ...(nodeName ? {nodeName} : {}),
-      ...(hostname ? {hostname} : {}),
-      ...(tName ? {targetRef: {kind: str(t.kind) ?? '', ...(tNamespace ? {namespace: tNamespace} : {}), name: tName}} : {}),
-    }
+    const targetRef = tName ? (tNamespace ? {kind: str(t.kind) ?? '', namespace: tNamespace, name: tName} : {kind: str(t.kind) ?? '', name: tName}) : undefined
+    // The usual endpoint as one literal (fields added after a literal go to a separate store); the
+    // rest by assignment in the same key order, not with spreads: every endpoint of the cluster is read here.
+    if (ready !== undefined && serving !== undefined && terminating !== undefined && nodeName && !hostname && targetRef) return {addresses, ready, serving, terminating, nodeName, targetRef}
+    const out: Endpoint = {addresses}
+    if (ready !== undefined) out.ready = ready
+    if (serving !== undefined) out.serving = serving
+    if (terminating !== undefined) out.terminating = terminating
+    if (nodeName) out.nodeName = nodeName
+    if (hostname) out.hostname = hostname
+    if (targetRef) out.targetRef = targetRef
+    return out
   })
   const ports = arr(r.ports).map((p) => {
     const pr = rec(p)
     const name = str(pr.name)
     const port = num(pr.port)
-    return {...(name ? {name} : {}), ...(port === undefined ? {} : {port}), protocol: protocol(pr.protocol)}
+    const protocolName = protocol(pr.protocol)
+    if (port === undefined) return name ? {name, protocol: protocolName} : {protocol: protocolName}
+    return name ? {name, port, protocol: protocolName} : {port, protocol: protocolName}
   })
   const serviceName = m.labels['kubernetes.io/service-name']
-  return {
-    namespace: m.namespace,
-    name: m.name,
-    ...(serviceName ? {serviceName} : {}),
-    addressType: str(r.addressType) ?? 'IPv4',
-    endpoints,
-    ports,
-  }
+  const addressType = str(r.addressType) ?? 'IPv4'
+  return serviceName ? {namespace: m.namespace, name: m.name, serviceName, addressType, endpoints, ports} : {namespace: m.namespace, name: m.name, addressType, endpoints, ports}
 }

@@ -1,3 +1,4 @@
+import {calicoNodeAddresses, type CalicoNodeAddresses} from './calico-annotations.js'
 import {arr, buildEach, defined, ipText, meta, rec, str, strings, type ModelProblem} from './read.js'
 
 export interface NodeAddress {
@@ -30,6 +31,8 @@ export interface NodeModel {
    * flannel's own mark, there whether it runs as a DaemonSet, embedded (k3s) or as a host service.
    */
   flannelBackend?: string
+  /** calico-node's projectcalico.org/IPv4Address, IPv4VXLANTunnelAddr (and IPv6) annotations, when set. */
+  calico?: CalicoNodeAddresses
 }
 
 /** The annotation flanneld writes on its Node. */
@@ -62,6 +65,7 @@ function nodeOf(obj: unknown, i: number, problems: ModelProblem[]): NodeModel | 
   })
   const providerID = str(spec.providerID)
   const flannelBackend = str(rec(rec(rec(obj).metadata).annotations)[FLANNEL_BACKEND_ANNOTATION])
+  const calico = calicoNodeAddresses(rec(obj).metadata)
   return {
     name: m.name,
     namespace: '',
@@ -74,5 +78,6 @@ function nodeOf(obj: unknown, i: number, problems: ModelProblem[]): NodeModel | 
     ...(providerID ? {providerID} : {}),
     unschedulable: spec.unschedulable === true,
     ...(flannelBackend ? {flannelBackend} : {}),
+    ...(calico ? {calico} : {}),
   }
 }

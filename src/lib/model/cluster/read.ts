@@ -51,7 +51,12 @@ export function defined<T>(xs: (T | undefined)[]): T[] {
 
 export function stringMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const [k, val] of Object.entries(rec(v))) if (typeof val === 'string') out[k] = val
+  const r = rec(v)
+  // Object.keys, not entries: no [key, value] array per label of every object read.
+  for (const k of Object.keys(r)) {
+    const val = r[k]
+    if (typeof val === 'string') out[k] = val
+  }
   return out
 }
 

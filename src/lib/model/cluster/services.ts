@@ -57,39 +57,45 @@ export function serviceOf(obj: unknown, i: number, problems: ModelProblem[]): Se
       if (port === undefined) return void problems.push({subject, message: 'port without a number ignored'})
       const name = str(r.name)
       const nodePort = num(r.nodePort)
-      return {
-        ...(name ? {name} : {}),
-        port,
-        targetPort: intOrString(r.targetPort) ?? port,
-        ...(nodePort ? {nodePort} : {}),
-        protocol: protocol(r.protocol),
-      }
+      const targetPort = intOrString(r.targetPort) ?? port
+      // Literals, not spreads of optional fields: every Service port of the cluster is read here.
+      const out: ServicePort = name ? {name, port, targetPort, protocol: protocol(r.protocol)} : {port, targetPort, protocol: protocol(r.protocol)}
+      if (!nodePort) return out
+      return name ? {name, port, targetPort, nodePort, protocol: out.protocol} : {port, targetPort, nodePort, protocol: out.protocol}
     }),
   )
   const selector = spec.selector === undefined || spec.selector === null ? undefined : stringMap(spec.selector)
   const etp = str(spec.externalTrafficPolicy)
   const itp = str(spec.internalTrafficPolicy)
   const externalName = str(spec.externalName)
-  return {
-    namespace: m.namespace,
-    name: m.name,
-    labels: m.labels,
-    type,
-    clusterIPs: headless ? [] : defined(ips.map((ip) => (ip ? ipText(ip) : undefined))),
-    headless,
-    ipFamilies: strings(spec.ipFamilies),
-    ports,
-    ...(selector && Object.keys(selector).length > 0 ? {selector} : {}),
-    ...(etp === 'Cluster' || etp === 'Local' ? {externalTrafficPolicy: etp} : {}),
-    ...(itp === 'Cluster' || itp === 'Local' ? {internalTrafficPolicy: itp} : {}),
-    sessionAffinity: spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
-    externalIPs: strings(spec.externalIPs),
-    loadBalancerIngress: arr(rec(status.loadBalancer).ingress).map((g) => {
-      const r = rec(g)
-      const ip = str(r.ip)
-      const hostname = str(r.hostname)
-      return {...(ip ? {ip} : {}), ...(hostname ? {hostname} : {})}
-    }),
-    ...(externalName ? {externalName} : {}),
+  const clusterIPs = headless ? [] : defined(ips.map((ip) => (ip ? ipText(ip) : undefined)))
+  const ipFamilies = strings(spec.ipFamilies)
+  const sessionAffinity = spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None'
+  const externalIPs = strings(spec.externalIPs)
+  const loadBalancerIngress = arr(rec(status.loadBalancer).ingress).map((g) => {
+    const r = rec(g)
+    const ip = str(r.ip)
+    const hostname = str(r.hostname)
+    return {...(ip ? {ip} : {}), ...(hostname ? {hostname} : {})}
+  })
+  const {namespace, name, labels} = m
+  const selected = selector && Object.keys(selector).length > 0 ? selector : undefined
+  const external = etp === 'Cluster' || etp === 'Local' ? etp : undefined
+  const internal = itp === 'Cluster' || itp === 'Local' ? itp : undefined
+  // The usual Services as one literal each (fields added after a literal go to a separate store,
+  // slower to read for every check that walks the Services); the rest by assignment, in the same key order.
+  if (selected && internal && !externalName) {
+    return external
+      ? {namespace, name, labels, type, clusterIPs, headless, ipFamilies, ports, selector: selected, externalTrafficPolicy: external, internalTrafficPolicy: internal, sessionAffinity, externalIPs, loadBalancerIngress}
+      : {namespace, name, labels, type, clusterIPs, headless, ipFamilies, ports, selector: selected, internalTrafficPolicy: internal, sessionAffinity, externalIPs, loadBalancerIngress}
   }
+  const out = {namespace, name, labels, type, clusterIPs, headless, ipFamilies, ports} as ServiceModel
+  if (selected) out.selector = selected
+  if (external) out.externalTrafficPolicy = external
+  if (internal) out.internalTrafficPolicy = internal
+  out.sessionAffinity = sessionAffinity
+  out.externalIPs = externalIPs
+  out.loadBalancerIngress = loadBalancerIngress
+  if (externalName) out.externalName = externalName
+  return out
 }
