@@ -21,7 +21,7 @@ import {compareWithProbe} from '../../../src/lib/trace/probe.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
 import type {TraceResult} from '../../../src/lib/trace/types.js'
 import {knetAsync as knet} from '../../helpers/cli.js'
-import {describeNetns} from '../../helpers/netns.js'
+import {describeLabFaults} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
 import {captureLab, traceRequest} from '../trace/trace-lab-helpers.js'
 import {LAB_TOOLS, labNamespaces, probeAll, summarise, tempLabRoot} from './lab-harness.js'
@@ -127,7 +127,7 @@ export interface DualStackSuiteOptions {
 export function dualStackSuite(o: DualStackSuiteOptions): void {
   const name = uniqueLabName(o.tag)
   const families: Family[] = o.ipFamily === 'dual' ? [4, 6] : [6]
-  describeNetns(`knet lab --ip-family ${o.ipFamily} (${o.topology}, 2 nodes × 2 pods) [root]`, () => {
+  describeLabFaults(`knet lab --ip-family ${o.ipFamily} (${o.topology}, 2 nodes × 2 pods) [root]`, () => {
     let root = ''
     const env: NodeJS.ProcessEnv = {}
     const plan = planLab({name, nodes: 2, podsPerNode: 2, topology: o.topology, ipFamily: o.ipFamily})

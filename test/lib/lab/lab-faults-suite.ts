@@ -28,7 +28,7 @@ import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {writeSnapshot} from '../../../src/lib/snapshot/write.js'
 import {compareWithProbe} from '../../../src/lib/trace/probe.js'
 import {knetAsync as knet} from '../../helpers/cli.js'
-import {describeNetns} from '../../helpers/netns.js'
+import {describeLabFaults} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
 import {captureLab, traceIn} from '../trace/trace-lab-helpers.js'
 import {directFaults} from './direct-faults.js'
@@ -112,7 +112,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
     expect({probes, findings: keys(report), collectionErrors: report.collectionErrors}).toEqual({probes: BASELINE.map(([, l]) => l), findings: [], collectionErrors: []})
   }
 
-  describeNetns(`knet lab, trace and doctor over one ${topology} lab (2 nodes × 2 pods), every fault broken once [root]`, () => {
+  describeLabFaults(`knet lab, trace and doctor over one ${topology} lab (2 nodes × 2 pods), every fault broken once [root]`, () => {
     beforeAll(async () => {
       lab.root = tempLabRoot(name)
       lab.env = {KNET_LAB_DIR: lab.root}
