@@ -11,11 +11,10 @@ import {execFileSync} from 'node:child_process'
 import {expect, it} from 'vitest'
 import {CHECKS} from '../../src/lib/checks/registry.js'
 import {runDoctor} from '../../src/lib/checks/context.js'
-import {probeMany} from '../../src/lib/lab/probe.js'
 import {buildModel} from '../../src/lib/model/model.js'
 import {podRanges} from '../../src/lib/model/pod-ranges.js'
 import {knetAsync as knet} from '../helpers/cli.js'
-import {assertNothingLeft} from '../lib/lab/lab-harness.js'
+import {assertNothingLeft, probeAll} from '../lib/lab/lab-harness.js'
 import {labFaultsSuite} from '../lib/lab/lab-faults-suite.js'
 import {captureLab, traceIn} from '../lib/trace/trace-lab-helpers.js'
 
@@ -39,7 +38,7 @@ labFaultsSuite({
       route('10.244.102.70')
       try {
         const snapshot = await captureLab(lab.name, lab.root)
-        const [real] = await probeMany(lab.plan, [{source: 'web-1-1', destination: 'web-2-2', timeoutMs: 500}])
+        const [real] = await probeAll(lab.plan, [{source: 'web-1-1', destination: 'web-2-2', timeoutMs: 500}])
         const t = traceIn(snapshot, ['web-1-1', 'web-2-2'])
         const report = runDoctor(snapshot, CHECKS)
         expect([real?.outcome, t.result.verdict, t.result.reason?.code, report.findings.map((f) => [f.check, f.node, f.evidence.map((e) => e.text)])]).toEqual([
@@ -51,7 +50,7 @@ labFaultsSuite({
       } finally {
         route('10.244.102.64')
       }
-      const [again] = await probeMany(lab.plan, [{source: 'web-1-1', destination: 'web-2-2'}])
+      const [again] = await probeAll(lab.plan, [{source: 'web-1-1', destination: 'web-2-2'}])
       expect(again?.outcome).toBe('delivered')
     }, 120_000)
 

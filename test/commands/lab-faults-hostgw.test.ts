@@ -9,14 +9,13 @@ import {join} from 'node:path'
 import {expect, it} from 'vitest'
 import {FAULTS} from '../../src/lib/lab/faults/registry.js'
 import {breakFault, healFaults} from '../../src/lib/lab/faults/run.js'
-import {probeMany} from '../../src/lib/lab/probe.js'
 import {knetAsync as knet} from '../helpers/cli.js'
 import {BASELINE, probeLine} from '../lib/lab/faults-harness.js'
-import {assertNothingLeft} from '../lib/lab/lab-harness.js'
+import {assertNothingLeft, probeAll} from '../lib/lab/lab-harness.js'
 import {labFaultsSuite, type SuiteLab} from '../lib/lab/lab-faults-suite.js'
 
 async function expectBaseline(lab: SuiteLab): Promise<void> {
-  expect((await probeMany(lab.plan, BASELINE.map(([r]) => r))).map(probeLine)).toEqual(BASELINE.map(([, l]) => l))
+  expect((await probeAll(lab.plan, BASELINE.map(([r]) => r))).map(probeLine)).toEqual(BASELINE.map(([, l]) => l))
 }
 
 labFaultsSuite({

@@ -6,10 +6,9 @@
  */
 import {expect, it} from 'vitest'
 import {breakFault, healFaults} from '../../src/lib/lab/faults/run.js'
-import {probeMany} from '../../src/lib/lab/probe.js'
 import {knetAsync as knet} from '../helpers/cli.js'
 import {pod, probeLine} from '../lib/lab/faults-harness.js'
-import {assertNothingLeft} from '../lib/lab/lab-harness.js'
+import {assertNothingLeft, probeAll} from '../lib/lab/lab-harness.js'
 import {labFaultsSuite} from '../lib/lab/lab-faults-suite.js'
 
 labFaultsSuite({
@@ -21,7 +20,7 @@ labFaultsSuite({
       await breakFault(name, 'mtu-mismatch', {root})
       await healFaults(name, undefined, {root})
       const probes = [pod('web-1-1', 'web-2-1', 'icmp', {size: 1422}), pod('web-1-1', 'web-2-1', 'icmp', {size: 1423})]
-      expect((await probeMany(lab.plan, probes)).map(probeLine)).toEqual(['web-1-1 → web-2-1 icmp size 1422: delivered [web-2-1]', 'web-1-1 → web-2-1 icmp size 1423: error []'])
+      expect((await probeAll(lab.plan, probes)).map(probeLine)).toEqual(['web-1-1 → web-2-1 icmp size 1422: delivered [web-2-1]', 'web-1-1 → web-2-1 icmp size 1423: error []'])
       await breakFault(name, 'stale-route', {root})
       expect((await knet(['lab', 'down', '--name', name], {env})).status).toBe(0)
       await assertNothingLeft(name, root, lab.linksBefore)

@@ -17,14 +17,14 @@ import {runDoctor} from '../../src/lib/checks/context.js'
 import {CHECKS} from '../../src/lib/checks/registry.js'
 import {breakFault, healFaults} from '../../src/lib/lab/faults/run.js'
 import type {LabPlan} from '../../src/lib/lab/plan.js'
-import {probeMany, type ProbeRequest} from '../../src/lib/lab/probe.js'
+import {type ProbeRequest} from '../../src/lib/lab/probe.js'
 import {labPlanOf, readLabState, type LabState} from '../../src/lib/lab/state.js'
 import type {Snapshot} from '../../src/lib/snapshot/schema.js'
 import {knetAsync as knet} from '../helpers/cli.js'
 import {kubernetesDir, kubernetesSkipReason} from '../helpers/kubernetes.js'
 import {netnsSkipReason} from '../helpers/netns.js'
 import {uniqueLabName} from '../helpers/unique.js'
-import {labNamespaces, tempLabRoot} from '../lib/lab/lab-harness.js'
+import {labNamespaces, tempLabRoot, probeAll} from '../lib/lab/lab-harness.js'
 import {captureLab} from '../lib/trace/trace-lab-helpers.js'
 import {expectedRows, rows} from '../lib/lab/real-faults-suite.js'
 
@@ -148,7 +148,7 @@ if (skipReason) {
     it('healthy: same-node, cross-node, pod → Service and NodePort probes delivered, trace agrees with each, doctor finds no error or warning', async () => {
       const p = await plan()
       const pairs = baseline(p)
-      const probes = await probeMany(p, pairs.map((x) => x.probe))
+      const probes = await probeAll(p, pairs.map((x) => x.probe))
       const snapshot = await captureLab(name, root)
       expect(rows(snapshot, pairs, probes)).toEqual(expectedRows(pairs, probes))
       const report = runDoctor(snapshot, CHECKS)
@@ -169,7 +169,7 @@ if (skipReason) {
         const pairs = [pod('web-1-1', 'web-2-2', 'dropped'), pod('web-2-1', 'web-2-2', 'dropped'), pod('web-2-2', 'web-1-1', 'dropped'), svc('web-1-1', 'web', 'partial'), pod('web-1-1', 'web-2-1', 'delivered')]
         const snapshot = await captureLab(name, root)
         step('captured')
-        const probes = await probeMany(p, pairs.map((x) => x.probe))
+        const probes = await probeAll(p, pairs.map((x) => x.probe))
         step('probed')
         expect(rows(snapshot, pairs, probes)).toEqual(expectedRows(pairs, probes, 'route-missing'))
         expect(probes[3]?.silentEndpoints).toEqual(['web-2-2'])
@@ -188,7 +188,7 @@ if (skipReason) {
       // Healed: every baseline packet is delivered again (trace on a healthy lab is the test above).
       const p = await plan()
       const pairs = baseline(p)
-      expect((await probeMany(p, pairs.map((x) => x.probe))).map((o, i) => `${pairs[i]?.trace.join(' ')}: ${o.outcome}`)).toEqual(pairs.map((x) => `${x.trace.join(' ')}: delivered`))
+      expect((await probeAll(p, pairs.map((x) => x.probe))).map((o, i) => `${pairs[i]?.trace.join(' ')}: ${o.outcome}`)).toEqual(pairs.map((x) => `${x.trace.join(' ')}: delivered`))
       step('delivered again')
       process.stderr.write(`real ptp lab missing-pod-route: ${steps.join(', ')}\n`)
     }, 600_000)

@@ -10,9 +10,10 @@ import {join} from 'node:path'
 import {expect} from 'vitest'
 import {STALE_CONNTRACK_PORT} from '../../../src/lib/lab/faults/stale-conntrack.js'
 import type {AppliedFault} from '../../../src/lib/lab/faults/types.js'
-import {probeMany, type ProbeRequest} from '../../../src/lib/lab/probe.js'
+import {type ProbeRequest} from '../../../src/lib/lab/probe.js'
 import type {LabPlan, Topology} from '../../../src/lib/lab/plan.js'
 import type {ReasonCode} from '../../../src/lib/trace/types.js'
+import {probeAll} from './lab-harness.js'
 import {pod, svc} from './faults-harness.js'
 
 /** The code each fault emulates. */
@@ -505,7 +506,7 @@ function bridgedCases(topology: Topology): LabFaultCase[] {
       },
       afterHeal: async (lab) => {
         // Healed: the stuck port's entry was flushed, so that port is answered again.
-        const [again] = await probeMany(lab.plan, [svcAll('web-1-2', 'dns', {sourcePort: STALE_CONNTRACK_PORT, attempts: 1})])
+        const [again] = await probeAll(lab.plan, [svcAll('web-1-2', 'dns', {sourcePort: STALE_CONNTRACK_PORT, attempts: 1})])
         expect(again?.outcome).toBe('delivered')
       },
     },

@@ -21,7 +21,7 @@ import {runDoctor} from '../../../src/lib/checks/context.js'
 import {resolveAnalysisSnapshot} from '../../../src/lib/gather/analysis-source.js'
 import {breakFault, healFaults, type HealOutcome} from '../../../src/lib/lab/faults/run.js'
 import {planLab, type Topology} from '../../../src/lib/lab/plan.js'
-import {probeMany, type ProbeRequest} from '../../../src/lib/lab/probe.js'
+import {type ProbeRequest} from '../../../src/lib/lab/probe.js'
 import {renderDoctorJson} from '../../../src/lib/render/doctor-json.js'
 import type {DoctorReport} from '../../../src/lib/report/report.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
@@ -34,7 +34,7 @@ import {captureLab, traceIn} from '../trace/trace-lab-helpers.js'
 import {directFaults} from './direct-faults.js'
 import {FAULT_CODES, labFaultCases, observedIn, verdictFor, type LabHandle, type Row} from './fault-cases.js'
 import {BASELINE, probeLine} from './faults-harness.js'
-import {LAB_TOOLS, labNamespaces, rootLinks, tempLabRoot} from './lab-harness.js'
+import {LAB_TOOLS, labNamespaces, rootLinks, tempLabRoot, probeAll} from './lab-harness.js'
 
 export interface SuiteLab extends LabHandle {
   env: NodeJS.ProcessEnv
@@ -79,7 +79,7 @@ function evidenceMatchers(lines: (string | RegExp)[]): unknown {
 }
 
 /** "ARGS: probe OUTCOME, trace VERDICT[ CODE], agree|DISAGREE" for every row that names a trace. */
-function traceRows(snapshot: Snapshot, rows: Row[], observed: Awaited<ReturnType<typeof probeMany>>): string[] {
+function traceRows(snapshot: Snapshot, rows: Row[], observed: Awaited<ReturnType<typeof probeAll>>): string[] {
   return rows.flatMap((row, i) => {
     if (!row.trace) return []
     const t = traceIn(snapshot, row.trace).result
@@ -106,7 +106,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
   }
   /** The baseline is delivered and doctor finds nothing (the baseline's own flows are no finding: their pods are all there). */
   const healthy = async () => {
-    const [results, snapshot] = await Promise.all([probeMany(plan, BASELINE.map(([req]) => req)), capture()])
+    const [results, snapshot] = await Promise.all([probeAll(plan, BASELINE.map(([req]) => req)), capture()])
     const probes = results.map(probeLine)
     const report = runDoctor(snapshot, CHECKS)
     expect({probes, findings: keys(report), collectionErrors: report.collectionErrors}).toEqual({probes: BASELINE.map(([, l]) => l), findings: [], collectionErrors: []})
@@ -153,7 +153,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
         {trace: ['node/node-1', 'web-2-2'], probe: {source: 'node/node-1', destination: 'web-2-2'}},
         {trace: ['node/node-2', 'web-2-1'], probe: {source: 'node/node-2', destination: 'web-2-1'}},
       ]
-      const probes = await probeMany(plan, pairs.map((p) => p.probe))
+      const probes = await probeAll(plan, pairs.map((p) => p.probe))
       const snapshot = await capture()
       const rows = pairs.map((p, i) => {
         const t = traceIn(snapshot, p.trace)
@@ -170,7 +170,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
     })
 
     it('trace: the cross-node path line is in the seeds’ notation; --probe sends the real packet too, and it agrees', async () => {
-      await probeMany(plan, [{source: 'web-1-1', destination: 'web-2-2'}])
+      await probeAll(plan, [{source: 'web-1-1', destination: 'web-2-2'}])
       // Wide enough that no topology's path line wraps (Calico's veth names are 15 characters).
       const r = await knet(['trace', 'web-1-1', 'web-2-2', '--lab', name, '--probe'], {env: {...lab.env, COLUMNS: '200'}})
       expect([r.status, r.stderr]).toEqual([0, ''])
@@ -217,7 +217,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
       it(title, async () => {
         const pair = {source: f.src, destination: f.dst, ...(f.probe?.protocol ? {protocol: f.probe.protocol} : {})}
         // Traffic first, so neighbour and FDB entries name each pod's veth as on a busy node.
-        await probeMany(plan, [pair])
+        await probeAll(plan, [pair])
         try {
           for (const argv of f.apply) run(argv)
           const snapshot = await capture()
@@ -232,7 +232,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
           }
           if (f.realOutcomeVaries === undefined) {
             // Dropped packets wait for the whole timeout: half a second is plenty for a lab's answer.
-            const [real] = await probeMany(plan, [{source: f.src, destination: f.dst, timeoutMs: 500, ...f.probe}])
+            const [real] = await probeAll(plan, [{source: f.src, destination: f.dst, timeoutMs: 500, ...f.probe}])
             expect(real?.outcome).not.toBe('delivered')
             if (verdict === 'partial') expect(real?.outcome).toBe('partial')
           }
@@ -241,8 +241,8 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
         }
         // Restored: real packets pass again (a second try allows for ARP after a link flap) and trace agrees.
         const healthyOutcome = f.code === 'netfilter-reject' ? 'refused' : 'delivered'
-        let after = await probeMany(plan, [pair])
-        if (after[0]?.outcome !== healthyOutcome) after = await probeMany(plan, [pair])
+        let after = await probeAll(plan, [pair])
+        if (after[0]?.outcome !== healthyOutcome) after = await probeAll(plan, [pair])
         expect(after[0]?.outcome).toBe(healthyOutcome)
         if (f.doctor) expect(keys(runDoctor(await capture(), CHECKS))).toEqual([])
       })
@@ -251,7 +251,7 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
     for (const c of labFaultCases(topology)) {
       it(`lab fault ${c.id}: probes, trace (${FAULT_CODES[c.id] ?? '?'}) and doctor (${c.findings.join(', ')}) from one break; heal`, async () => {
         // A busy node: each pod's neighbour and FDB entries are known before the fault.
-        if (c.warmUp) await probeMany(plan, plain(c.rows.map((x) => x.probe)))
+        if (c.warmUp) await probeAll(plan, plain(c.rows.map((x) => x.probe)))
         // Service flows earlier tests left in conntrack would point at the pod some faults delete (doctor: conntrack-stale).
         for (const node of plan.nodes) run(['ip', 'netns', 'exec', node.netns, 'conntrack', '-F'])
         const {applied} = await breakFault(name, c.id, {root: lab.root})
@@ -259,9 +259,9 @@ export function labFaultsSuite({topology, tag, doctorViaCli, more}: LabFaultsSui
         try {
           // Evidence first, then real packets: the order `knet trace --probe` uses.
           const early = c.probeFirst ? undefined : await capture()
-          const observed = await probeMany(plan, c.rows.map((x) => x.probe))
+          const observed = await probeAll(plan, c.rows.map((x) => x.probe))
           const snapshot = early ?? (await capture())
-          const later = c.later ? await probeMany(plan, c.later.map((x) => x.probe)) : []
+          const later = c.later ? await probeAll(plan, c.later.map((x) => x.probe)) : []
           const report = runDoctor(snapshot, CHECKS)
           const line = (x: Row) => (typeof x.line === 'string' ? x.line : x.line(applied))
           expect({

@@ -20,7 +20,7 @@ import {FAULTS} from '../../../src/lib/lab/faults/registry.js'
 import {LOWERED_NIC_MTU} from '../../../src/lib/lab/faults/mtu-mismatch.js'
 import type {AppliedFault} from '../../../src/lib/lab/faults/types.js'
 import {UNDERLAY_MTU, type LabPlan, type Topology} from '../../../src/lib/lab/plan.js'
-import {probeMany, type ProbeRequest, type ProbeResult} from '../../../src/lib/lab/probe.js'
+import {type ProbeRequest, type ProbeResult} from '../../../src/lib/lab/probe.js'
 import type {ProxyMode} from '../../../src/lib/lab/real/configs.js'
 import {labPlanOf, readLabState, type LabState} from '../../../src/lib/lab/state.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
@@ -31,7 +31,7 @@ import {kubernetesDir, kubernetesSkipReason} from '../../helpers/kubernetes.js'
 import {netnsSkipReason} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
 import {captureLab, traceIn} from '../trace/trace-lab-helpers.js'
-import {labNamespaces, tempLabRoot} from './lab-harness.js'
+import {labNamespaces, tempLabRoot, probeAll} from './lab-harness.js'
 
 type Outcome = 'delivered' | 'dropped' | 'partial'
 
@@ -303,7 +303,7 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
     const pairsAgree = async (extra: (p: LabPlan) => Pair[] = () => []): Promise<Snapshot> => {
       const p = await plan()
       const pairs = [...baseline(p), ...extra(p)]
-      const probes = await probeMany(p, pairs.map((x) => x.probe))
+      const probes = await probeAll(p, pairs.map((x) => x.probe))
       const snapshot = await capture()
       expect(rows(snapshot, pairs, probes), probes.map((o) => `${o.destination.input}: ${o.outcome} ${o.detail ?? ''}`).join('; ')).toEqual(expectedRows(pairs, probes))
       return snapshot
@@ -352,7 +352,7 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
       const doctorTitle = c.doctor.misses ? `doctor ${c.doctor.check} not asserted [known miss: ${c.doctor.misses}]` : `doctor ${c.doctor.check} on ${doctorWhere}`
       it(`${fault.id}: real probes, trace (${c.code}) agreeing with each, ${doctorTitle}; heal → baseline delivered`, async () => {
         const before = await plan()
-        if (c.warmUp) await probeMany(before, c.pairs(before, {id: fault.id, node: '', target: '', appliedAt: '', undo: []}, before).map((x) => x.probe))
+        if (c.warmUp) await probeAll(before, c.pairs(before, {id: fault.id, node: '', target: '', appliedAt: '', undo: []}, before).map((x) => x.probe))
         const t0 = Date.now()
         const broke = await knet(['lab', 'break', fault.id, '--name', name, '--json'], {env})
         expect(broke.status, broke.stderr).toBe(0)
@@ -362,9 +362,9 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
           const broken = await plan()
           const pairs = c.pairs(broken, applied, before)
           let probes: ProbeResult[] = []
-          if (c.probeFirst) probes = await probeMany(broken, pairs.map((x) => x.probe))
+          if (c.probeFirst) probes = await probeAll(broken, pairs.map((x) => x.probe))
           const snapshot = await capture()
-          if (!c.probeFirst) probes = await probeMany(broken, pairs.map((x) => x.probe))
+          if (!c.probeFirst) probes = await probeAll(broken, pairs.map((x) => x.probe))
           expect(rows(snapshot, pairs, probes), probes.map((o) => `${o.destination.input}: ${o.outcome} ${o.detail ?? ''}`).join('; ')).toEqual(expectedRows(pairs, probes, c.code))
           const report = runDoctor(snapshot, CHECKS)
           const where = (f: (typeof report.findings)[number]): string => (c.doctor.node ? (f.node ?? '') : `${f.subject.kind}/${f.subject.namespace ?? ''}/${f.subject.name}`.toLowerCase())
