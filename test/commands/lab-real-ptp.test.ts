@@ -44,7 +44,7 @@ const DROP = 500
 
 function pod(source: string, destination: string, outcome: Outcome, protocol: 'tcp' | 'udp' | 'icmp' = 'tcp'): Pair {
   const trace = [source, destination, ...(protocol === 'tcp' ? [] : ['--protocol', protocol])]
-  return {trace, probe: {source, destination, protocol, ...(outcome === 'dropped' && protocol !== 'icmp' ? {timeoutMs: DROP} : {})}, outcome}
+  return {trace, probe: {source, destination, protocol, ...(outcome === 'dropped' ? {timeoutMs: protocol === 'icmp' ? 1000 : DROP} : {})}, outcome}
 }
 
 function svc(source: string, service: string, outcome: Outcome, protocol: 'tcp' | 'udp' = 'tcp'): Pair {

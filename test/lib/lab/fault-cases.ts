@@ -97,13 +97,15 @@ export function verdictFor(observed: Observed): string {
 }
 
 /**
- * A row. A pod probe expected to time out waits its whole timeout, so it gets 500 ms instead of the
- * default 1 s: a dropped packet stays dropped, so this cannot make it flaky (probes expected to be
- * answered keep the default, so a slow answer on a loaded machine is still an answer).
+ * A row. A pod probe expected to time out waits its whole timeout, so it gets a short one: 500 ms,
+ * or 1 s for ICMP (ping waits whole seconds; longer, and a packet routed to a link with no such
+ * host turns from silence into ARP's "host unreachable"). A dropped packet stays dropped, so this
+ * cannot make it flaky. Probes expected to be answered wait probeAll's 5 s per attempt, so a slow
+ * answer on a loaded machine is still an answer.
  */
 function r(probe: ProbeRequest, line: string | ((applied: AppliedFault) => string), trace?: string[], code?: ReasonCode): Row {
-  const slow = typeof line === 'string' && observedIn(line) === 'timeout' && probe.timeoutMs === undefined && probe.protocol !== 'icmp' && !probe.destination.startsWith('svc/')
-  return {probe: slow ? {...probe, timeoutMs: 500} : probe, line, ...(trace ? {trace} : {}), ...(code ? {code} : {})}
+  const silent = typeof line === 'string' && observedIn(line) === 'timeout' && probe.timeoutMs === undefined && !probe.destination.startsWith('svc/')
+  return {probe: silent ? {...probe, timeoutMs: probe.protocol === 'icmp' ? 1000 : 500} : probe, line, ...(trace ? {trace} : {}), ...(code ? {code} : {})}
 }
 
 /** A Service probe expected to be answered by every endpoint: the default attempts (stopping once all answered) and timeout. */

@@ -89,7 +89,7 @@ const DROP = 500
 export function pod(source: string, destination: string, outcome: Outcome, protocol: 'tcp' | 'udp' | 'icmp' = 'tcp', extra: Partial<ProbeRequest> = {}): Pair {
   const trace = [source, destination, ...(protocol === 'tcp' ? [] : ['--protocol', protocol]), ...(extra.size ? ['--size', String(extra.size)] : [])]
   // A packet expected to be dropped waits its whole timeout: half a second is plenty for a lab's answer.
-  const probe = {source, destination, protocol, ...(outcome === 'dropped' && protocol !== 'icmp' ? {timeoutMs: DROP} : {}), ...extra}
+  const probe = {source, destination, protocol, ...(outcome === 'dropped' ? {timeoutMs: protocol === 'icmp' ? 1000 : DROP} : {}), ...extra}
   return {trace, probe, outcome}
 }
 
