@@ -22,7 +22,7 @@ import {breakFault, healFaults} from '../../src/lib/lab/faults/run.js'
 import type {Family, LabPlan} from '../../src/lib/lab/plan.js'
 import type {ProbeResult} from '../../src/lib/lab/probe.js'
 import {labApi} from '../../src/lib/lab/real/api.js'
-import {labPlanOf, readLabState, type LabState} from '../../src/lib/lab/state.js'
+import {labPlanOf, type LabState} from '../../src/lib/lab/state.js'
 import type {Snapshot} from '../../src/lib/snapshot/schema.js'
 import {compareWithProbe} from '../../src/lib/trace/probe.js'
 import {knetAsync as knet} from '../helpers/cli.js'
@@ -30,7 +30,7 @@ import {kubernetesDir, kubernetesSkipReason} from '../helpers/kubernetes.js'
 import {netnsSkipReason} from '../helpers/netns.js'
 import {uniqueLabName} from '../helpers/unique.js'
 import {agreement, deliveredLine, pairs, requestFor, traceOf, type Pair} from '../lib/lab/dualstack-suite.js'
-import {labNamespaces, probeAll, summarise, tempLabRoot} from '../lib/lab/lab-harness.js'
+import {labNamespaces, probeAll, summarise, tempLabRoot, upLabState} from '../lib/lab/lab-harness.js'
 import {captureLab} from '../lib/trace/trace-lab-helpers.js'
 
 const BIN = kubernetesDir()
@@ -64,11 +64,7 @@ function realDualSuite(tag: string, topology: 'vxlan' | 'host-gw', proxyMode: 'i
       const env: NodeJS.ProcessEnv = {KNET_KUBERNETES: BIN}
       let root = ''
 
-      const state = async (): Promise<LabState> => {
-        const s = await readLabState(name, root)
-        if (!s) throw new Error(`no state for ${name}`)
-        return s
-      }
+      const state = (): Promise<LabState> => upLabState(name, root)
       const problems = (snapshot: Snapshot): string[] =>
         runDoctor(snapshot, CHECKS)
           .findings.filter((f) => f.severity === 'error' || f.severity === 'warn')

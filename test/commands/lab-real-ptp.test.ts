@@ -18,13 +18,13 @@ import {CHECKS} from '../../src/lib/checks/registry.js'
 import {breakFault, healFaults} from '../../src/lib/lab/faults/run.js'
 import type {LabPlan} from '../../src/lib/lab/plan.js'
 import {type ProbeRequest} from '../../src/lib/lab/probe.js'
-import {labPlanOf, readLabState, type LabState} from '../../src/lib/lab/state.js'
+import {labPlanOf, type LabState} from '../../src/lib/lab/state.js'
 import type {Snapshot} from '../../src/lib/snapshot/schema.js'
 import {knetAsync as knet} from '../helpers/cli.js'
 import {kubernetesDir, kubernetesSkipReason} from '../helpers/kubernetes.js'
 import {netnsSkipReason} from '../helpers/netns.js'
 import {uniqueLabName} from '../helpers/unique.js'
-import {labNamespaces, tempLabRoot, probeAll} from '../lib/lab/lab-harness.js'
+import {labNamespaces, tempLabRoot, probeAll, upLabState} from '../lib/lab/lab-harness.js'
 import {captureLab} from '../lib/trace/trace-lab-helpers.js'
 import {expectedRows, rows} from '../lib/lab/real-faults-suite.js'
 
@@ -86,11 +86,7 @@ if (skipReason) {
     const env: NodeJS.ProcessEnv = {KNET_KUBERNETES: BIN}
     let root = ''
 
-    const state = async (): Promise<LabState> => {
-      const s = await readLabState(name, root)
-      if (!s) throw new Error(`no state for ${name}`)
-      return s
-    }
+    const state = (): Promise<LabState> => upLabState(name, root)
     const plan = async (): Promise<LabPlan> => labPlanOf(await state())
     const problems = (snapshot: Snapshot): string[] =>
       runDoctor(snapshot, CHECKS)

@@ -12,12 +12,12 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type Topology} from '../../src/lib/lab/plan.js'
 import {labApi} from '../../src/lib/lab/real/api.js'
 import type {ProxyMode} from '../../src/lib/lab/real/configs.js'
-import {labPlanOf, readLabState} from '../../src/lib/lab/state.js'
+import {labPlanOf, type LabState} from '../../src/lib/lab/state.js'
 import {knetAsync} from '../helpers/cli.js'
 import {kubernetesDir, kubernetesSkipReason} from '../helpers/kubernetes.js'
 import {netnsSkipReason} from '../helpers/netns.js'
 import {uniqueLabName} from '../helpers/unique.js'
-import {assertNothingLeft, labNamespaces, matrixRequests, probeAll, rootLinks, summarise, tempLabRoot} from '../lib/lab/lab-harness.js'
+import {assertNothingLeft, labNamespaces, matrixRequests, probeAll, rootLinks, summarise, tempLabRoot, upLabState} from '../lib/lab/lab-harness.js'
 
 const BIN = kubernetesDir()
 const skipReason = netnsSkipReason ?? kubernetesSkipReason()
@@ -34,11 +34,7 @@ function realLabSuite(tag: string, topology: Topology, nodes: number, proxyMode:
     let root = ''
     let linksBefore = new Set<string>()
 
-    const state = async (): Promise<NonNullable<Awaited<ReturnType<typeof readLabState>>>> => {
-      const s = await readLabState(name, root)
-      if (!s) throw new Error(`no state for ${name}`)
-      return s
-    }
+    const state = (): Promise<LabState> => upLabState(name, root)
 
     beforeAll(async () => {
       root = tempLabRoot(name)

@@ -116,3 +116,14 @@ export async function fuzzParser<T>(
     {numRuns: runs},
   )
 }
+
+/** Replace one value somewhere inside an object (the path picks a key at each level) with `replacement`. */
+export function mutate(obj: unknown, path: number[], replacement: unknown): unknown {
+  if (path.length === 0 || typeof obj !== 'object' || obj === null) return replacement
+  const keys = Object.keys(obj)
+  if (keys.length === 0) return replacement
+  const key = keys[(path[0] ?? 0) % keys.length] as string
+  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : {...(obj as Record<string, unknown>)}
+  copy[key] = mutate((obj as Record<string, unknown>)[key], path.slice(1), replacement)
+  return copy
+}

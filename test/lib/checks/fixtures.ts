@@ -244,3 +244,25 @@ export function run(check: Check, snapshot: Snapshot): {findings: Finding[]; ski
   for (const f of result.findings) if (f.evidence.length === 0) throw new Error(`${f.check}: finding without evidence: ${f.message}`)
   return result
 }
+
+/** web dual-stack: an IPv4 and an IPv6 EndpointSlice (`v6Ready`: which IPv6 endpoints are ready). */
+export function webDualStack(v6Ready: [boolean, boolean] = [true, true]): string {
+  return `apiVersion: v1
+kind: Service
+metadata: {namespace: default, name: web}
+spec: {type: ClusterIP, clusterIP: 172.20.0.50, clusterIPs: [172.20.0.50, "fd00:10:96::50"], ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack, selector: {app: web}, ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {namespace: default, name: web-abcde, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}}, {addresses: [10.244.2.7], conditions: {ready: true}}]
+ports: [{name: http, port: 8080, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {namespace: default, name: web-v6xyz, labels: {kubernetes.io/service-name: web}}
+addressType: IPv6
+endpoints: [{addresses: ["fd00:10:244:1::5"], conditions: {ready: ${v6Ready[0]}}}, {addresses: ["fd00:10:244:2::7"], conditions: {ready: ${v6Ready[1]}}}]
+ports: [{name: http, port: 8080, protocol: TCP}]`
+}

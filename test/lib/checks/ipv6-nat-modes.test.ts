@@ -14,34 +14,12 @@ import {kubeProxyView6} from '../../../src/lib/checks/kube-proxy-ipv6.js'
 import {buildModel} from '../../../src/lib/model/model.js'
 import type {Finding} from '../../../src/lib/report/finding.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
-import {fixtureText, flannelNode, nodeEvidence, run, SERVICES, snapshotOf} from './fixtures.js'
+import {fixtureText, flannelNode, nodeEvidence, run, SERVICES, snapshotOf, webDualStack} from './fixtures.js'
 
 const NO_KUBE_PROXY_IPTABLES = '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n'
 const NFT = fixtureText('netfilter/nft-list-ruleset.kube-proxy-dualstack.json')
 const IPVS = fixtureText('ipvs/ipvsadm-save.dualstack.txt')
 const KUBE_IPVS0 = {ifindex: 10, ifname: 'kube-ipvs0', flags: ['BROADCAST', 'NOARP'], mtu: 1500, operstate: 'DOWN', linkinfo: {info_kind: 'dummy'}}
-
-/** web dual-stack: an IPv4 and an IPv6 EndpointSlice (`v6Ready`: which IPv6 endpoints are ready). */
-function webDualStack(v6Ready: [boolean, boolean] = [true, true]): string {
-  return `apiVersion: v1
-kind: Service
-metadata: {namespace: default, name: web}
-spec: {type: ClusterIP, clusterIP: 172.20.0.50, clusterIPs: [172.20.0.50, "fd00:10:96::50"], ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack, selector: {app: web}, ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {namespace: default, name: web-abcde, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}}, {addresses: [10.244.2.7], conditions: {ready: true}}]
-ports: [{name: http, port: 8080, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {namespace: default, name: web-v6xyz, labels: {kubernetes.io/service-name: web}}
-addressType: IPv6
-endpoints: [{addresses: ["fd00:10:244:1::5"], conditions: {ready: ${v6Ready[0]}}}, {addresses: ["fd00:10:244:2::7"], conditions: {ready: ${v6Ready[1]}}}]
-ports: [{name: http, port: 8080, protocol: TCP}]`
-}
 
 function dualStackSnapshot(mode: 'nftables' | 'ipvs', evidence: Record<string, string>, v6Ready?: [boolean, boolean]): Snapshot {
   return snapshotOf({

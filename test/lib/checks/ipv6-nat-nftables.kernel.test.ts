@@ -12,26 +12,7 @@ import {natStaleEndpoint} from '../../../src/lib/checks/nat-stale-endpoint.js'
 import type {Finding} from '../../../src/lib/report/finding.js'
 import {describeNetns, TestNetns} from '../../helpers/netns.js'
 import {dualStackNft, WEB6} from '../../fixtures/netfilter/capture-nft-dualstack.js'
-import {DNS, flannelNode, KUBERNETES, nodeEvidence, run, SERVICES, snapshotOf, WEB} from './fixtures.js'
-
-const WEB_DUAL = `apiVersion: v1
-kind: Service
-metadata: {namespace: default, name: web}
-spec: {type: ClusterIP, clusterIP: 172.20.0.50, clusterIPs: [172.20.0.50, "fd00:10:96::50"], ipFamilies: [IPv4, IPv6], selector: {app: web}, ports: [{name: http, port: 80, targetPort: http, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {namespace: default, name: web-abcde, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}}, {addresses: [10.244.2.7], conditions: {ready: true}}]
-ports: [{name: http, port: 8080, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {namespace: default, name: web-v6xyz, labels: {kubernetes.io/service-name: web}}
-addressType: IPv6
-endpoints: [{addresses: ["fd00:10:244:1::5"], conditions: {ready: true}}, {addresses: ["fd00:10:244:2::7"], conditions: {ready: true}}]
-ports: [{name: http, port: 8080, protocol: TCP}]`
+import {DNS, flannelNode, KUBERNETES, nodeEvidence, run, SERVICES, snapshotOf, WEB, webDualStack} from './fixtures.js'
 
 const brief = (f: Finding) => [f.check, f.node, f.family ?? 4, f.message]
 
@@ -39,7 +20,7 @@ describeNetns('NAT checks on live nftables state: ip and ip6 kube-proxy tables',
   let node: TestNetns
   const findings = () => {
     const snapshot = snapshotOf({
-      cluster: {kubeProxyMode: 'nftables', services: SERVICES.filter((s) => s.name !== 'web'), extra: WEB_DUAL},
+      cluster: {kubeProxyMode: 'nftables', services: SERVICES.filter((s) => s.name !== 'web'), extra: webDualStack()},
       nodes: [nodeEvidence('node-1', {...flannelNode(), 'iptables-save': '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n', nft: node.run(['nft', '-j', 'list', 'ruleset'])})],
     })
     return [natMissingService, natStaleEndpoint, natOrphanService].flatMap((c) => run(c, snapshot).findings)

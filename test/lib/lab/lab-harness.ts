@@ -12,7 +12,7 @@ import {afterAll, beforeAll, expect, it} from 'vitest'
 import {labMarker, planLab, planNamespaces, type LabPlan, type Topology} from '../../../src/lib/lab/plan.js'
 import {probeMany, type ProbeRequest, type ProbeResult} from '../../../src/lib/lab/probe.js'
 import {findLabProcesses} from '../../../src/lib/lab/processes.js'
-import {statePath} from '../../../src/lib/lab/state.js'
+import {readLabState, statePath, type LabState} from '../../../src/lib/lab/state.js'
 import {knetAsync as knet} from '../../helpers/cli.js'
 import {describeNetns} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
@@ -22,6 +22,13 @@ export const LAB_TOOLS = ['bridge', 'sysctl', 'iptables-restore', 'ping'] as con
 
 export function tempLabRoot(tag: string): string {
   return mkdtempSync(join(tmpdir(), `knet-lab-${tag}-`))
+}
+
+/** The lab's state file, which a test that brought the lab up expects to exist. */
+export async function upLabState(name: string, root: string): Promise<LabState> {
+  const s = await readLabState(name, root)
+  if (!s) throw new Error(`no state for ${name}`)
+  return s
 }
 
 export function labNamespaces(name: string): string[] {

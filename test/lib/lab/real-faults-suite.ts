@@ -22,7 +22,7 @@ import type {AppliedFault} from '../../../src/lib/lab/faults/types.js'
 import {UNDERLAY_MTU, type LabPlan, type Topology} from '../../../src/lib/lab/plan.js'
 import {type ProbeRequest, type ProbeResult} from '../../../src/lib/lab/probe.js'
 import type {ProxyMode} from '../../../src/lib/lab/real/configs.js'
-import {labPlanOf, readLabState, type LabState} from '../../../src/lib/lab/state.js'
+import {labPlanOf, type LabState} from '../../../src/lib/lab/state.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {compareWithProbe} from '../../../src/lib/trace/probe.js'
 import type {ReasonCode, TraceResult} from '../../../src/lib/trace/types.js'
@@ -31,7 +31,7 @@ import {kubernetesDir, kubernetesSkipReason} from '../../helpers/kubernetes.js'
 import {netnsSkipReason} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
 import {captureLab, traceIn} from '../trace/trace-lab-helpers.js'
-import {labNamespaces, tempLabRoot, probeAll} from './lab-harness.js'
+import {labNamespaces, tempLabRoot, probeAll, upLabState} from './lab-harness.js'
 
 type Outcome = 'delivered' | 'dropped' | 'partial'
 
@@ -286,11 +286,7 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
     const env: NodeJS.ProcessEnv = {KNET_KUBERNETES: BIN}
     let root = ''
 
-    const state = async (): Promise<LabState> => {
-      const s = await readLabState(name, root)
-      if (!s) throw new Error(`no state for ${name}`)
-      return s
-    }
+    const state = (): Promise<LabState> => upLabState(name, root)
     const plan = async (): Promise<LabPlan> => labPlanOf(await state())
     const capture = (): Promise<Snapshot> => captureLab(name, root)
     /** Doctor's error and warning findings as "severity check node-or-subject". */

@@ -14,7 +14,7 @@ import {endpointSliceOf, type Endpoint, type EndpointSliceModel} from '../../../
 import {podOf, type ContainerPort, type PodModel} from '../../../src/lib/model/cluster/pods.js'
 import {arr, bool, defined, intOrString, ipText, meta as metaOf, num, protocol, rec, str, stringMap, strings, type ModelProblem} from '../../../src/lib/model/cluster/read.js'
 import {serviceOf, type ServicePort, type ServiceModel, type ServiceType} from '../../../src/lib/model/cluster/services.js'
-import {breather} from '../../helpers/fuzz.js'
+import {breather, mutate} from '../../helpers/fuzz.js'
 
 // ------------------------------------------------------------ the reference readers
 
@@ -175,16 +175,6 @@ const real = [
 ]
 const kindOf = (o: unknown): string => String(rec(o).kind)
 const readable = real.filter((o) => kindOf(o) in READERS)
-
-function mutate(obj: unknown, path: number[], replacement: unknown): unknown {
-  if (path.length === 0 || typeof obj !== 'object' || obj === null) return replacement
-  const keys = Object.keys(obj)
-  if (keys.length === 0) return replacement
-  const key = keys[(path[0] ?? 0) % keys.length] as string
-  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : {...(obj as Record<string, unknown>)}
-  copy[key] = mutate((obj as Record<string, unknown>)[key], path.slice(1), replacement)
-  return copy
-}
 
 describe('the cluster model\'s fast readers equal the plain ones', () => {
   it('on real Pods, Services and EndpointSlices', () => {

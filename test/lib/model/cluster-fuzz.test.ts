@@ -4,21 +4,10 @@ import {objectsFromYamlFile} from '../../../src/lib/apiserver/load.js'
 import {emptyObjects, type ClusterEvidence} from '../../../src/lib/gather/cluster/evidence.js'
 import {objectsFromText} from '../../../src/lib/gather/cluster/objects-file.js'
 import {buildClusterModel} from '../../../src/lib/model/cluster.js'
-import {breather} from '../../helpers/fuzz.js'
+import {breather, mutate} from '../../helpers/fuzz.js'
 
 const runs = Math.min(Number(process.env.FUZZ_RUNS ?? 300), 3000)
 const real = objectsFromYamlFile(new URL('../../fixtures/cluster/kubeadm-3node.yaml', import.meta.url).pathname)
-
-/** Replace one value somewhere inside a real object with an arbitrary JSON value. */
-function mutate(obj: unknown, path: number[], replacement: unknown): unknown {
-  if (path.length === 0 || typeof obj !== 'object' || obj === null) return replacement
-  const keys = Object.keys(obj)
-  if (keys.length === 0) return replacement
-  const key = keys[(path[0] ?? 0) % keys.length] as string
-  const copy: Record<string, unknown> = Array.isArray(obj) ? ([...obj] as unknown as Record<string, unknown>) : {...(obj as Record<string, unknown>)}
-  copy[key] = mutate((obj as Record<string, unknown>)[key], path.slice(1), replacement)
-  return copy
-}
 
 describe('the cluster model never throws', () => {
   it('on real objects with one value anywhere replaced by arbitrary JSON', async () => {
