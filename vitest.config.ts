@@ -30,7 +30,8 @@ export default defineConfig({
     // test's time on an idle machine. Lab suites rely on these (no per-test values).
     testTimeout: 600_000,
     hookTimeout: 900_000,
-    reporters: ['default'],
+    // failures-now: a failed test's errors as it fails (the default reporter keeps them for the end).
+    reporters: ['default', './test/reporters/failures-now.ts'],
     sequence: {sequencer: LabSuitesFirst},
   },
 })

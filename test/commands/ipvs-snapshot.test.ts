@@ -15,6 +15,8 @@ const file = (name: string) => join(dir, name)
 beforeAll(() => {
   writeFileSync(file('ipvs.json'), JSON.stringify(ipvsSnapshot()))
   writeFileSync(file('ipvs-stale.json'), JSON.stringify(ipvsSnapshot({'node-1': {ipvsadm: (t) => t.replace('-r 10.244.2.3:8080 -m -w 1', '-r 10.244.2.99:8080 -m -w 1')}})))
+  // As kube-proxy leaves it: the stale real server under the ClusterIP and each NodePort address.
+  writeFileSync(file('ipvs-stale-all.json'), JSON.stringify(ipvsSnapshot({'node-1': {ipvsadm: (t) => t.replace(/(-a -t (10\.96\.0\.81:80|[0-9.]+:30080)) -r 10\.244\.2\.3:8080/g, '$1 -r 10.244.2.99:8080')}})))
 })
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
@@ -56,6 +58,19 @@ describe('knet doctor --snapshot on IPVS-mode nodes', () => {
     const doc = JSON.parse(r.stdout) as {findings: {check: string; node: string; evidence: {source: string; text: string}[]}[]}
     expect(doc.findings.map((f) => [f.check, f.node, f.evidence[0]])).toEqual([
       ['nat-stale-endpoint', 'node-1', {source: 'node-1: ipvsadm -S -n', text: '-a -t 10.96.0.80:80 -r 10.244.2.99:8080 -m -w 1'}],
+    ])
+  })
+
+  it('a stale real server under several virtual services of one Service port is one finding, each ipvsadm line its evidence', () => {
+    const r = knet(['doctor', '--snapshot', file('ipvs-stale-all.json'), '--only', 'nat-stale-endpoint', '-o', 'json'])
+    expect(r.status).toBe(1)
+    const doc = JSON.parse(r.stdout) as {findings: {check: string; node: string; message: string; evidence: {source: string; text: string}[]}[]}
+    expect(doc.findings.map((f) => [f.node, f.message])).toEqual([['node-1', 'default/web-np:http (tcp) DNATs to 10.244.2.99:8080, which is not a ready endpoint']])
+    expect(doc.findings[0]?.evidence.map((e) => e.text)).toEqual([
+      '-a -t 10.96.0.81:80 -r 10.244.2.99:8080 -m -w 1',
+      '-a -t 10.100.0.2:30080 -r 10.244.2.99:8080 -m -w 1',
+      '-a -t 10.244.1.1:30080 -r 10.244.2.99:8080 -m -w 1',
+      'ready: 10.244.1.2:8080, 10.244.1.3:8080, 10.244.2.2:8080, 10.244.2.3:8080',
     ])
   })
 })

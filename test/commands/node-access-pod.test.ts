@@ -71,7 +71,8 @@ function knet(args: string[]): Running {
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   // A run that never ends must not outlive the test (nor hold its pods): kill it, and the test fails.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 75_000)
+  // A hang detector: beside another CI run (load 30 on 2 cores) one knet start-up took 20 s.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 400_000)
   const done = new Promise<{status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string}>((resolve) =>
     child.on('close', (status, signal) => {
       clearTimeout(killer)
@@ -81,7 +82,7 @@ function knet(args: string[]): Running {
   return {child, done}
 }
 
-async function until(what: string, test: () => boolean, ms = 45_000): Promise<void> {
+async function until(what: string, test: () => boolean, ms = 300_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -91,7 +92,8 @@ async function until(what: string, test: () => boolean, ms = 45_000): Promise<vo
 
 describe('knet doctor --node-access pod against the stand-in API server', () => {
   it('SIGINT while the node pods start: exit 130, and no knet pod is left', async () => {
-    const {server, kubeconfig} = await start({exec: hostExec(), podStartDelayMs: 60_000})
+    // The pods stay Pending until long after the SIGINT, however slowly knet starts.
+    const {server, kubeconfig} = await start({exec: hostExec(), podStartDelayMs: 900_000})
     const run = knet(['doctor', '--kubeconfig', kubeconfig, '--node-access', 'pod', '-o', 'json'])
     await until('both node pods', () => server.pods(MANAGED).length === 2)
     expect(server.pods(MANAGED).map((p) => [p.node, p.phase])).toEqual([
@@ -119,11 +121,15 @@ describe('knet doctor --node-access pod against the stand-in API server', () => 
   }, 600_000)
 
   it('a node that does not answer within --node-timeout is a collection error; the other node is read and every pod deleted', async () => {
-    const {server, kubeconfig} = await start({exec: hostExec((node) => node === 'node-2'), podStartDelayMs: 20})
-    const r = await knet(['doctor', '--kubeconfig', kubeconfig, '--node-access', 'pod', '--node-timeout', '5s', '--parallel', '2', '--fail-on', 'none', '-o', 'json']).done
+    // node-2's pod never starts, so only --node-timeout ends its wait (a command that hangs meets its
+    // own limit first). The limit is long enough for node-1 to finish on a loaded machine too: beside
+    // another CI run its catalogue took over 5 s. A minute is also long enough for a garbage
+    // collection: knet's deadline was once a weakly held AbortSignal.timeout that never fired then.
+    const {server, kubeconfig} = await start({exec: hostExec(), podStartDelayMs: (node) => (node === 'node-2' ? 900_000 : 20)})
+    const r = await knet(['doctor', '--kubeconfig', kubeconfig, '--node-access', 'pod', '--node-timeout', '60s', '--parallel', '2', '--fail-on', 'none', '-o', 'json']).done
     const report = JSON.parse(r.stdout) as {collectionErrors: {node?: string; source: string; message: string}[]}
     expect(report.collectionErrors.filter((e) => e.node === 'node-1')).toEqual([])
-    expect(report.collectionErrors.filter((e) => e.source === 'node-access')).toEqual([{node: 'node-2', source: 'node-access', message: 'node node-2 was not done within 5s (--node-timeout)'}])
+    expect(report.collectionErrors.filter((e) => e.source === 'node-access')).toEqual([{node: 'node-2', source: 'node-access', message: 'node node-2 was not done within 60s (--node-timeout)'}])
     expect(r.status).toBe(3)
     expect(server.pods()).toEqual([])
     // node-1's pod really ran the catalogue.

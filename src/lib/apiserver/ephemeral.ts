@@ -50,7 +50,7 @@ export function patchEphemeral(life: PodLifecycle, namespace: string, name: stri
   const added = merged.filter((c) => !before.some((b) => b.name === c.name)).map((c) => String(c.name))
   const uid = (pod.metadata as Json | undefined)?.uid
   if (typeof spec.nodeName === 'string' && (pod.status as Json | undefined)?.phase === 'Running') {
-    life.later(() => startEphemeral(life, namespace, name, uid, added), life.startDelayMs)
+    life.later(() => startEphemeral(life, namespace, name, uid, added), life.startDelayMs(spec.nodeName))
   }
   return [200, {kind: 'Pod', apiVersion: 'v1', ...pod}]
 }

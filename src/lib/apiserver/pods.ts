@@ -20,8 +20,8 @@ const SUBDOMAIN_HELP =
 
 export interface PodLifecycle {
   store: ObjectStore
-  /** Pending → Running after this many ms (default 100). */
-  startDelayMs: number
+  /** Pending → Running after this many ms on the pod's node (default 100). */
+  startDelayMs: (node: string) => number
   /** Run fn later; the server cancels what is still pending when it closes. */
   later(fn: () => void, ms: number): void
   now(): Date
@@ -67,7 +67,7 @@ export function createPod(life: PodLifecycle, namespace: string, body: unknown):
   delete stored.kind
   putObject(life.store, POD_TYPE, namespace, name, stored)
   const node = typeof spec.nodeName === 'string' ? itemsOf(life.store, NODE_TYPE).find((n) => n.name === spec.nodeName) : undefined
-  if (node) life.later(() => startPod(life, namespace, name, uid, node.json), life.startDelayMs)
+  if (node) life.later(() => startPod(life, namespace, name, uid, node.json), life.startDelayMs(node.name))
   return [201, {kind: 'Pod', apiVersion: 'v1', ...stored}]
 }
 

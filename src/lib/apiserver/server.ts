@@ -55,8 +55,8 @@ export interface ApiServerOptions {
   exec?: ExecHook
   /** The exec subprotocols served (default v5 and v4; an older server speaks only v4). */
   execProtocols?: readonly string[]
-  /** A created pod bound to a known node turns Running after this many ms (default 100). */
-  podStartDelayMs?: number
+  /** A created pod bound to a known node turns Running after this many ms (default 100), or per node. */
+  podStartDelayMs?: number | ((node: string) => number)
 }
 
 /** A pod as the server holds it now, for tests to inspect. */
@@ -107,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const certs = options.tls === 'self-signed' ? testCerts() : undefined
   const life: PodLifecycle = {
     store,
-    startDelayMs: options.podStartDelayMs ?? 100,
+    startDelayMs: typeof options.podStartDelayMs === 'function' ? options.podStartDelayMs : () => (options.podStartDelayMs as number | undefined) ?? 100,
     later(fn, ms) {
       const timer = setTimeout(() => {
         timers.delete(timer)

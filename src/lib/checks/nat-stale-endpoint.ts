@@ -23,6 +23,9 @@ export const natStaleEndpoint: Check = {
       for (const view of [index.kubeProxyView(node), ...(v6 ? [v6] : [])]) {
         if (!view) continue
         const family = view === v6 ? 6 : undefined
+        // One finding per stale target of a Service port: IPVS repeats the real servers under the
+        // ClusterIP and every NodePort address, iptables under KUBE-SVC and KUBE-SVL; each rule is evidence.
+        const seen = new Map<string, Finding>()
         for (const port of view.ports) {
           const key = `${port.namespace}/${port.name}`
           if (!index.serviceByKey().has(key)) continue
@@ -30,23 +33,29 @@ export const natStaleEndpoint: Check = {
           const isReady = readyTargetTest(slicePorts, port.targets.length)
           for (const t of port.targets) {
             if (isReady(t)) continue
-            const ready = readyEndpoints(slicePorts, false)
             const target = hostPort(t.ip, t.port)
-            findings.push(
-              ctx.finding({
-                subject: {kind: 'service', namespace: port.namespace, name: port.name},
-                node: node.name,
-                ...(family ? {family} : {}),
-                message: `${port.portName} (${port.protocol}) DNATs to ${target}, which is not a ready endpoint`,
-                evidence: [
-                  {source: view.source, text: t.rule.text},
-                  {
-                    source: `api: EndpointSlices of Service ${key}`,
-                    text: ready.length ? `ready: ${ready.map((e) => hostPort(e.ip, e.port)).join(', ')}` : 'no ready endpoints',
-                  },
-                ],
-              }),
-            )
+            const same = `${port.portName}|${port.protocol}|${target}`
+            const earlier = seen.get(same)
+            if (earlier) {
+              earlier.evidence.splice(earlier.evidence.length - 1, 0, {source: view.source, text: t.rule.text})
+              continue
+            }
+            const ready = readyEndpoints(slicePorts, false)
+            const finding = ctx.finding({
+              subject: {kind: 'service', namespace: port.namespace, name: port.name},
+              node: node.name,
+              ...(family ? {family} : {}),
+              message: `${port.portName} (${port.protocol}) DNATs to ${target}, which is not a ready endpoint`,
+              evidence: [
+                {source: view.source, text: t.rule.text},
+                {
+                  source: `api: EndpointSlices of Service ${key}`,
+                  text: ready.length ? `ready: ${ready.map((e) => hostPort(e.ip, e.port)).join(', ')}` : 'no ready endpoints',
+                },
+              ],
+            })
+            seen.set(same, finding)
+            findings.push(finding)
           }
         }
       }

@@ -110,6 +110,9 @@ export function traverseIpvs(dump: IptablesDump, ipvs: IpvsTable, path: Traversa
       return
     }
     const total = live.reduce((n, rs) => n + rs.weight, 0)
+    // -p (kube-proxy's sessionAffinity: ClientIP): a client scheduled within the timeout returns to its real server.
+    const persistence = vs.persistent === null ? undefined
+      : `${ipvsServiceLabel(vs)} is persistent for ${vs.persistent} s (sessionAffinity: ClientIP): a client scheduled within that time goes back to the same real server; the shares are those of a client not seen before`
     const equal = vs.scheduler === 'rr'
     const uncertain = equal || vs.scheduler === 'wrr' ? s.uncertain : [...s.uncertain, `IPVS scheduler ${vs.scheduler} picks by load or hash: the share of each real server is taken from its weight`]
     for (const rs of live) {
@@ -127,6 +130,7 @@ export function traverseIpvs(dump: IptablesDump, ipvs: IpvsTable, path: Traversa
       const nat: NatState = {...s.nat, dnat: {ip: rs.address, port: rs.port, original, table: 'ipvs', chain: ipvsServiceLabel(vs), line: rs.line}}
       const dnat = entry(vs, rs.line, raw, `DNAT → ${toIp(rs.address)?.family === 6 ? `[${rs.address}]` : rs.address}:${rs.port} (${live.length === 1 ? 'its only real server' : `${vs.scheduler}: ${Math.round(share * 1000) / 10}%`})`, name, share)
       const note = path === 'local-out' ? [] : ['IPVS sends the rewritten packet out through OUTPUT (nat OUTPUT is not run again)']
+      if (persistence) note.push(persistence)
       run(AFTER_IPVS, 0, {...s, probability: s.probability * share, packet, nat, trail: [...s.trail, head, dnat], uncertain, notes: [...s.notes, ...note], at: {hook, table: 'ipvs'}, decidedBy: 'rule'}, 'out', true)
     }
   }

@@ -88,8 +88,8 @@ export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEv
         return {errors: [nodeError(node, 'internal', 'not gathered: the run was interrupted')]}
       }
       o.onNodeProgress?.({kind: 'start', node})
-      const signal = AbortSignal.any([pods.signal, AbortSignal.timeout(o.nodeTimeoutMs)])
-      const run = await pods.on(node, index, signal, (t) => gatherOne(node, new PodExecTransport(t.kind, o.client, t.namespace, t.name, t.container), signal, o.onProgress))
+      const {signal, clear} = nodeDeadline(pods.signal, o.nodeTimeoutMs)
+      const run = await pods.on(node, index, signal, (t) => gatherOne(node, new PodExecTransport(t.kind, o.client, t.namespace, t.name, t.container), signal, o.onProgress)).finally(clear)
       o.onNodeProgress?.({kind: 'done', node})
       const outcome: NodeOutcome = run.ok
         ? {evidence: run.value, errors: evidenceErrors(run.value, o.nodeTimeoutMs, signal)}
@@ -108,10 +108,30 @@ export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEv
  */
 export async function onNodePod<T>(o: PodSessionOptions, node: string, work: (target: NodeExecTarget, signal: AbortSignal) => Promise<T>): Promise<{run: NodeRun<T>; errors: CollectionError[]}> {
   const {value: run, errors} = await withNodePods(o, (pods) => {
-    const signal = AbortSignal.any([pods.signal, AbortSignal.timeout(o.nodeTimeoutMs)])
-    return pods.on(node, 0, signal, (t) => work(t, signal))
+    const {signal, clear} = nodeDeadline(pods.signal, o.nodeTimeoutMs)
+    return pods.on(node, 0, signal, (t) => work(t, signal)).finally(clear)
   })
   return {run, errors: run.cleanup ? [run.cleanup, ...errors] : errors}
+}
+
+/**
+ * The run's signal, or a TimeoutError after ms (--node-timeout). Not `AbortSignal.any([parent,
+ * AbortSignal.timeout(ms)])`: Node 20 holds the timeout signal only weakly there, and once garbage
+ * collected it never fires — a node pod that stayed Pending for a minute kept knet polling forever.
+ */
+function nodeDeadline(parent: AbortSignal, ms: number): {signal: AbortSignal; clear: () => void} {
+  const controller = new AbortController()
+  const onParent = (): void => controller.abort(parent.reason)
+  if (parent.aborted) onParent()
+  else parent.addEventListener('abort', onParent, {once: true})
+  const timer = setTimeout(() => controller.abort(new DOMException(`not done within ${ms} ms`, 'TimeoutError')), ms)
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      parent.removeEventListener('abort', onParent)
+    },
+  }
 }
 
 /** One run's node pods: every pod it creates is deleted at the end, also when the run is interrupted. */

@@ -99,4 +99,13 @@ describe('traverseIpvs', () => {
     expect(findVirtualService(table, pkt({ctstate: 'ESTABLISHED'}))?.line).toBe(4)
     expect(traverseIpvs(dump, table, 'forward', pkt({ctstate: 'ESTABLISHED'}), ctx, route).map((o) => [o.verdict, o.delivery, o.packet.dst])).toEqual([['ACCEPT', 'local', '10.96.0.80']])
   })
+
+  it('a persistent virtual service (sessionAffinity: ClientIP) says that a returning client keeps its real server', () => {
+    const sticky = parseIpvsadmSave('-A -t 10.96.0.80:80 -s rr -p 10800\n-a -t 10.96.0.80:80 -r 10.244.1.2:8080 -m -w 1\n-a -t 10.96.0.80:80 -r 10.244.2.2:8080 -m -w 1\n').value
+    const out = traverseIpvs(dump, sticky, 'forward', pkt({}), ctx, route)
+    expect(out.map((o) => o.probability)).toEqual([0.5, 0.5])
+    for (const o of out) expect(o.notes).toContain('TCP 10.96.0.80:80 is persistent for 10800 s (sessionAffinity: ClientIP): a client scheduled within that time goes back to the same real server; the shares are those of a client not seen before')
+    // Without -p, no such note.
+    expect(traverseIpvs(dump, table, 'forward', pkt({}), ctx, route).flatMap((o) => o.notes).some((n) => /persistent/.test(n))).toBe(false)
+  })
 })
