@@ -13,7 +13,7 @@
  * Root only, and only where the real programs are (test/helpers/kubernetes.ts); otherwise skipped
  * with the reason in the title.
  */
-import {readFileSync, rmSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runDoctor} from '../../src/lib/checks/context.js'
@@ -30,7 +30,7 @@ import {kubernetesDir, kubernetesSkipReason} from '../helpers/kubernetes.js'
 import {netnsSkipReason} from '../helpers/netns.js'
 import {uniqueLabName} from '../helpers/unique.js'
 import {agreement, deliveredLine, pairs, requestFor, traceOf, type Pair} from '../lib/lab/dualstack-suite.js'
-import {labNamespaces, probeAll, summarise, tempLabRoot, upLabState} from '../lib/lab/lab-harness.js'
+import {downLab, probeAll, summarise, tempLabRoot, upLabState} from '../lib/lab/lab-harness.js'
 import {captureLab} from '../lib/trace/trace-lab-helpers.js'
 
 const BIN = kubernetesDir()
@@ -84,11 +84,7 @@ function realDualSuite(tag: string, topology: 'vxlan' | 'host-gw', proxyMode: 'i
       })
 
       afterAll(async () => {
-        if (!root) return
-        const down = await knet(['lab', 'down', '--name', name], {env})
-        rmSync(root, {recursive: true, force: true})
-        expect(down.status, down.stderr).toBe(0)
-        expect(labNamespaces(name)).toEqual([])
+        await downLab(name, root, env)
       })
 
       it('dual-stack by the real programs: pod CIDRs and InternalIPs of both families, flannel-v6.1, pods with both addresses, one EndpointSlice per family from the controller', async () => {

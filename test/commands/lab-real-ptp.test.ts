@@ -10,7 +10,7 @@
  * lab-faults-real.test.ts on purpose (that file is becoming a shared suite).
  */
 import {execFileSync} from 'node:child_process'
-import {readFileSync, rmSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runDoctor} from '../../src/lib/checks/context.js'
@@ -24,7 +24,7 @@ import {knetAsync as knet} from '../helpers/cli.js'
 import {kubernetesDir, kubernetesSkipReason} from '../helpers/kubernetes.js'
 import {netnsSkipReason} from '../helpers/netns.js'
 import {uniqueLabName} from '../helpers/unique.js'
-import {labNamespaces, tempLabRoot, probeAll, upLabState} from '../lib/lab/lab-harness.js'
+import {downLab, tempLabRoot, probeAll, upLabState} from '../lib/lab/lab-harness.js'
 import {captureLab} from '../lib/trace/trace-lab-helpers.js'
 import {expectedRows, rows} from '../lib/lab/real-faults-suite.js'
 
@@ -104,11 +104,7 @@ if (skipReason) {
     }, 900_000)
 
     afterAll(async () => {
-      if (!root) return
-      const down = await knet(['lab', 'down', '--name', name], {env})
-      rmSync(root, {recursive: true, force: true})
-      expect(down.status, down.stderr).toBe(0)
-      expect(labNamespaces(name)).toEqual([])
+      await downLab(name, root, env)
     }, 600_000)
 
     it("each node's CNI network is kindnet's ptp conflist over its spec.podCIDR; the plugin's veths hold the gateway /32 and the node's /32 route to each pod", async () => {

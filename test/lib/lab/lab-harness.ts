@@ -31,6 +31,15 @@ export async function upLabState(name: string, root: string): Promise<LabState> 
   return s
 }
 
+/** `knet lab down` on a test's lab, then its state root removed: every namespace gone. */
+export async function downLab(name: string, root: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
+  if (!root) return
+  const down = await knet(['lab', 'down', '--name', name], {env})
+  rmSync(root, {recursive: true, force: true})
+  expect(down.status, down.stderr).toBe(0)
+  expect(labNamespaces(name)).toEqual([])
+}
+
 export function labNamespaces(name: string): string[] {
   return execFileSync('ip', ['netns', 'list'], {encoding: 'utf8'})
     .split('\n')

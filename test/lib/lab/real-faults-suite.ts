@@ -12,7 +12,6 @@
  * Root only, and only where the real programs are (see test/helpers/kubernetes.ts); otherwise
  * skipped with the reason in the title.
  */
-import {rmSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runDoctor} from '../../../src/lib/checks/context.js'
 import {CHECKS} from '../../../src/lib/checks/registry.js'
@@ -31,7 +30,7 @@ import {kubernetesDir, kubernetesSkipReason} from '../../helpers/kubernetes.js'
 import {netnsSkipReason} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
 import {captureLab, traceIn} from '../trace/trace-lab-helpers.js'
-import {labNamespaces, tempLabRoot, probeAll, upLabState} from './lab-harness.js'
+import {downLab, tempLabRoot, probeAll, upLabState} from './lab-harness.js'
 
 type Outcome = 'delivered' | 'dropped' | 'partial'
 
@@ -317,11 +316,7 @@ export function realFaultsSuite(options: RealFaultsSuiteOptions): void {
     }, 900_000)
 
     afterAll(async () => {
-      if (!root) return
-      const down = await knet(['lab', 'down', '--name', name], {env})
-      rmSync(root, {recursive: true, force: true})
-      expect(down.status, down.stderr).toBe(0)
-      expect(labNamespaces(name)).toEqual([])
+      await downLab(name, root, env)
     }, 600_000)
 
     it(`healthy: the baseline pairs are delivered${options.healthyPairs ? " and the file's own are as it says" : ''}, trace agrees with each, doctor finds no error or warning`, async () => {
