@@ -76,7 +76,7 @@ describe('knet autocomplete', () => {
     tmux('send-keys', '-t', 'zsh', `PS1='> '; source ${setup}`, 'Enter')
     tmux('send-keys', '-t', 'zsh', 'knet doc', 'Tab')
     let screen = ''
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
       screen = tmux('capture-pane', '-p', '-t', 'zsh').stdout
       if (/^> knet doctor/m.test(screen)) break
       await new Promise((r) => setTimeout(r, 200))

@@ -1,8 +1,8 @@
 /** knet doctor as a user runs it (the built CLI), on snapshot files made from the check fixtures. */
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, test} from 'vitest'
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {parse} from 'yaml'
 import {CHECK_IDS} from '../../src/lib/checks/registry.js'
 import {snapshotOf} from '../lib/checks/fixtures.js'
@@ -22,6 +22,8 @@ beforeAll(() => {
   write('partial.json', partial)
   writeFileSync(file('corrupt.json'), '{"kind": "KnetSnapshot", "schemaVersion": 1, "nodes": [')
 })
+
+afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
 interface DoctorJson {
   schemaVersion: number

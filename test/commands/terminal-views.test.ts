@@ -32,7 +32,8 @@ async function screen(columns: number, args: string[], env: Record<string, strin
   const cmd = ['env', '-u', 'FORCE_COLOR', ...envs, process.execPath, RUN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
   const started = tmux('new-session', '-d', '-s', name, '-x', String(columns), '-y', '100', `${cmd}; echo ${DONE}; sleep 60`)
   expect(started.stderr).toBe('')
-  const deadline = Date.now() + 60_000
+  // A hang detector: the CLI's start on a loaded machine (two CI runs) takes seconds, not minutes.
+  const deadline = Date.now() + 300_000
   let raw = ''
   while (Date.now() < deadline) {
     raw = tmux('capture-pane', '-p', '-e', '-t', name).stdout

@@ -73,6 +73,7 @@ ${EXIT_CODES_HELP}
       localNodeName: flags['node-name'],
       cluster,
       parallel: flags.parallel,
+      commandTimeoutMs: flags.timeout,
       command: ['knet', 'snapshot', ...this.argv].join(' '),
       onProgress: progress,
       ...(live ? {onNodeProgress: live.onNodeProgress} : {}),

@@ -63,7 +63,7 @@ export const clusterFlags = {
     helpGroup: 'CLUSTER',
   }),
   timeout: Flags.custom<number>({
-    description: 'timeout for each API request and node command batch (e.g. 30s, 500ms)',
+    description: "timeout for each API request; also the least each node command may take (those that read large tables allow 60s) (e.g. 2m, 500ms)",
     default: 30_000,
     defaultHelp: async () => '30s',
     parse: async (input) => parseDuration(input),

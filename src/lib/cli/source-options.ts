@@ -28,6 +28,7 @@ export function analysisSourceOptions(
     context: flags.context,
     objects: flags.objects,
     timeoutMs: flags.timeout,
+    commandTimeoutMs: flags.timeout,
     nodeAccess: flags['node-access'],
     netnsMap: flags['netns-map'],
     ...remoteAccessOptions(flags),

@@ -23,6 +23,8 @@ export interface AnalysisSourceOptions {
   context?: string
   objects?: string
   timeoutMs: number
+  /** The least time each node command is given (--timeout, when the user gave it). */
+  commandTimeoutMs?: number
   nodeAccess?: NodeAccessMode
   netnsMap?: Map<string, string>
   ssh?: SshAccessOptions
@@ -100,6 +102,7 @@ export async function resolveAnalysisSnapshot(options: AnalysisSourceOptions): P
       : {}),
     cluster,
     parallel: options.parallel,
+    ...(options.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: options.commandTimeoutMs}),
     command: options.command,
     ...(options.onProgress ? {onProgress: options.onProgress} : {}),
     ...(options.onNodeProgress ? {onNodeProgress: options.onNodeProgress} : {}),

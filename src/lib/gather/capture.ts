@@ -36,6 +36,8 @@ export interface CaptureOptions {
   /** Already-gathered cluster state, or null for node evidence only. */
   cluster: ClusterEvidence | null
   parallel?: number
+  /** The least time each node command is given (--timeout, when given); see gatherNodes. */
+  commandTimeoutMs?: number
   command?: string
   signal?: AbortSignal
   onProgress?: (message: string) => void
@@ -50,10 +52,11 @@ export async function captureSnapshot(options: CaptureOptions): Promise<Snapshot
   const {targets, errors: targetErrors} = viaPods ? {targets: [], errors: []} : nodeTargets(options)
   if (!viaPods) options.onProgress?.(targets.length ? `gathering ${targets.length} node(s) via ${options.nodeAccess}` : 'no node evidence requested')
   const gathered = viaPods
-    ? await (await import('./node/pod-access.js')).gatherThroughPods(viaPods, options.cluster, options.pod ?? {}, options)
+    ? await (await import('./node/pod-access.js')).gatherThroughPods(viaPods, options.cluster, {...options.pod, ...(options.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: options.commandTimeoutMs})}, options)
     : await gatherNodes(targets, {
         parallel: options.parallel,
         signal: options.signal,
+        ...(options.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: options.commandTimeoutMs}),
         onNodeDone: (n: NodeEvidence) => options.onProgress?.(`  ${n.name}: ${summariseNode(n)}`),
         ...(options.onNodeProgress ? {onNodeProgress: options.onNodeProgress} : {}),
       })

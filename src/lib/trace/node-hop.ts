@@ -110,7 +110,8 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   if (!dp) return [failLeaf(a.hops, {...arrival, action: `no evidence for ${a.node} in the snapshot`}, 'evidence-missing', `${a.node}'s datapath was not gathered`, rest, true)]
   if (a.visited.length >= MAX_NODES) return [failLeaf(a.hops, {...arrival, action: 'the path visits too many nodes (a routing loop?)'}, 'route-nexthop-wrong', `routing loop through ${a.visited.join(', ')}`, rest)]
   const fam = familyDatapath(dp, w.family)
-  const missing = [...(fam.routes === undefined ? [fam.routesId] : []), ...(dp.links === undefined ? ['links' as const] : []), ...nodeRulesMissing(dp, w.family)]
+  // Addresses too: without them a node's eth0 (a veth in a lab, on kind) reads as a pod's routed veth.
+  const missing = [...(fam.routes === undefined ? [fam.routesId] : []), ...(dp.links === undefined ? ['links' as const] : []), ...(dp.addrs === undefined ? ['addrs' as const] : []), ...nodeRulesMissing(dp, w.family)]
   if (missing.length > 0) {
     const ev = missing.map((id) => ({source: sourceOf(dp, id), text: `${dp.evidence[id]?.status ?? 'absent'}${dp.evidence[id]?.reason ? `: ${dp.evidence[id]?.reason}` : ''}`}))
     return [failLeaf(a.hops, {...arrival, evidence: ev, action: `${missing.join(', ')} of ${a.node} not in evidence`}, 'evidence-missing', `cannot evaluate ${a.node}: ${missing.join(', ')} not gathered`, rest, true)]
@@ -412,6 +413,11 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     }
     const remote = w.node(vtepNode.name)
     const remoteVxlan = receivingVxlan(remote, step.vtep, step.vni)
+    // Links that were not gathered (a timed-out `ip link`) say nothing about the VXLAN device: unknown, not missing.
+    if (remote && !remote.links) {
+      const ev = {source: sourceOf(remote, 'links'), text: `${remote.evidence.links?.status ?? 'absent'}${remote.evidence.links?.reason ? `: ${remote.evidence.links.reason}` : ''}`}
+      return [failLeaf([...hops, h], {...under, evidence: [...under.evidence, ev]}, 'evidence-missing', `links of ${vtepNode.name} were not gathered: whether it has a VXLAN device with VNI ${step.vni ?? '?'} is not known`, r, true)]
+    }
     if (remote && !remoteVxlan) return [failLeaf([...hops, h], under, 'route-missing', `${vtepNode.name} has no VXLAN device with VNI ${step.vni ?? '?'}`, r)]
     const tooBig = fragmented ? undefined : receiveMtu(w, remote, step.vtep, overhead)
     if (tooBig) return [failLeaf([...hops, h], {...under, evidence: [...under.evidence, tooBig.evidence]}, 'mtu-exceeded', tooBig.message, r)]

@@ -23,7 +23,7 @@ import type {TraceResult} from '../../../src/lib/trace/types.js'
 import {knetAsync as knet} from '../../helpers/cli.js'
 import {describeLabFaults} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
-import {captureLab, traceRequest} from '../trace/trace-lab-helpers.js'
+import {captureLab, traceRequest, whyUnknown} from '../trace/trace-lab-helpers.js'
 import {LAB_TOOLS, labNamespaces, probeAll, summarise, tempLabRoot} from './lab-harness.js'
 
 /** One kind of pair: the probe, the `knet trace` arguments for the same packet, and the pods that must answer. */
@@ -81,7 +81,7 @@ export function agreement(snapshot: Snapshot, pair: Pair, family: Family, observ
   const trace = traceOf(snapshot, pair, family)
   const verdict = `${trace.verdict}${trace.reason ? ` ${trace.reason.code}` : ''}`
   const agrees = compareWithProbe(trace, observed).agrees
-  return `${pair.kind} IPv${family}: probe ${observed.outcome}, trace ${verdict}, ${agrees === true ? 'agree' : 'DISAGREE'}`
+  return `${pair.kind} IPv${family}: probe ${observed.outcome}, trace ${verdict}, ${agrees === true ? 'agree' : 'DISAGREE'}${agrees === true ? '' : whyUnknown(snapshot, trace)}`
 }
 
 /** A fault broken for IPv6 only: the pair it breaks, what the IPv6 probe then shows, trace's code and doctor's finding. */

@@ -29,7 +29,7 @@ import {knetAsync as knet} from '../../helpers/cli.js'
 import {kubernetesDir, kubernetesSkipReason} from '../../helpers/kubernetes.js'
 import {netnsSkipReason} from '../../helpers/netns.js'
 import {uniqueLabName} from '../../helpers/unique.js'
-import {captureLab, traceIn} from '../trace/trace-lab-helpers.js'
+import {captureLab, traceIn, whyUnknown} from '../trace/trace-lab-helpers.js'
 import {downLab, tempLabRoot, probeAll, upLabState} from './lab-harness.js'
 
 type Outcome = 'delivered' | 'dropped' | 'partial'
@@ -255,7 +255,7 @@ export function rows(snapshot: Snapshot, pairs: Pair[], probes: ProbeResult[]): 
     const o = probes[i]
     const agrees = o ? compareWithProbe(t, o).agrees : null
     const codes = t.verdict === 'delivered' ? '' : ` ${codesOf(t).join(',')}`
-    return `${p.trace.join(' ')}: probe ${o?.outcome ?? '?'}${o?.outcome === 'partial' ? ` [${o.answeredBy.join(',')}]` : ''}, trace ${t.verdict}${codes}, ${agrees ? 'agree' : 'DISAGREE'}`
+    return `${p.trace.join(' ')}: probe ${o?.outcome ?? '?'}${o?.outcome === 'partial' ? ` [${o.answeredBy.join(',')}]` : ''}, trace ${t.verdict}${codes}, ${agrees ? 'agree' : 'DISAGREE'}${agrees ? '' : whyUnknown(snapshot, t)}`
   })
 }
 

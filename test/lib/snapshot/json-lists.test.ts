@@ -34,7 +34,7 @@ function scan(text: string): {doc: unknown; items: [string, unknown, number][]} 
 
 describe('parseWithLists', () => {
   test('strings with escaped quotes and runs of backslashes end where JSON.parse ends them, across every window edge', () => {
-    const values = ['\\', '\\"', '"\\', 'a\\\\"b', '\\\\\\', '-m comment --comment "ns/svc:port" \\"x\\" \\\\', 'x'.repeat(40) + '\\"' + 'y'.repeat(9)]
+    const values = ['\\', '\\"', '"\\', 'a\\\\"b', '\\\\\\', '-m comment --comment "ns/svc:port" \\"x\\" \\\\', 'x'.repeat(40) + '\\"' + 'y'.repeat(9), `${'z'.repeat(70)}\\\\"${'w'.repeat(100)}\\\\\\"\\`]
     for (const v of values) {
       const doc = {nodes: [{results: [{stdout: v}, {stdout: `${v}${v}`}]}], cluster: {objects: {pods: [{metadata: {name: v}}]}}}
       const r = scan(JSON.stringify(doc))

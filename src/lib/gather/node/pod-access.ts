@@ -23,6 +23,8 @@ export interface PodAccessOptions {
   agentNamespace?: string
   /** Everything for one node: pod start, every command, deletion (--node-timeout). */
   nodeTimeoutMs?: number
+  /** The least time each node command is given (--timeout, when given). */
+  commandTimeoutMs?: number
   /** Only these nodes (--nodes, --node-selector, trace's path). */
   only?: Set<string>
 }
@@ -53,6 +55,7 @@ export async function gatherThroughPods(
     agentNamespace: o.agentNamespace ?? 'kube-system',
     parallel: run.parallel ?? 10,
     nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+    ...(o.commandTimeoutMs === undefined ? {} : {commandTimeoutMs: o.commandTimeoutMs}),
     ...(run.signal ? {signal: run.signal} : {}),
     ...(run.onProgress ? {onProgress: run.onProgress} : {}),
     ...(run.onNodeProgress ? {onNodeProgress: run.onNodeProgress} : {}),

@@ -31,6 +31,8 @@ export interface PodSessionOptions {
   agentSelector?: string
   agentNamespace?: string
   nodeTimeoutMs: number
+  /** The least time each node command is given (--timeout, when given). */
+  commandTimeoutMs?: number
   signal?: AbortSignal
   onProgress?: (message: string) => void
   /** Test hook: a fixed run id. */
@@ -89,7 +91,7 @@ export async function gatherViaPods(o: PodGatherOptions): Promise<{nodes: NodeEv
       }
       o.onNodeProgress?.({kind: 'start', node})
       const {signal, clear} = nodeDeadline(pods.signal, o.nodeTimeoutMs)
-      const run = await pods.on(node, index, signal, (t) => gatherOne(node, new PodExecTransport(t.kind, o.client, t.namespace, t.name, t.container), signal, o.onProgress)).finally(clear)
+      const run = await pods.on(node, index, signal, (t) => gatherOne(node, new PodExecTransport(t.kind, o.client, t.namespace, t.name, t.container), signal, o.onProgress, o.commandTimeoutMs)).finally(clear)
       o.onNodeProgress?.({kind: 'done', node})
       const outcome: NodeOutcome = run.ok
         ? {evidence: run.value, errors: evidenceErrors(run.value, o.nodeTimeoutMs, signal)}
@@ -213,9 +215,10 @@ async function inAgent<T>(o: PodSessionOptions, agents: Map<string, PodState>, n
   }
 }
 
-async function gatherOne(node: string, transport: PodExecTransport, signal: AbortSignal, onProgress?: (message: string) => void): Promise<NodeEvidence> {
+async function gatherOne(node: string, transport: PodExecTransport, signal: AbortSignal, onProgress?: (message: string) => void, commandTimeoutMs?: number): Promise<NodeEvidence> {
   const {nodes} = await gatherNodes([{name: node, transport}], {
     signal,
+    ...(commandTimeoutMs === undefined ? {} : {commandTimeoutMs}),
     onNodeDone: (n) => onProgress?.(`  ${n.name}: ${n.results.filter((r) => r.status === 'ok').length} of ${n.results.length} commands ok`),
   })
   const evidence = nodes[0]
