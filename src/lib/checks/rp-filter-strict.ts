@@ -8,7 +8,7 @@ export const rpFilterStrict: Check = {
   id: 'rp-filter-strict',
   title: 'Strict reverse-path filtering is off on overlay and pod-facing interfaces',
   severity: 'warn',
-  requires: ['node:rp-filter', 'node:links'],
+  requires: ['node:rp-filter', 'node:links', 'node:routes4'],
   remediation: 'sysctl -w net.ipv4.conf.IFACE.rp_filter=2 (loose) or 0 for the interfaces named, and net.ipv4.conf.all.rp_filter=2 if all is 1; persist in /etc/sysctl.d/',
   explanation:
     "With rp_filter=1 the kernel drops packets arriving on an interface it would not route the source back through. Overlays, asymmetric pod routes and policy routing break that assumption, so packets vanish without a counter in iptables. The kernel applies max(all, interface). A routed pod veth (no bridge, a /32 route back to the pod through it, as Calico sets up cali* interfaces) is the exception: there the route back is the veth itself, and strict filtering is the CNI's intended anti-spoofing.",

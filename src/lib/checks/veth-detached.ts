@@ -13,7 +13,7 @@ export const vethDetached: Check = {
   id: 'veth-detached',
   title: "Pod veths are attached to the node's pod bridge",
   severity: 'error',
-  requires: ['node:links'],
+  requires: ['node:links', 'node:addrs'],
   remediation: 'ip link set VETH master BRIDGE (or recreate the pod so the CNI plugs it in again); look for a restarted network service or a bridge that was deleted and recreated',
   explanation:
     'On a bridge-based datapath each pod reaches the node through a veth enslaved to the pod bridge (cni0/cbr0). A pod veth with no master is plugged into nothing: the pod is up but cannot send or receive anything.',

@@ -34,7 +34,7 @@ function verdictOf(s: Snapshot, [src, dst, protocol]: Pair): string {
   return `${t.verdict}${t.reason ? ` ${t.reason.code}` : ''}`
 }
 
-describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz'])('%s: one node command timed out', (file) => {
+describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz'])('%s: one node command timed out', (file) => {
   let base: Snapshot
   beforeAll(async () => {
     base = await readSnapshot(fixture(file))

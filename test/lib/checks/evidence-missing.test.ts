@@ -1,0 +1,46 @@
+/**
+ * doctor on partial evidence: on real lab snapshots (test/lib/trace/fixtures/README.md), each node
+ * command that succeeded is turned, one at a time, into one that timed out. The report may lose
+ * findings and gain skips and collection errors, but it must never gain an error or a warning: a
+ * check that cannot read its evidence says so, it does not report the thing it could not see.
+ */
+import {fileURLToPath} from 'node:url'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {runDoctor} from '../../../src/lib/checks/context.js'
+import {CHECKS} from '../../../src/lib/checks/registry.js'
+import {readSnapshot} from '../../../src/lib/snapshot/read.js'
+import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
+
+const fixture = (name: string) => fileURLToPath(new URL(`../trace/fixtures/${name}`, import.meta.url))
+
+const problems = (s: Snapshot): Set<string> =>
+  new Set(
+    runDoctor(s, CHECKS)
+      .findings.filter((f) => f.severity === 'error' || f.severity === 'warn')
+      .map((f) => `${f.severity} ${f.check} ${f.node ?? `${f.subject.kind}/${f.subject.name}`}: ${f.message}`),
+  )
+
+describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz'])('%s: one node command timed out', (file) => {
+  let base: Snapshot
+  beforeAll(async () => {
+    base = await readSnapshot(fixture(file))
+  })
+
+  it('doctor gains no error or warning (a check that needs the output skips the node, saying why)', () => {
+    const before = problems(base)
+    const gained: string[] = []
+    let tried = 0
+    for (const node of base.nodes) {
+      for (const result of node.results) {
+        if (result.status !== 'ok') continue
+        const s = structuredClone(base)
+        const r = s.nodes.find((n) => n.name === node.name)?.results.find((x) => x.id === result.id)
+        Object.assign(r as object, {status: 'timeout', stdout: '', stderr: '', exitCode: null, reason: 'timed out after 10000 ms'})
+        tried++
+        for (const p of problems(s)) if (!before.has(p)) gained.push(`${node.name} ${result.id} timed out → ${p}`)
+      }
+    }
+    expect(tried).toBeGreaterThan(30)
+    expect(gained).toEqual([])
+  })
+})
