@@ -7,6 +7,7 @@
  */
 import {createSocket} from 'node:dgram'
 import {connect} from 'node:net'
+import {deadline} from './stall-clock.js'
 
 export interface ProberJob {
   protocol: 'tcp' | 'udp'
@@ -37,12 +38,12 @@ function tcpAttempt(job: ProberJob): Promise<ProberAttempt> {
     const finish = (a: Omit<ProberAttempt, 'ms'>): void => {
       if (done) return
       done = true
-      clearTimeout(timer)
+      timer.clear()
       socket.destroy()
       resolve({...a, ms: Date.now() - start})
     }
     const socket = connect({host: job.ip, port: job.port, ...(job.sourcePort === undefined ? {} : {localPort: job.sourcePort})})
-    const timer = setTimeout(() => finish({outcome: 'timeout'}), job.timeoutMs)
+    const timer = deadline(job.timeoutMs, () => finish({outcome: 'timeout'}))
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => (data += chunk))
     socket.on('end', () => finish({outcome: 'delivered', answeredBy: data.trim()}))
@@ -62,11 +63,11 @@ function udpAttempt(job: ProberJob): Promise<ProberAttempt> {
     const finish = (a: Omit<ProberAttempt, 'ms'>): void => {
       if (done) return
       done = true
-      clearTimeout(timer)
+      timer.clear()
       socket.close()
       resolve({...a, ms: Date.now() - start})
     }
-    const timer = setTimeout(() => finish({outcome: 'timeout'}), job.timeoutMs)
+    const timer = deadline(job.timeoutMs, () => finish({outcome: 'timeout'}))
     socket.on('message', (msg) => finish({outcome: 'delivered', answeredBy: msg.toString('utf8').trim()}))
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // On a connected UDP socket Linux turns ICMP port unreachable into ECONNREFUSED.
