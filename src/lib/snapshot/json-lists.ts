@@ -29,33 +29,6 @@ const OPEN_ARRAY = 0x5b
 const CLOSE_ARRAY = 0x5d
 const COMMA = 0x2c
 const COLON = 0x3a
-/** Bytes looked at one by one before a string is searched natively (most strings of API objects are short). */
-const SHORT = 32
-
-/**
- * The index of the quote that closes the string whose bytes continue at `from`, looking in
- * [from, stop); -1 when it is not there yet. A quote is escaped when an odd number of backslashes
- * precede it; they are counted backwards, so an escape split by the window's edge reads the same
- * (the window holds the whole value, opening quote included, which is where the count stops).
- * A long string (a node's iptables-save, megabytes) is searched with memchr (Buffer.indexOf).
- */
-function closingQuote(bytes: Buffer, from: number, stop: number): number {
-  let q = from
-  for (;;) {
-    const limit = Math.min(stop, q + SHORT)
-    while (q < limit && bytes[q] !== QUOTE) q++
-    if (q === limit) {
-      if (q >= stop) return -1
-      q = bytes.indexOf(QUOTE, q)
-      if (q < 0 || q >= stop) return -1
-    }
-    let n = 0
-    while (bytes[q - 1 - n] === BACKSLASH) n++
-    if (n % 2 === 0) return q
-    q++
-  }
-}
-
 /**
  * `source` is the whole document, or a reader of it: then only a window of `window` bytes is held
  * (more while one value is larger). `paths` are dotted key paths from the top-level object
@@ -113,10 +86,14 @@ export function parseWithLists(source: Buffer | ReadMore, paths: readonly string
   const endOfString = (i: number): number => {
     let j = i + 1
     for (;;) {
+      const bytes = buf
       const offset = base
-      const q = closingQuote(buf, j - offset, end - offset)
-      if (q >= 0) return q + offset + 1
-      j = end
+      const limit = end
+      while (j < limit) {
+        const b = bytes[j - offset]
+        if (b === QUOTE) return j + 1
+        j += b === BACKSLASH ? 2 : 1
+      }
       if (!more(j)) return fail()
     }
   }
@@ -138,13 +115,8 @@ export function parseWithLists(source: Buffer | ReadMore, paths: readonly string
         while (k < stop) {
           const b = bytes[k]
           if (inString) {
-            const q = closingQuote(bytes, k, stop)
-            if (q < 0) {
-              k = stop
-              break
-            }
-            inString = false
-            k = q + 1
+            if (b === QUOTE) inString = false
+            k += b === BACKSLASH ? 2 : 1
             continue
           }
           if (b === QUOTE) inString = true
@@ -152,7 +124,7 @@ export function parseWithLists(source: Buffer | ReadMore, paths: readonly string
           else if ((b === CLOSE_OBJECT || b === CLOSE_ARRAY) && --depth === 0) return k + offset + 1
           k++
         }
-        // Past the window: move it on, from the value's start.
+        // Past the window (by one after an escape at its edge): move it on, from the value's start.
         j = k + offset
         if (!more(j)) return fail()
       }
