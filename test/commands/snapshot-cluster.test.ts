@@ -28,8 +28,9 @@ async function serve(file: string, options: Partial<ApiServerOptions> = {}): Pro
   return server.writeKubeconfig(join(dir, `kc-${n++}`))
 }
 
+/** --timeout last but for `extra` (the timeout test replaces it); 30s, a hang detector: the stand-in server shares its process with the test. */
 function snapshotArgs(kubeconfig: string, out: string, extra: string[] = []): string[] {
-  return ['snapshot', '--kubeconfig', kubeconfig, '--node-access', 'none', '-o', out, '--timeout', '3s', ...extra]
+  return ['snapshot', '--kubeconfig', kubeconfig, '--node-access', 'none', '-o', out, '--timeout', '30s', ...extra]
 }
 
 function expectOneLine(r: CliResult, code: number, pattern: RegExp): void {

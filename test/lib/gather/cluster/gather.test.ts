@@ -203,16 +203,18 @@ describe('gatherCluster against the stand-in API server', () => {
   })
 
   it('timeout: a slow required list, naming --timeout', async () => {
-    const kubeconfig = await serve({faults: {delayMs: {nodes: 2000}}})
-    const error = await gatherError(kubeconfig, 300)
+    // The slow list never answers within the test; every other request has the whole --timeout
+    // (a loaded machine took the stand-in server past 500 ms for lists that were not delayed).
+    const kubeconfig = await serve({faults: {delayMs: {nodes: 600_000}}})
+    const error = await gatherError(kubeconfig, 5000)
     expect(error.kind).toBe('timeout')
     expect(error.exitCode).toBe(3)
-    expect(error.oneLine()).toBe(`list nodes on ${server!.url} did not answer within 300ms (--timeout) (raise --timeout or check the API server load)`)
+    expect(error.oneLine()).toBe(`list nodes on ${server!.url} did not answer within 5s (--timeout) (raise --timeout or check the API server load)`)
   })
 
   it('timeout on an optional resource is recorded, not fatal', async () => {
-    const kubeconfig = await serve({faults: {delayMs: {networkpolicies: 2000}}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 500})
+    const kubeconfig = await serve({faults: {delayMs: {networkpolicies: 600_000}}})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
     expect(evidence.objects.pods).toHaveLength(6)
     expect(evidence.errors.map((e) => [e.source, e.kind])).toEqual([['networkpolicies', 'timeout']])
   })
