@@ -44,7 +44,7 @@ afterEach(async () => {
 async function start(options: Partial<ApiServerOptions> = {}): Promise<{server: ApiServer; client: PodClient; kc: string}> {
   server = await startApiServer({objects, token: 'tok', exec: hostExec, podStartDelayMs: 50, ...options})
   const kc = server.writeKubeconfig(join(dir, `kc-${Math.random().toString(36).slice(2)}`))
-  return {server, client: openPodClient({kubeconfig: kc, timeoutMs: 5000}), kc}
+  return {server, client: openPodClient({kubeconfig: kc, timeoutMs: 60_000}), kc}
 }
 
 const debug = {name: 'knet-probe-1', image: 'netshoot', command: ['sleep', '300'], targetContainerName: 'main'}
@@ -63,14 +63,14 @@ describe('stand-in API server: ephemeral containers', () => {
     expect(added.ephemeral).toEqual([{name: 'knet-probe-1', image: 'netshoot', state: 'unknown'}])
     expect(added.containers).toEqual(['main'])
     // Not running yet: exec is refused as the kubelet refuses it.
-    await expect(client.exec('default', 'app', 'knet-probe-1', ['true'], {timeoutMs: 5000, maxBytes: 100})).rejects.toThrow(/400|container not found/)
+    await expect(client.exec('default', 'app', 'knet-probe-1', ['true'], {timeoutMs: 60_000, maxBytes: 100})).rejects.toThrow(/400|container not found/)
     const state = await waitFor('the ephemeral container to run', async () => {
       const now = (await client.get('default', 'app'))?.ephemeral
       return now?.[0]?.state === 'running' && now
     })
     expect(state).toEqual([{name: 'knet-probe-1', image: 'netshoot', state: 'running'}])
     ran.length = 0
-    expect(await client.exec('default', 'app', 'knet-probe-1', ['echo', 'hi'], {timeoutMs: 5000, maxBytes: 100})).toMatchObject({stdout: 'hi\n', exitCode: 0})
+    expect(await client.exec('default', 'app', 'knet-probe-1', ['echo', 'hi'], {timeoutMs: 60_000, maxBytes: 100})).toMatchObject({stdout: 'hi\n', exitCode: 0})
     expect(ran).toEqual([{container: 'knet-probe-1', ephemeral: true, command: ['echo', 'hi']}])
     // A second one is appended (merge by name); the first stays as it was.
     await client.addEphemeralContainer('default', 'app', {...debug, name: 'knet-probe-2'})

@@ -55,14 +55,14 @@ afterEach(async () => {
 async function start(options: Partial<ApiServerOptions> = {}): Promise<{server: ApiServer; client: PodClient}> {
   server = await startApiServer({objects, tls: 'self-signed', token: 'tok', exec: hostExec, podStartDelayMs: 20, ...options})
   const kc = server.writeKubeconfig(join(dir, `kc-${Math.random().toString(36).slice(2)}`))
-  return {server, client: openPodClient({kubeconfig: kc, timeoutMs: 5000})}
+  return {server, client: openPodClient({kubeconfig: kc, timeoutMs: 60_000})}
 }
 
 async function running(client: PodClient, name: string): Promise<void> {
   await waitFor(`${name} to run`, async () => (await client.get('default', name))?.phase === 'Running', {intervalMs: 10})
 }
 
-const limits = {timeoutMs: 5000, maxBytes: 1 << 20}
+const limits = {timeoutMs: 60_000, maxBytes: 1 << 20}
 
 describe('stand-in API server: pods', () => {
   it('creates a pod Pending, runs it on its node after the delay, lists it by label and deletes it', async () => {

@@ -18,7 +18,7 @@ async function fromApi(file: string): Promise<ClusterModel> {
   const dir = mkdtempSync(join(tmpdir(), 'knet-model-'))
   const server = await startApiServer({objects: objectsFromYamlFile(file), tls: 'self-signed', token: 't'})
   try {
-    return buildClusterModel(await gatherCluster({kubeconfig: server.writeKubeconfig(join(dir, 'kc')), timeoutMs: 5000, pageSize: 2}))
+    return buildClusterModel(await gatherCluster({kubeconfig: server.writeKubeconfig(join(dir, 'kc')), timeoutMs: 60_000, pageSize: 2}))
   } finally {
     await server.close()
     rmSync(dir, {recursive: true, force: true})

@@ -26,7 +26,7 @@ async function serve(options: Partial<ApiServerOptions> = {}): Promise<string> {
   return server.writeKubeconfig(join(dir, `kc-${Math.random().toString(36).slice(2)}`))
 }
 
-async function gatherError(kubeconfig: string, timeoutMs = 5000): Promise<KnetError> {
+async function gatherError(kubeconfig: string, timeoutMs = 60_000): Promise<KnetError> {
   const error = await gatherCluster({kubeconfig, timeoutMs}).then(
     () => undefined,
     (e: unknown) => e,
@@ -38,7 +38,7 @@ async function gatherError(kubeconfig: string, timeoutMs = 5000): Promise<KnetEr
 describe('gatherCluster against the stand-in API server', () => {
   it('captures the 3-node fixture cluster over HTTPS with a bearer token', async () => {
     const kubeconfig = await serve()
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.source).toBe('api')
     expect(evidence.server).toBe(server?.url)
     expect(evidence.context).toBe('knet-test')
@@ -69,7 +69,7 @@ describe('gatherCluster against the stand-in API server', () => {
 
   it('lists in pages with limit and continue', async () => {
     const kubeconfig = await serve()
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000, pageSize: 2})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000, pageSize: 2})
     expect(evidence.objects.pods).toHaveLength(6)
     const podRequests = server!.requests.filter((r) => r.path === '/api/v1/pods')
     expect(podRequests.map((r) => [r.query.limit, r.query.continue === undefined ? 'first' : 'continued'])).toEqual([
@@ -85,14 +85,14 @@ describe('gatherCluster against the stand-in API server', () => {
 
   it('never requests Secrets (the fixture holds one)', async () => {
     const kubeconfig = await serve()
-    await gatherCluster({kubeconfig, timeoutMs: 5000})
+    await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(server!.requests.length).toBeGreaterThan(5)
     expect(server!.requests.filter((r) => r.path.includes('/secrets'))).toEqual([])
   })
 
   it('restarts a list once when the continue token expires (410)', async () => {
     const kubeconfig = await serve({faults: {expireContinueOnce: true}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000, pageSize: 2})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000, pageSize: 2})
     expect(evidence.objects.nodes).toHaveLength(3)
     expect(server!.requests.filter((r) => r.path === '/api/v1/nodes').map((r) => [r.status, r.query.continue === undefined])).toEqual([
       [200, true],
@@ -130,7 +130,7 @@ describe('gatherCluster against the stand-in API server', () => {
 
   it('403 on networkpolicies is recorded and the snapshot still comes back', async () => {
     const kubeconfig = await serve({faults: {forbid: [{verb: 'list', resource: 'networkpolicies'}]}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.pods).toHaveLength(6)
     expect(evidence.objects.networkPolicies).toEqual([])
     expect(evidence.errors).toEqual([
@@ -145,7 +145,7 @@ describe('gatherCluster against the stand-in API server', () => {
   it('a missing kube-proxy ConfigMap (404) is simply absent', async () => {
     server = await startApiServer({objects: objects.filter((o) => (o as {kind: string}).kind !== 'ConfigMap'), tls: 'self-signed'})
     const kubeconfig = server.writeKubeconfig(join(dir, 'no-cm'))
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.kubeProxyConfigMap).toBeNull()
     expect(evidence.errors).toEqual([])
     expect(server.requests.find((r) => r.path.endsWith('/configmaps/kube-proxy'))?.status).toBe(404)
@@ -163,7 +163,7 @@ describe('gatherCluster against the stand-in API server', () => {
 
   it('500 on an optional resource becomes a collection error', async () => {
     const kubeconfig = await serve({faults: {status500: ['daemonsets']}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.daemonSets).toEqual([])
     expect(evidence.errors.map((e) => [e.source, e.kind])).toEqual([['daemonsets', 'internal']])
   })
@@ -222,7 +222,7 @@ describe('gatherCluster against the stand-in API server', () => {
   it('works over plain HTTP too', async () => {
     server = await startApiServer({objects})
     const kubeconfig = server.writeKubeconfig(join(dir, 'http'))
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.server).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(evidence.objects.nodes).toHaveLength(3)
   })
@@ -235,7 +235,7 @@ describe('ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33+)', () => {
   it('are listed cluster-wide in pages, as the server returns them', async () => {
     server = await startApiServer({objects: withRanges, tls: 'self-signed'})
     const kubeconfig = server.writeKubeconfig(join(dir, 'scidr'))
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000, pageSize: 1})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000, pageSize: 1})
     expect(evidence.objects.serviceCIDRs).toEqual([
       {metadata: {name: 'extra'}, spec: {cidrs: ['10.97.0.0/24']}},
       {metadata: {name: 'kubernetes'}, spec: {cidrs: ['10.96.0.0/16', 'fd00:10:96::/112']}},
@@ -246,14 +246,14 @@ describe('ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33+)', () => {
 
   it('a server that does not serve them (404, before 1.33) leaves them absent, with no error', async () => {
     const kubeconfig = await serve({faults: {notServed: ['servicecidrs']}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.serviceCIDRs).toBeUndefined()
     expect(evidence.errors).toEqual([])
   })
 
   it('403 is a collection error naming verb and resource; the rest still comes back', async () => {
     const kubeconfig = await serve({faults: {forbid: [{verb: 'list', resource: 'servicecidrs'}]}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.serviceCIDRs).toBeUndefined()
     expect(evidence.objects.pods).toHaveLength(6)
     expect(evidence.errors).toEqual([
@@ -278,7 +278,7 @@ describe("Calico's IPAMBlocks (crd.projectcalico.org/v1)", () => {
   it('are listed cluster-wide in pages, as the server returns them', async () => {
     server = await startApiServer({objects: withBlocks, tls: 'self-signed'})
     const kubeconfig = server.writeKubeconfig(join(dir, 'ipam'))
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000, pageSize: 1})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000, pageSize: 1})
     // As served: a list's items carry no apiVersion or kind.
     expect(evidence.objects.ipamBlocks).toEqual([block('10.244.1.0/26', 'worker-1'), block('10.244.2.0/26', 'worker-2')].map(({metadata, spec}) => ({metadata, spec})))
     expect(evidence.errors).toEqual([])
@@ -287,7 +287,7 @@ describe("Calico's IPAMBlocks (crd.projectcalico.org/v1)", () => {
 
   it('a cluster without Calico\'s CRDs (404) has none, with no error', async () => {
     const kubeconfig = await serve()
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.ipamBlocks).toBeUndefined()
     expect(evidence.errors).toEqual([])
     expect(server!.requests.filter((r) => r.path === '/apis/crd.projectcalico.org/v1/ipamblocks').map((r) => r.status)).toEqual([404])
@@ -295,7 +295,7 @@ describe("Calico's IPAMBlocks (crd.projectcalico.org/v1)", () => {
 
   it('403 is a collection error naming verb and resource; the rest still comes back', async () => {
     const kubeconfig = await serve({objects: withBlocks, faults: {forbid: [{verb: 'list', resource: 'ipamblocks'}]}})
-    const evidence = await gatherCluster({kubeconfig, timeoutMs: 5000})
+    const evidence = await gatherCluster({kubeconfig, timeoutMs: 60_000})
     expect(evidence.objects.ipamBlocks).toBeUndefined()
     expect(evidence.objects.nodes).toHaveLength(3)
     expect(evidence.errors).toEqual([

@@ -42,10 +42,11 @@ afterEach(async () => {
   server = undefined
 })
 
+/** The stand-in server and a client whose 60 s limits are hang detectors (under two CI runs an exec took the server past 5 s). */
 async function start(objects: unknown[], options: Partial<ApiServerOptions>): Promise<{server: ApiServer; client: PodClient}> {
   server = await startApiServer({objects, tls: 'self-signed', token: 'tok', podStartDelayMs: 10, ...options})
   const kubeconfig = server.writeKubeconfig(join(dir, `kc-${Math.random().toString(36).slice(2)}`))
-  return {server, client: openPodClient({kubeconfig, timeoutMs: 5000})}
+  return {server, client: openPodClient({kubeconfig, timeoutMs: 60_000})}
 }
 
 const base = {image: 'example/tools:1', debugNamespace: 'default', parallel: 4, nodeTimeoutMs: 20_000, pollMs: 10}
@@ -133,7 +134,7 @@ describe('onNodePod (trace --probe from a node)', () => {
     const {server, client} = await start([node('node-1'), node('node-2')], {exec: recorder([])})
     const ok = await onNodePod({...base, mode: 'pod', client, runId: 'c0ffee00'}, 'node-2', async (t) => {
       expect(server.pods().map((p) => [p.name, p.node])).toEqual([['knet-c0ffee00-0-node-2', 'node-2']])
-      return client.exec(t.namespace, t.name, t.container, ['nc', '-v', '-w', '2', '10.244.1.2', '80'], {timeoutMs: 5000, maxBytes: 1000})
+      return client.exec(t.namespace, t.name, t.container, ['nc', '-v', '-w', '2', '10.244.1.2', '80'], {timeoutMs: 60_000, maxBytes: 1000})
     })
     expect([ok.run.ok && ok.run.value.stdout, ok.errors]).toEqual(['nc -v -w 2 10.244.1.2 80', []])
     const failed = await onNodePod({...base, mode: 'pod', client}, 'node-1', async () => {
@@ -168,11 +169,11 @@ describeNetns('the netns exec hook behind a pod [root]', () => {
       const viaPod = await runCommand(new PodExecTransport('agent', client, 'kube-system', 'host-agent', 'agent'), links)
       expect(viaPod.status).toBe('ok')
       expect((JSON.parse(viaPod.stdout) as {ifname: string}[]).map((l) => l.ifname).sort()).toEqual(['knetv0', 'knetv1', 'lo'])
-      const missing = await client.exec('kube-system', 'host-agent', 'agent', ['knet-no-such-tool'], {timeoutMs: 5000, maxBytes: 1000})
+      const missing = await client.exec('kube-system', 'host-agent', 'agent', ['knet-no-such-tool'], {timeoutMs: 60_000, maxBytes: 1000})
       expect(missing.error).toMatch(/executable file not found in \$PATH/)
-      const refused = await client.exec('kube-system', 'host-agent', 'agent', ['rm', '-rf', '/x'], {timeoutMs: 5000, maxBytes: 1000})
+      const refused = await client.exec('kube-system', 'host-agent', 'agent', ['rm', '-rf', '/x'], {timeoutMs: 60_000, maxBytes: 1000})
       expect(refused.error).toBe('Internal error occurred: refused by this stand-in: rm -rf /x')
-      const podNet = await client.exec('kube-system', 'pod-agent', 'agent', ['ip', 'link'], {timeoutMs: 5000, maxBytes: 1000})
+      const podNet = await client.exec('kube-system', 'pod-agent', 'agent', ['ip', 'link'], {timeoutMs: 60_000, maxBytes: 1000})
       expect(podNet.error).toMatch(/only in hostNetwork pods/)
     } finally {
       ns.destroy()
