@@ -23,7 +23,7 @@ export interface AnalysisSourceOptions {
   context?: string
   objects?: string
   timeoutMs: number
-  /** The least time each node command is given (--timeout, when the user gave it). */
+  /** The least time each node command is given (--timeout). */
   commandTimeoutMs?: number
   nodeAccess?: NodeAccessMode
   netnsMap?: Map<string, string>

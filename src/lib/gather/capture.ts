@@ -36,7 +36,7 @@ export interface CaptureOptions {
   /** Already-gathered cluster state, or null for node evidence only. */
   cluster: ClusterEvidence | null
   parallel?: number
-  /** The least time each node command is given (--timeout, when given); see gatherNodes. */
+  /** The least time each node command is given (--timeout); see gatherNodes. */
   commandTimeoutMs?: number
   command?: string
   signal?: AbortSignal

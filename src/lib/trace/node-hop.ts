@@ -113,7 +113,7 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
   // Addresses too: without them a node's eth0 (a veth in a lab, on kind) reads as a pod's routed veth.
   const missing = [...(fam.routes === undefined ? [fam.routesId] : []), ...(dp.links === undefined ? ['links' as const] : []), ...(dp.addrs === undefined ? ['addrs' as const] : []), ...nodeRulesMissing(dp, w.family)]
   if (missing.length > 0) {
-    const ev = missing.map((id) => ({source: sourceOf(dp, id), text: `${dp.evidence[id]?.status ?? 'absent'}${dp.evidence[id]?.reason ? `: ${dp.evidence[id]?.reason}` : ''}`}))
+    const ev = missing.map((id) => notGathered(dp, id))
     return [failLeaf(a.hops, {...arrival, evidence: ev, action: `${missing.join(', ')} of ${a.node} not in evidence`}, 'evidence-missing', `cannot evaluate ${a.node}: ${missing.join(', ')} not gathered`, rest, true)]
   }
   // Calico's eBPF dataplane, Cilium replacing kube-proxy: programs forward and translate before the tables below are consulted.
@@ -415,8 +415,7 @@ function egress(w: Walk, a: Arrival, dp: NodeDatapath, p: Packet, route: LookupR
     const remoteVxlan = receivingVxlan(remote, step.vtep, step.vni)
     // Links that were not gathered (a timed-out `ip link`) say nothing about the VXLAN device: unknown, not missing.
     if (remote && !remote.links) {
-      const ev = {source: sourceOf(remote, 'links'), text: `${remote.evidence.links?.status ?? 'absent'}${remote.evidence.links?.reason ? `: ${remote.evidence.links.reason}` : ''}`}
-      return [failLeaf([...hops, h], {...under, evidence: [...under.evidence, ev]}, 'evidence-missing', `links of ${vtepNode.name} were not gathered: whether it has a VXLAN device with VNI ${step.vni ?? '?'} is not known`, r, true)]
+      return [failLeaf([...hops, h], {...under, evidence: [...under.evidence, notGathered(remote, 'links')]}, 'evidence-missing', `links of ${vtepNode.name} were not gathered: whether it has a VXLAN device with VNI ${step.vni ?? '?'} is not known`, r, true)]
     }
     if (remote && !remoteVxlan) return [failLeaf([...hops, h], under, 'route-missing', `${vtepNode.name} has no VXLAN device with VNI ${step.vni ?? '?'}`, r)]
     const tooBig = fragmented ? undefined : receiveMtu(w, remote, step.vtep, overhead)
@@ -497,6 +496,12 @@ function masqueradedIngress(w: Walk, target: NonNullable<ReturnType<typeof podBy
 }
 
 /** The receiving node's own device: a frame bigger than its MTU is dropped on arrival. */
+/** Evidence for a command whose output is missing: its status (timeout, failed, absent) and why. */
+function notGathered(dp: NodeDatapath, id: Parameters<typeof sourceOf>[1]): TraceEvidence {
+  const e = dp.evidence[id]
+  return {source: sourceOf(dp, id), text: `${e?.status ?? 'absent'}${e?.reason ? `: ${e.reason}` : ''}`}
+}
+
 function receiveMtu(w: Walk, remote: NodeDatapath | undefined, address: string, overhead: number): {message: string; evidence: TraceEvidence} | undefined {
   if (w.size === undefined || !remote) return undefined
   const ifname = remote.addrs?.find((i) => i.addrs.some((x) => x.local === address))?.ifname

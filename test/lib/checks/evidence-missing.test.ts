@@ -10,6 +10,7 @@ import {runDoctor} from '../../../src/lib/checks/context.js'
 import {CHECKS} from '../../../src/lib/checks/registry.js'
 import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
+import {eachCommandTimedOut} from '../../helpers/timed-out.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`../trace/fixtures/${name}`, import.meta.url))
 
@@ -30,15 +31,9 @@ describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'l
     const before = problems(base)
     const gained: string[] = []
     let tried = 0
-    for (const node of base.nodes) {
-      for (const result of node.results) {
-        if (result.status !== 'ok') continue
-        const s = structuredClone(base)
-        const r = s.nodes.find((n) => n.name === node.name)?.results.find((x) => x.id === result.id)
-        Object.assign(r as object, {status: 'timeout', stdout: '', stderr: '', exitCode: null, reason: 'timed out after 10000 ms'})
-        tried++
-        for (const p of problems(s)) if (!before.has(p)) gained.push(`${node.name} ${result.id} timed out → ${p}`)
-      }
+    for (const {node, id, snapshot} of eachCommandTimedOut(base)) {
+      tried++
+      for (const p of problems(snapshot)) if (!before.has(p)) gained.push(`${node} ${id} timed out → ${p}`)
     }
     expect(tried).toBeGreaterThan(30)
     expect(gained).toEqual([])

@@ -14,6 +14,7 @@ import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
+import {eachCommandTimedOut} from '../../helpers/timed-out.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
 
@@ -45,18 +46,12 @@ describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'l
     expect(before).toEqual(PAIRS.map(() => 'delivered'))
     const wrong: string[] = []
     let tried = 0
-    for (const node of base.nodes) {
-      for (const result of node.results) {
-        if (result.status !== 'ok') continue
-        const s = structuredClone(base)
-        const r = s.nodes.find((n) => n.name === node.name)?.results.find((x) => x.id === result.id)
-        Object.assign(r as object, {status: 'timeout', stdout: '', stderr: '', exitCode: null, reason: 'timed out after 10000 ms'})
-        tried++
-        PAIRS.forEach((p, i) => {
-          const v = verdictOf(s, p)
-          if (v !== before[i] && v !== 'unknown evidence-missing') wrong.push(`${node.name} ${result.id} timed out: ${p.join(' ')} → ${v}`)
-        })
-      }
+    for (const {node, id, snapshot} of eachCommandTimedOut(base)) {
+      tried++
+      PAIRS.forEach((p, i) => {
+        const v = verdictOf(snapshot, p)
+        if (v !== before[i] && v !== 'unknown evidence-missing') wrong.push(`${node} ${id} timed out: ${p.join(' ')} → ${v}`)
+      })
     }
     expect(tried).toBeGreaterThan(30)
     expect(wrong).toEqual([])

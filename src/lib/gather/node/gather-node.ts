@@ -20,7 +20,7 @@ export interface GatherNodesOptions {
   /** Commands run at once on one node (small: nodes under incident are often loaded). */
   perNodeParallel?: number
   /**
-   * The least time each command is given (--timeout, when given): a loaded node's `ip link` may
+   * The least time each command is given (--timeout): a loaded node's `ip link` may
    * take longer than the catalogue's 10 s. A command whose own limit is longer keeps it.
    */
   commandTimeoutMs?: number
@@ -35,26 +35,22 @@ export async function gatherNodes(
   targets: readonly NodeTarget[],
   options: GatherNodesOptions = {},
 ): Promise<{nodes: NodeEvidence[]; errors: CollectionError[]}> {
-  const commands = withTimeoutFloor(options.commands ?? CATALOG, options.commandTimeoutMs)
+  const commands = options.commands ?? CATALOG
+  const floor = options.commandTimeoutMs
   options.onNodeProgress?.({kind: 'plan', nodes: targets.map((t) => t.name)})
   const nodes = await mapLimit(targets, options.parallel ?? 10, async (target) => {
     options.onNodeProgress?.({kind: 'start', node: target.name})
-    const results = await mapLimit(commands, options.perNodeParallel ?? 4, (c) => runCommand(target.transport, c, options.signal))
+    const run = (c: CatalogCommand): Promise<CommandResult> => runCommand(target.transport, floor === undefined || c.timeoutMs >= floor ? c : {...c, timeoutMs: floor}, options.signal)
+    const results = await mapLimit(commands, options.perNodeParallel ?? 4, run)
     // Second round: each nft table iptables-nft does not own, named by the first round's listing.
     const tables = nftTableCommands(results)
-    if (tables.length > 0) results.push(...(await mapLimit(withTimeoutFloor(tables, options.commandTimeoutMs), options.perNodeParallel ?? 4, (c) => runCommand(target.transport, c, options.signal))))
+    if (tables.length > 0) results.push(...(await mapLimit(tables, options.perNodeParallel ?? 4, run)))
     const evidence: NodeEvidence = {name: target.name, access: {kind: target.transport.kind, target: target.transport.target}, results}
     options.onNodeProgress?.({kind: 'done', node: target.name})
     options.onNodeDone?.(evidence)
     return evidence
   })
   return {nodes, errors: nodes.flatMap(nodeCollectionErrors)}
-}
-
-/** Each command's timeout raised to `floorMs` where it is shorter. */
-export function withTimeoutFloor(commands: readonly CatalogCommand[], floorMs: number | undefined): readonly CatalogCommand[] {
-  if (floorMs === undefined) return commands
-  return commands.map((c) => (c.timeoutMs >= floorMs ? c : {...c, timeoutMs: floorMs}))
 }
 
 /**

@@ -23,7 +23,7 @@ export interface PodAccessOptions {
   agentNamespace?: string
   /** Everything for one node: pod start, every command, deletion (--node-timeout). */
   nodeTimeoutMs?: number
-  /** The least time each node command is given (--timeout, when given). */
+  /** The least time each node command is given (--timeout). */
   commandTimeoutMs?: number
   /** Only these nodes (--nodes, --node-selector, trace's path). */
   only?: Set<string>

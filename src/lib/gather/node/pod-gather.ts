@@ -31,7 +31,7 @@ export interface PodSessionOptions {
   agentSelector?: string
   agentNamespace?: string
   nodeTimeoutMs: number
-  /** The least time each node command is given (--timeout, when given). */
+  /** The least time each node command is given (--timeout). */
   commandTimeoutMs?: number
   signal?: AbortSignal
   onProgress?: (message: string) => void
