@@ -5,7 +5,9 @@
  *   iptables-nft does not own (`nft -j list table FAMILY NAME`). A table the chains name without a
  *   listing of its own was left out because iptables-save holds its rules: it is kept with its base
  *   chains (hooks and priorities) and marked `owner: 'iptables-nft'`; its other chains and its
- *   rules are iptables-save's to give.
+ *   rules are iptables-save's to give. Any other table without a good listing (one that timed out)
+ *   keeps its chains, is marked `unread`, and makes the `nft` evidence that failed listing's state:
+ *   its rules are unknown, not absent.
  */
 import {parseNftJson, type NftRuleset} from '../parse/nft.js'
 import {nftTablesNamed, XTABLES_TABLES} from '../parse/nft-tables.js'
@@ -44,6 +46,8 @@ export function readNftEvidence(
   const chains = parse(listing)
   const out: NftRuleset = {metainfo: chains.metainfo, tables: [], chains: [], rules: [], sets: []}
   const listed: CommandResult[] = []
+  /** The first table whose rules are missing: the ruleset is then partial, and its evidence says so. */
+  let unread: EvidenceState | undefined
   for (const t of nftTablesNamed(chains)) {
     const result = byId.get(tableId(t.family, t.name))
     const ok = result?.status === 'ok' ? parse(result) : undefined
@@ -57,16 +61,18 @@ export function readNftEvidence(
       continue
     }
     const owned = !result && (t.family === 'ip' || t.family === 'ip6') && XTABLES_TABLES.has(t.name)
-    out.tables.push({family: t.family, name: t.name, handle: -1, comment: null, ...(owned ? {owner: 'iptables-nft' as const} : {})})
+    const why = owned ? undefined : result ? `${result.argv.join(' ')}: ${result.status === 'ok' ? 'the table is not in its output' : (result.reason ?? result.status)}` : `table ${t.family} ${t.name} was not listed`
+    out.tables.push({family: t.family, name: t.name, handle: -1, comment: null, ...(owned ? {owner: 'iptables-nft' as const} : {}), ...(why === undefined ? {} : {unread: why})})
     const own = chains.chains.filter((c) => c.family === t.family && c.table === t.name)
     // iptables-nft's regular chains are iptables-save's; only where its base chains hook in is needed.
     out.chains.push(...(owned ? own.filter((c) => c.hook !== null) : own))
-    if (owned) continue
-    const why = result ? `${result.argv.join(' ')}: ${result.status === 'ok' ? 'the table is not in its output' : (result.reason ?? result.status)}` : `table ${t.family} ${t.name} was not listed`
+    if (why === undefined) continue
     problems.push({node: node.name, source: 'nft', line: 0, message: `${why}; only its chains are known`})
+    unread ??= result && result.status !== 'ok' ? state(result, `${node.name}: ${result.argv.join(' ')}`) : {status: 'absent', reason: why, truncated: false, source: `${node.name}: nft -j list table ${t.family} ${t.name}`}
   }
   // Findings quote the table they read (kube-proxy's when there is one), as they quoted the ruleset.
   const quoted = listed.find((r) => r.argv.at(-1) === 'kube-proxy') ?? (listed.length === 1 ? listed[0] : undefined)
-  evidence.nft = state(listing, `${node.name}: ${(quoted ?? listing).argv.join(' ')}`)
+  // A check reading kube-proxy's table (or any other) must not take a table it could not read for an empty one.
+  evidence.nft = unread ?? state(listing, `${node.name}: ${(quoted ?? listing).argv.join(' ')}`)
   return out
 }

@@ -19,6 +19,8 @@ export interface NftTable {
   comment: string | null
   /** Set when the table was not listed because iptables-save holds its rules (parse/nft-tables.ts). */
   owner?: 'iptables-nft'
+  /** Set when the table's own listing failed or was never made: why its rules are not known (only its chains are). */
+  unread?: string
 }
 
 export interface NftChain {

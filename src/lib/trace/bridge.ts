@@ -7,7 +7,7 @@
 import type {NodeDatapath} from '../model/node.js'
 import type {Link} from '../parse/iproute2/links.js'
 import {cidrContains} from '../net/cidr.js'
-import {fdbEvidence, linkEvidence, linkIsUp, neighEvidence, sourceOf} from './evidence.js'
+import {fdbEvidence, linkEvidence, linkIsUp, neighEvidence, notGathered, sourceOf} from './evidence.js'
 import {podVeth} from './routed-veth.js'
 import {isPodFacingVeth} from '../model/pod-veth.js'
 import type {HopStatus, ReasonCode, TraceEvidence} from './types.js'
@@ -56,10 +56,12 @@ export function podAttachment(node: NodeDatapath, podIp: string, dev: string): P
     if (!linkIsUp(named.link)) return {status: 'fail', code: 'link-down', device: named.link.ifname, action: `${named.link.ifname} (named by ${named.how}) is down`, evidence}
     return {status: 'ok', device: named.link.ifname, action: `${podIp} is behind ${named.link.ifname} (named by ${named.how}), an up port of ${dev}`, evidence}
   }
+  const why = !neigh ? `no neighbour entry for ${podIp} on ${dev}` : `no FDB entry on ${dev} for ${podIp}'s MAC ${mac ?? ''}`
+  // Without addresses a node's own uplink veth (a lab's, kind's) cannot be told from a pod's: nothing is said of either.
+  if (!node.addrs) return {status: 'unknown', code: 'evidence-missing', device: null, action: `${why}, and the addresses of ${node.name} were not gathered, so its pod-facing veths are not known`, evidence: [notGathered(node, 'addrs')]}
   const veths = podFacingVeths(node, links)
   const detached = veths.filter((l) => l.master === undefined)
   const down = veths.filter((l) => l.master === dev && !linkIsUp(l))
-  const why = !neigh ? `no neighbour entry for ${podIp} on ${dev}` : `no FDB entry on ${dev} for ${podIp}'s MAC ${mac ?? ''}`
   const evidence: TraceEvidence[] = [
     neigh ? neighEvidence(node, neigh) : {source: sourceOf(node, 'neigh'), text: `(no entry for ${podIp} dev ${dev})`},
     ...[...detached, ...down].map((l) => linkEvidence(node, l)),

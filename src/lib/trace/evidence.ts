@@ -12,6 +12,12 @@ export function sourceOf(node: NodeDatapath, id: string): string {
   return node.evidence[id]?.source ?? `${node.name}: ${id}`
 }
 
+/** A node command whose output is not in evidence, as it ended: "timeout: timed out after 10000 ms", or "absent". */
+export function notGathered(node: NodeDatapath, id: string): TraceEvidence {
+  const e = node.evidence[id]
+  return {source: sourceOf(node, id), text: `${e?.status ?? 'absent'}${e?.reason ? `: ${e.reason}` : ''}`}
+}
+
 export function linkLine(l: Link): string {
   const parts = [`${l.ifindex}: ${l.ifname}: <${l.flags.join(',')}>`]
   if (l.mtu !== undefined) parts.push(`mtu ${l.mtu}`)

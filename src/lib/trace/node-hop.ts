@@ -17,7 +17,7 @@ import {ipvsServiceLabel, ipvsServiceResolver, ipvsServiceText} from '../model/k
 import {findVirtualService} from '../datapath/ipvs/traverse.js'
 import {bridgeState, downDeviceFor, podAttachment} from './bridge.js'
 import {isPodFacingVeth} from '../model/pod-veth.js'
-import {linkEvidence, linkIsUp, sourceOf, sysctl, sysctlEvidence} from './evidence.js'
+import {linkEvidence, linkIsUp, notGathered, sourceOf, sysctl, sysctlEvidence} from './evidence.js'
 import {deniedByPolicy, judgePolicy, type PolicyJudgement} from './netpol.js'
 import {trackedFlow} from './conntrack.js'
 import {misdelivered, localPodByNeighbour, onOneSubnet} from './overlap.js'
@@ -27,6 +27,7 @@ import {unroutedLocalPod} from './routed-veth.js'
 import {fabricDelivery, nodeHoldingAddress, type FabricDelivery} from './vpc-fabric.js'
 import {nodeCni} from '../model/node-cni.js'
 import type {TraceEvidence} from './types.js'
+import {restsOnMissingEvidence} from '../datapath/netfilter/match.js'
 import {failLeaf, hop, packetBytes, podByIp, podRangeOf, type HopDraft, type Leaf, type Walk} from './walk.js'
 
 const MAX_NODES = 6
@@ -163,7 +164,8 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
     ? [{o: undefined, probability: 1}]
     : byEndpoint(nodeTraverse(dp, a.inIface ? 'forward' : 'local-out', packet, nf, routeFn, w.family, {name: (vs) => ipvsServiceResolver(w.cluster)(vs)?.portName}))
   const leaves: Leaf[] = []
-  for (const {o, probability} of outcomes) {
+  // One outcome of netfilter: the leaves it leads to (pushed onto `leaves`).
+  const follow = (o: TraverseOutcome | undefined, probability: number): void => {
     const p = o?.packet ?? packet
     const evidence: TraceEvidence[] = o ? trailEvidence(dp, o.trail, w.family) : brNf ? [sysctlEvidence(dp, brNf)] : []
     const notes: string[] = [...(a.note ? [a.note] : []), ...replyNotes, ...(bridged ? [`switched on ${a.inIface ?? ''} (same bridge; br_netfilter ${skipNetfilter ? 'off: iptables not consulted' : 'on: iptables consulted'})`] : [])]
@@ -185,12 +187,12 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       const ready = readyAddresses(w, label)
       if (ready && !ready.has(newDnat.ip)) {
         leaves.push(failLeaf(a.hops, at(`DNAT to ${newDnat.ip}, which no ready endpoint of ${label ?? 'the Service'} has`), 'nat-stale-endpoint', `${a.node} DNATs ${label ?? 'the Service'} to ${newDnat.ip}, which is not a ready endpoint in its EndpointSlices`, r))
-        continue
+        return
       }
     }
     if (o && o.verdict !== 'ACCEPT' && o.at.hook === 'PREROUTING') {
       leaves.push(netfilterFail(w, a, o, at))
-      continue
+      return
     }
     if (o?.delivery === 'local') {
       if (o.verdict !== 'ACCEPT') leaves.push(netfilterFail(w, a, o, at))
@@ -200,7 +202,7 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
         const vs = `${w.protocol.toUpperCase()} ${p.dst}:${p.dport ?? ''}`
         leaves.push(failLeaf(a.hops, at(`${p.dst} is a local address of ${a.node}, but no IPVS virtual service ${vs} takes it: it reaches the node's own stack, where nothing listens`, dp.ipvs ? [{source: sourceOf(dp, 'ipvsadm'), text: `no virtual service ${vs}`}] : []), 'nat-missing-service', `${a.node} has no NAT rule for ${w.destination.name ?? p.dst}${eps ? ` although it has ${eps} ready endpoint(s)` : ''} (no IPVS virtual service ${vs})`, r))
       } else leaves.push({hops: [...a.hops, at(`delivered to ${a.node} itself (${p.dst} is a local address)`)], verdict: 'delivered', ...r, delivered: {node: a.node, packet: p}})
-      continue
+      return
     }
     const route = lookupRoute(tables, {dst: p.dst, src: p.src, ...(a.inIface ? {iif: a.inIface} : {}), fwmark: p.mark})
     const rEv = routeTrail(dp, route, w.family)
@@ -210,29 +212,29 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       const own = route.kind === 'blackhole' && nodeOwning(w, p.dst)?.name === a.node ? unroutedLocalPod(w, dp, p.dst) : undefined
       if (own) {
         leaves.push(failLeaf(a.hops, at(`the route to ${p.dst} is the blackhole for ${a.node}'s own block`, own.evidence), own.code, own.message, r))
-        continue
+        return
       }
       leaves.push(failLeaf(a.hops, at(`the route to ${p.dst} is ${route.kind}`, rEv), 'route-blackhole', `${a.node} has a ${route.kind} route for ${p.dst}`, r))
-      continue
+      return
     }
     const local = route.kind === 'local' || heldAnycast(dp, route, p.dst)
     const down = !local ? downDeviceFor(dp, p.dst) : undefined
     if (down && (route.kind !== 'unicast' || route.dev !== down.ifname)) {
       leaves.push(failLeaf(a.hops, at(`${down.ifname}, which holds ${p.dst}'s subnet, is down (its connected route is gone)`, [...rEv, linkEvidence(dp, down)]), 'link-down', `${a.node}: ${down.ifname} is down`, r))
-      continue
+      return
     }
     if (route.kind === 'no-route') {
       leaves.push(failLeaf(a.hops, at(`no route to ${p.dst}`, rEv), 'route-missing', `${a.node} has no route to ${p.dst}`, r))
-      continue
+      return
     }
     if (local) {
       const how = route.kind === 'anycast' ? ` (${p.dst} has an anycast route and is an address ${a.node} holds)` : ''
       leaves.push(o && o.verdict !== 'ACCEPT' ? netfilterFail(w, a, o, at) : {hops: [...a.hops, at(`delivered to ${a.node} itself${how}`, rEv)], verdict: 'delivered', ...r, delivered: {node: a.node, packet: p}})
-      continue
+      return
     }
     if (route.kind !== 'unicast' || !route.dev) {
       leaves.push(failLeaf(a.hops, at(`route to ${p.dst} is ${route.kind}`, rEv), 'unknown-datapath', `${a.node}: a ${route.kind} route is not traced`, r, true))
-      continue
+      return
     }
     const forwarded = a.inIface !== undefined && !bridged
     if (forwarded) {
@@ -240,19 +242,19 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       const f = sysctl(dp, key)
       if (!f) {
         leaves.push(failLeaf(a.hops, at(`${key} not in evidence`, rEv), 'evidence-missing', `${a.node}: ${key} was not gathered`, r, true))
-        continue
+        return
       }
       rEv.push(sysctlEvidence(dp, f))
       if (f.value !== '1') {
         // IPv6 forwarding is its own switch: ip6_forward reads conf.all.forwarding, whatever ip_forward says.
         const short = w.family === 6 ? 'IPv6 forwarding' : 'ip_forward'
         leaves.push(failLeaf(a.hops, at(`${short} is ${f.value}: ${a.node} does not forward ${w.family === 6 ? 'IPv6' : ''}`.trimEnd(), rEv), 'ip-forward-off', `${key} is ${f.value} on ${a.node}`, r))
-        continue
+        return
       }
     }
     if (o && o.verdict !== 'ACCEPT') {
       leaves.push(netfilterFail(w, a, o, (action, extra = []) => at(action, [...rEv, ...extra])))
-      continue
+      return
     }
     // A Service address routed on without DNAT: the node has no rule for it.
     if (!w.reply && w.destination.kind === 'service' && p.dst === w.destination.ip) {
@@ -262,14 +264,33 @@ export function visitNode(w: Walk, a: Arrival): Leaf[] {
       if (vs) {
         const label = ipvsServiceLabel(vs)
         leaves.push(failLeaf(a.hops, at(`${p.dst} is routed by ${route.dev} without DNAT: IPVS has virtual service ${label}, but ${p.dst} is not a local address (not on kube-ipvs0), so IPVS never sees the packet`, [...rEv, {source: sourceOf(dp, 'ipvsadm'), text: `line ${vs.line}: ${ipvsServiceText(vs)}`}]), 'nat-missing-service', `${a.node} does not translate ${w.destination.name ?? p.dst}: its IPVS virtual service ${label} is unused, ${p.dst} not being bound to kube-ipvs0`, r))
-        continue
+        return
       }
       leaves.push(failLeaf(a.hops, at(`${p.dst} is routed by ${route.dev} without DNAT: no kube-proxy rule for ${w.destination.name ?? p.dst}`, rEv), 'nat-missing-service', `${a.node} has no NAT rule for ${w.destination.name ?? p.dst}${eps ? ` although it has ${eps} ready endpoint(s)` : ''}`, r))
-      continue
+      return
     }
     leaves.push(...egress(w, a, dp, p, route, at('', rEv), r))
   }
+  for (const {o, probability} of outcomes) {
+    const from = leaves.length
+    follow(o, probability)
+    // A branch that rests on rules' inputs not gathered (an ipset whose listing timed out) proves no failure.
+    const gap = o?.uncertain.find(restsOnMissingEvidence)
+    if (gap) for (let i = from; i < leaves.length; i++) leaves[i] = unprovenFailure(leaves[i] as Leaf, a.node, gap)
+  }
   return leaves
+}
+
+/**
+ * A leaf reached only by assuming how a rule matched, where the evidence to decide it was not
+ * gathered: a failure on it is not proven, so it is unknown (evidence-missing), naming the assumption.
+ */
+function unprovenFailure(leaf: Leaf, node: string, gap: string): Leaf {
+  if (leaf.verdict === 'delivered' || !leaf.failure || leaf.failure.code === 'evidence-missing') return leaf
+  const {hop: failed, message} = leaf.failure
+  const assumed = `${node}'s iptables-save ${gap}`
+  const h: HopDraft = {...failed, status: 'unknown', code: 'evidence-missing', action: `${failed.action} — not proven: ${assumed}`}
+  return {...leaf, hops: leaf.hops.map((x) => (x === failed ? h : x)), verdict: 'unknown', failure: {code: 'evidence-missing', message: `${message} — not proven: ${assumed}`, hop: h}}
 }
 
 /** The destination Service's ready endpoints in the API (0 for anything else). */
@@ -309,6 +330,11 @@ function netfilterFail(w: Walk, a: Arrival, o: TraverseOutcome, at: (action: str
   if (o.verdict === 'DROP') {
     const policy = o.decidedBy === 'policy' && o.at.hook === 'FORWARD'
     return failLeaf(a.hops, at(policy ? `dropped by the ${o.at.hook} policy DROP` : `dropped in ${where}`), policy ? 'forward-drop' : 'netfilter-drop', policy ? `${a.node}: FORWARD policy DROP and no rule accepts it` : `${a.node} drops it in ${where}`, rest)
+  }
+  // Rules not gathered (an nft table whose listing timed out) are missing evidence, not a datapath knet cannot read.
+  if (o.decidedBy === 'missing') {
+    const dp = w.node(a.node)
+    return failLeaf(a.hops, at(`netfilter cannot be evaluated in ${where}: ${o.reason ?? 'rules not in evidence'}`, dp ? [notGathered(dp, 'nft')] : []), 'evidence-missing', `${a.node}: ${o.reason ?? 'netfilter rules not in evidence'}`, rest, true)
   }
   return failLeaf(a.hops, at(`netfilter verdict ${o.verdict} in ${where}${o.reason ? `: ${o.reason}` : ''}`), 'unknown-datapath', `${a.node}: netfilter could not be evaluated (${o.reason ?? o.verdict})`, rest, true)
 }
@@ -497,11 +523,6 @@ function masqueradedIngress(w: Walk, target: NonNullable<ReturnType<typeof podBy
 
 /** The receiving node's own device: a frame bigger than its MTU is dropped on arrival. */
 /** Evidence for a command whose output is missing: its status (timeout, failed, absent) and why. */
-function notGathered(dp: NodeDatapath, id: Parameters<typeof sourceOf>[1]): TraceEvidence {
-  const e = dp.evidence[id]
-  return {source: sourceOf(dp, id), text: `${e?.status ?? 'absent'}${e?.reason ? `: ${e.reason}` : ''}`}
-}
-
 function receiveMtu(w: Walk, remote: NodeDatapath | undefined, address: string, overhead: number): {message: string; evidence: TraceEvidence} | undefined {
   if (w.size === undefined || !remote) return undefined
   const ifname = remote.addrs?.find((i) => i.addrs.some((x) => x.local === address))?.ifname

@@ -14,6 +14,7 @@ import {badInput} from '../report/errors.js'
 import type {Snapshot} from '../snapshot/schema.js'
 import type {Packet} from '../datapath/netfilter/packet.js'
 import {impliedProtocol, resolveEndpoint, type EndpointSpec, type ResolvedEndpoint} from './endpoints.js'
+import {notGathered} from './evidence.js'
 import {visitNode} from './node-hop.js'
 import {hasOwnNftChains} from '../datapath/nftables/pipeline.js'
 import {ipvsReadable} from './node-netfilter.js'
@@ -109,8 +110,9 @@ function strip<T extends {pod?: unknown; service?: unknown; servicePort?: unknow
 
 /**
  * A Service (or NodePort) is translated by kube-proxy on the node where the packet first meets
- * netfilter. In IPVS or nftables mode those translations are not in iptables, and knet does not read
- * them yet: the trace says so (unknown-datapath) instead of walking iptables rules that are not used.
+ * netfilter. In IPVS or nftables mode those translations are not in iptables: without the mode's
+ * own evidence (ipvsadm, nft) the trace says so (evidence-missing, quoting what the node command
+ * returned) instead of walking iptables rules that are not used.
  */
 function serviceNatNotReadable(w: Walk, request: TraceRequest): Leaf | undefined {
   const {source, destination} = w
@@ -126,9 +128,12 @@ function serviceNatNotReadable(w: Walk, request: TraceRequest): Leaf | undefined
   // Issue 15: kube-proxy's nft table (and IPVS with its evidence) are evaluated like iptables.
   if (dp && serviceNatReadable(dp, mode)) return undefined
   const evidence = observed ? [observed.evidence] : [{source: w.cluster.kubeProxy.source ?? 'kube-proxy ConfigMap', text: `mode: ${mode}`}]
+  // What was asked of the node and what came back (a timeout, nft not installed), or that it was never asked.
+  const ids = mode === 'ipvs' ? ['ipvsadm', 'iptables-save'] : ['nft']
+  if (dp) for (const id of ids) if (dp.evidence[id]?.status !== 'ok') evidence.push(notGathered(dp, id))
   const needs = mode === 'ipvs' ? 'its virtual services (ipvsadm -S -n) and iptables-save' : 'its nft tables (nft -j list chains, nft -j list table)'
   const h = hop(natNode, null, destination.name ?? destination.ip, `kube-proxy on ${natNode} runs in ${mode} mode: the Service translation is in ${mode === 'ipvs' ? 'IPVS' : 'nftables'}, and ${needs} are not in evidence`, 'unknown', evidence)
-  return failLeaf([], h, 'unknown-datapath', `${natNode}: kube-proxy ${mode} mode, whose translation is not in evidence (${mode === 'ipvs' ? 'ipvsadm' : 'nft'} not gathered)`, {masquerade: false}, true)
+  return failLeaf([], h, 'evidence-missing', `${natNode}: kube-proxy ${mode} mode, whose translation is not in evidence (${mode === 'ipvs' ? 'ipvsadm' : 'nft'} not gathered)`, {masquerade: false}, true)
 }
 
 function serviceNatReadable(dp: NodeDatapath, mode: 'ipvs' | 'nftables'): boolean {

@@ -136,6 +136,17 @@ describe('trace through kube-proxy IPVS mode', () => {
     expect(run(broken, 'web-1-1', 'svc/default/dns').verdict).toBe('delivered')
   })
 
+  it("ipset save timed out: KUBE-SERVICES' set matches are followed both ways, and the way that fails is unproven (evidence-missing), not a fault", () => {
+    const noSets = structuredClone(snap)
+    const ipset = noSets.nodes.find((n) => n.name === 'node-1')?.results.find((r) => r.id === 'ipset')
+    Object.assign(ipset as object, {status: 'timeout', stdout: '', reason: 'timed out after 10000 ms'})
+    const r = run(noSets, 'web-1-1', 'svc/default/web')
+    expect(summary(r)).toBe(`unknown evidence-missing: no DNAT=unknown ${ALL}`)
+    expect(r.reason?.message).toMatch(/^node-1 has no NAT rule for svc\/default\/web .* — not proven: node-1's iptables-save line \d+ assumed to match: ipset "KUBE-[A-Z-]+" members are not in the evidence$/)
+    // With the sets, the same packet is translated on every branch.
+    expect(summary(run(snap, 'web-1-1', 'svc/default/web'))).toBe(`delivered: ${ALL}`)
+  })
+
   it('a ClusterIP missing from kube-ipvs0: its virtual service never sees the packet, which is routed on untranslated', () => {
     const unbound = structuredClone(snap)
     const node1 = unbound.nodes.find((n) => n.name === 'node-1')

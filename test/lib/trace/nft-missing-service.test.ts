@@ -40,6 +40,20 @@ describe('kube-proxy nftables mode: a Service node-1 never programmed', () => {
     expect([empty.verdict, empty.reason?.code]).toEqual(['dropped', 'netfilter-reject'])
   })
 
+  it("kube-proxy's table whose listing timed out is unknown (evidence-missing), never an empty table: trace names the command, doctor skips the node's NAT checks", () => {
+    const partial = structuredClone(snapshot)
+    const table = partial.nodes.find((n) => n.name === 'node-2')?.results.find((r) => r.id === 'nft-table:ip:kube-proxy')
+    Object.assign(table as object, {status: 'timeout', stdout: '', reason: 'timed out after 10000 ms'})
+    const r = traceSnapshot(partial, {source: parseEndpoint('web-2-1', 'default'), destination: parseEndpoint('svc/default/web', 'default')})
+    expect([r.verdict, r.reason?.code, r.reason?.message]).toEqual([
+      'unknown', 'evidence-missing', 'node-2: the rules of table ip kube-proxy (base chain filter-prerouting-pre-dnat, hook prerouting) are not in evidence: nft -j list table ip kube-proxy: timed out after 10000 ms',
+    ])
+    expect(r.hops.at(-1)?.evidence).toEqual([{source: 'node-2: nft -j list table ip kube-proxy', text: 'timeout: timed out after 10000 ms'}])
+    const report = runDoctor(partial, CHECKS)
+    expect(report.findings.filter((f) => f.node === 'node-2' && (f.severity === 'error' || f.severity === 'warn'))).toEqual([])
+    expect(report.skipped.filter((s) => s.check === 'nat-missing-service')).toEqual([{check: 'nat-missing-service', reason: 'nft timeout on node-2 (timed out after 10000 ms) (kube-proxy nftables mode)'}])
+  })
+
   it("doctor: nat-missing-service on node-1 only, with the absent element of kube-proxy's service-ips map as evidence", () => {
     const found = runDoctor(snapshot, CHECKS).findings.filter((f) => f.severity === 'error' || f.severity === 'warn')
     expect(found.map((f) => [f.check, f.node, f.evidence.map((e) => e.text)])).toEqual([

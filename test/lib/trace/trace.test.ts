@@ -121,6 +121,11 @@ for (const topology of ['host-gw', 'vxlan'] as const) {
       const n = run(noNeigh, 'web-1-1', 'web-1-2')
       expect(summary(n)).toBe('delivered: web-1-1 eth0 → veth? → cbr0 → veth? → web-1-2 eth0')
       expect(n.hops[1]?.action).toBe("no neighbour entry for 10.244.1.2 on cbr0, so the pod's veth is not named; every pod-facing veth (veth1, veth2) is an up port of cbr0")
+      // …and without the node's addresses too, its own uplink veth cannot be told from a pod's: nothing is claimed of either.
+      const noAddrs = edit(noNeigh, 'node-1', 'addrs', (res) => Object.assign(res, {status: 'timeout', stdout: '', reason: 'timed out after 10000 ms'}))
+      const u = run(noAddrs, 'web-1-1', 'web-1-2')
+      expect([u.verdict, u.reason?.code, u.reason?.message]).toEqual(['unknown', 'evidence-missing', 'node-1: no neighbour entry for 10.244.1.2 on cbr0, and the addresses of node-1 were not gathered, so its pod-facing veths are not known'])
+      expect(u.hops[1]?.evidence).toEqual([{source: 'node-1: ip -j addr show', text: 'timeout: timed out after 10000 ms'}])
     })
 
     it('Cilium with kube-proxy replacement is an unknown datapath', () => {
@@ -131,7 +136,7 @@ for (const topology of ['host-gw', 'vxlan'] as const) {
       expect([r.verdict, r.reason?.code, r.hops.length]).toEqual(['unknown', 'unknown-datapath', 1])
     })
 
-    it('a Service on a node whose kube-proxy runs in IPVS mode without ipvsadm evidence is an unknown datapath, naming it; pod to pod is still traced', () => {
+    it('a Service on a node whose kube-proxy runs in IPVS mode without ipvsadm evidence is unknown (evidence-missing), naming the mode and the missing command; pod to pod is still traced', () => {
       // IPVS mode is traced from its evidence (test/lib/trace/ipvs-mode.test.ts); here kube-ipvs0 shows the mode but ipvsadm was not gathered.
       const ipvs = structuredClone(snap)
       const node1 = ipvs.nodes.find((n) => n.name === 'node-1')
@@ -143,9 +148,9 @@ for (const topology of ['host-gw', 'vxlan'] as const) {
       save.stdout = save.stdout.split('\n').filter((l) => !/KUBE-(SERVICES|SVC|SEP|EXT|NODEPORTS)/.test(l)).join('\n')
       links.stdout = JSON.stringify([...(JSON.parse(links.stdout) as unknown[]), {ifindex: 6, ifname: 'kube-ipvs0', flags: ['BROADCAST', 'NOARP'], mtu: 1500, operstate: 'DOWN', link_type: 'ether', linkinfo: {info_kind: 'dummy'}}])
       const r = run(ipvs, 'web-1-1', 'svc/default/web:80')
-      expect([r.verdict, r.reason?.code]).toEqual(['unknown', 'unknown-datapath'])
+      expect([r.verdict, r.reason?.code]).toEqual(['unknown', 'evidence-missing'])
       expect(r.reason?.message).toBe('node-1: kube-proxy ipvs mode, whose translation is not in evidence (ipvsadm not gathered)')
-      expect(r.hops[0]?.evidence[0]?.text).toBe('6: kube-ipvs0 dummy')
+      expect(r.hops[0]?.evidence.map((e) => e.text)).toEqual(['6: kube-ipvs0 dummy', expect.stringMatching(/^(absent|unavailable|failed|timeout)/)])
       // From node-2, whose rules are iptables-mode, the same Service is traced as before.
       expect(run(ipvs, 'web-2-1', 'svc/default/web:80').verdict).toBe('delivered')
       expect(run(ipvs, 'web-1-1', 'web-2-1').verdict).toBe('delivered')

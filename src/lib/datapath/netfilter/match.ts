@@ -205,11 +205,19 @@ function physdevOne(m: PhysdevMatch, pkt: Packet): One {
   return 1
 }
 
+/** How an undecided match says the evidence it needed was not gathered (as opposed to not being evaluated). */
+const NOT_IN_EVIDENCE = 'are not in the evidence'
+
+/** Whether a branch's assumption (HookOutcome.uncertain) stands in for evidence that was not gathered. */
+export function restsOnMissingEvidence(uncertain: string): boolean {
+  return uncertain.endsWith(NOT_IN_EVIDENCE)
+}
+
 const setCache = new WeakMap<readonly string[], CompiledCidr[]>()
 
 function setOne(m: SetMatch, pv: PacketView, ctx: NetfilterContext): One {
   const members = ctx.ipsets?.get(m.setName)
-  if (members === undefined) return `ipset "${m.setName}" members are not in the evidence`
+  if (members === undefined) return `ipset "${m.setName}" members ${NOT_IN_EVIDENCE}`
   if (!Array.isArray(members)) {
     // A set read from `ipset save`, matched dimension by dimension (kube-proxy's IPVS mode).
     const hit = ipsetHas(members as Ipset, m.flags, pv.pkt, pv.src, pv.dst)

@@ -13,9 +13,10 @@ export type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'QUEUE' | 'UNKNOWN'
 /**
  * How the verdict was reached: a rule's target, a built-in chain's policy, the table or chain not
  * being there (nothing hooked: the packet passes), the nat table being skipped (not the first packet
- * of a connection), or the evaluator's limits.
+ * of a connection), the evaluator's limits, or the rules it needed not being in evidence (an nft
+ * table whose listing timed out: `missing`, always with verdict UNKNOWN).
  */
-export type DecidedBy = 'rule' | 'policy' | 'absent' | 'skipped' | 'limit'
+export type DecidedBy = 'rule' | 'policy' | 'absent' | 'skipped' | 'limit' | 'missing'
 
 /** One step of evidence: a rule that matched (or the policy that applied), quoted as printed. */
 export interface TrailEntry {

@@ -20,6 +20,8 @@ export interface NftTableIx {
   setDefs: Map<string, NftSet>
   /** Written by iptables-nft (xtables): a built-in table name in ip/ip6 with upper-case built-in chains. */
   xtables: boolean
+  /** Its rules are not in evidence (its listing failed): a packet reaching its base chains meets rules unknown. */
+  unread?: string
 }
 
 export interface NftBaseChain {
@@ -60,7 +62,10 @@ export function nftIndex(rs: NftRuleset): NftIndex {
     }
     return t
   }
-  for (const t of rs.tables) table(t.family, t.name)
+  for (const t of rs.tables) {
+    const ix = table(t.family, t.name)
+    if (t.unread !== undefined) ix.unread = t.unread
+  }
   for (const c of rs.chains) table(c.family, c.table).chains.set(c.name, {chain: c, rules: []})
   for (const r of rs.rules) {
     const t = table(r.family, r.table)

@@ -6,7 +6,9 @@
  *
  * `numgen random mod N` splits the packet into N equal branches, grouped by what the rule did, so a
  * Service's N endpoints cost N lookups in the rule's map and one walk of the dispatch map. A rule the
- * evaluator cannot decide ends its branch as UNKNOWN with that rule in the trail: no guess.
+ * evaluator cannot decide ends its branch as UNKNOWN with that rule in the trail: no guess. A base
+ * chain of a table whose rules were not gathered (its listing timed out) is UNKNOWN too, decided by
+ * `missing`: a chain without rules would otherwise read as one that accepts everything.
  */
 import type {NftRule} from '../../parse/nft.js'
 import type {PacketView} from '../netfilter/match.js'
@@ -81,6 +83,9 @@ export function walkBaseChain(index: NftIndex, base: NftBaseChain, pv: PacketVie
   let steps = options.maxSteps ?? 2_000_000
   let branches = 1
   const table = base.table
+  if (table.unread !== undefined) {
+    return [{probability: 1, verdict: 'UNKNOWN', decidedBy: 'missing', packet: pv.pkt, nat: pv.nat, trail: [], uncertain: [], reason: `the rules of table ${table.family} ${table.name} (base chain ${base.chain.chain.name}, hook ${base.hook.toLowerCase()}) are not in evidence: ${table.unread}`}]
+  }
   const env = {index, table, ctx}
   const outcomes: HookOutcome[] = []
   const work: Branch[] = [{frames: [{chain: base.chain, index: 0, gone: [base.chain.chain.name]}], pv, probability: 1, trail: null}]
