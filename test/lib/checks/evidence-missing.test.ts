@@ -22,7 +22,7 @@ const problems = (s: Snapshot): Set<string> =>
       .map((f) => `${f.severity} ${f.check} ${f.node ?? `${f.subject.kind}/${f.subject.name}`}: ${f.message}`),
   )
 
-const LABS = ['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz', 'real-nft-missing-nat.json.gz']
+const LABS = ['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz', 'lab-aws-vpc.json.gz', 'lab-ipv6.json.gz', 'real-nft-missing-nat.json.gz']
 
 /*
  * real-nft-missing-nat: `nft -j list table ip kube-proxy` timed out read as a table with no

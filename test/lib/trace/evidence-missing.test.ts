@@ -50,7 +50,7 @@ function wrongVerdicts(base: Snapshot, pairs: Pair[], before: string[]): {tried:
   return {tried, wrong}
 }
 
-describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz'])('%s: one node command timed out', (file) => {
+describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz', 'lab-aws-vpc.json.gz', 'lab-ipv6.json.gz'])('%s: one node command timed out', (file) => {
   let base: Snapshot
   beforeAll(async () => {
     base = await readSnapshot(fixture(file))
