@@ -1,4 +1,4 @@
-/** Partial evidence, as a loaded node gives it: a snapshot's node commands that timed out. */
+/** Partial evidence, as a loaded node or a narrow RBAC role gives it: node commands that timed out, API resources not read. */
 import type {Snapshot} from '../../src/lib/snapshot/schema.js'
 
 /**
@@ -13,6 +13,33 @@ export function* eachCommandTimedOut(base: Snapshot): Generator<{node: string; i
       const r = snapshot.nodes.find((n) => n.name === node.name)?.results.find((x) => x.id === result.id)
       Object.assign(r as object, {status: 'timeout', stdout: '', stderr: '', exitCode: null, reason: 'timed out after 10000 ms'})
       yield {node: node.name, id: result.id, snapshot}
+    }
+  }
+}
+
+/** The API resources a gather goes on without (gather/cluster/gather.ts), and what a snapshot then holds for each. */
+const OPTIONAL_RESOURCES: [string, (objects: NonNullable<Snapshot['cluster']>['objects']) => void][] = [
+  ['networkpolicies', (o) => void (o.networkPolicies = [])],
+  ['namespaces', (o) => void (o.namespaces = [])],
+  ['daemonsets', (o) => void (o.daemonSets = [])],
+  ['configmaps/kube-proxy', (o) => void (o.kubeProxyConfigMap = null)],
+  ['servicecidrs', (o) => void delete o.serviceCIDRs],
+  ['ipamblocks', (o) => void delete o.ipamBlocks],
+]
+
+/**
+ * For each optional API resource, a copy of `base` where reading it was refused (403) and one where
+ * it timed out: the objects gone and the collection error recorded, as gatherCluster leaves them.
+ */
+export function* eachResourceUnread(base: Snapshot): Generator<{resource: string; kind: 'forbidden' | 'timeout'; snapshot: Snapshot}> {
+  for (const [resource, drop] of OPTIONAL_RESOURCES) {
+    for (const kind of ['forbidden', 'timeout'] as const) {
+      const snapshot = structuredClone(base)
+      const cluster = snapshot.cluster
+      if (!cluster) return
+      drop(cluster.objects)
+      cluster.errors.push({source: resource, kind, message: kind === 'forbidden' ? `forbidden: list ${resource}` : `list ${resource}: timed out after 30000 ms`})
+      yield {resource, kind, snapshot}
     }
   }
 }

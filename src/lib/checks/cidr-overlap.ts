@@ -48,7 +48,12 @@ export const cidrOverlap: Check = {
     for (const c of cluster.cidrs.podFromKubeProxy) add('cluster pod CIDR', c, undefined, [{source: `api: ${kpSource} clusterCIDR`, text: c}], c)
     // The cluster's own word on its Service ranges (ServiceCIDR objects, 1.33+), else the guess, per family.
     for (const r of cluster.cidrs.service) add('Service CIDR', r.cidr, undefined, [api('ServiceCIDR', r.serviceCIDR, r.field, r.cidr)], r.cidr)
-    for (const svc of assumedServiceRanges(cluster.cidrs)) {
+    // A guess only where the cluster has no word to give (a server before 1.33): ServiceCIDRs that
+    // could not be read (forbidden, timed out) are evidence missing, and a guess would stand in for it.
+    const unread = cluster.collectionErrors.find((e) => e.source === 'servicecidrs')
+    const assumed = assumedServiceRanges(cluster.cidrs)
+    if (unread && assumed.length > 0) ctx.skip(`the Service CIDR is not checked: ServiceCIDRs could not be read (${unread.message}), and no range is assumed in their place`)
+    for (const svc of unread ? [] : assumed) {
       add('Service CIDR', svc.cidr, undefined, [api('Service', 'default/kubernetes', svc.field, `${svc.ip} (Service CIDR ${svc.cidr} assumed: ${svc.reason})`)], `${svc.cidr} (assumed)`)
     }
     const withEvidence = new Set<string>()

@@ -75,6 +75,13 @@ describe('cidr-overlap', () => {
       snapshot.cluster!.objects.serviceCIDRs = Object.entries(cidrs).map(([name, list]) => ({apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: {name}, spec: {cidrs: list}}))
       return run(cidrOverlap, snapshot).findings
     }
+    // ServiceCIDRs the server has but would not give (forbidden, timed out): no guess stands in for them.
+    const refused = snapshotOf({cluster: {nodes, services}, nodes: []})
+    refused.cluster!.errors.push({source: 'servicecidrs', kind: 'forbidden', message: 'forbidden: list servicecidrs.networking.k8s.io'})
+    expect(run(cidrOverlap, refused)).toEqual({
+      findings: [],
+      skipped: [{check: 'cidr-overlap', reason: 'the Service CIDR is not checked: ServiceCIDRs could not be read (forbidden: list servicecidrs.networking.k8s.io), and no range is assumed in their place'}],
+    })
     expect(withRanges({kubernetes: ['10.96.0.0/16', 'fd00:10:96::/112']})).toEqual([])
     const found = withRanges({kubernetes: ['10.96.0.0/16', 'fd00:10:96::/112'], extra: ['10.100.9.128/25']})
     expect(found.map((f) => [f.message, f.evidence])).toEqual([

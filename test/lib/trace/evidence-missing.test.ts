@@ -14,7 +14,7 @@ import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
-import {eachCommandTimedOut} from '../../helpers/timed-out.js'
+import {eachCommandTimedOut, eachResourceUnread} from '../../helpers/timed-out.js'
 import {ipvsSnapshot} from '../../fixtures/ipvs/snapshot.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
@@ -50,7 +50,7 @@ function wrongVerdicts(base: Snapshot, pairs: Pair[], before: string[]): {tried:
   return {tried, wrong}
 }
 
-describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz', 'lab-aws-vpc.json.gz', 'lab-ipv6.json.gz'])('%s: one node command timed out', (file) => {
+describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'lab-calico-vxlan.json.gz', 'lab-vxlan-dual.json.gz', 'lab-aws-vpc.json.gz', 'lab-ipv6.json.gz'])('%s: partial evidence', (file) => {
   let base: Snapshot
   beforeAll(async () => {
     base = await readSnapshot(fixture(file))
@@ -61,6 +61,17 @@ describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'l
     expect(before).toEqual(PAIRS.map(() => 'delivered'))
     const {tried, wrong} = wrongVerdicts(base, PAIRS, before)
     expect(tried).toBeGreaterThan(30)
+    expect(wrong).toEqual([])
+  })
+
+  it('an optional API resource refused or timed out: every pair keeps its verdict or becomes unknown (evidence-missing)', () => {
+    const wrong: string[] = []
+    for (const {resource, kind, snapshot} of eachResourceUnread(base)) {
+      for (const p of PAIRS) {
+        const v = verdictOf(snapshot, p)
+        if (v !== 'delivered' && v !== 'unknown evidence-missing') wrong.push(`${resource} ${kind}: ${p.slice(0, 2).join(' ')} → ${v}`)
+      }
+    }
     expect(wrong).toEqual([])
   })
 })
@@ -86,7 +97,7 @@ describe.each([
     pairs: [['web-1-1', 'svc/default/web'], ['web-2-1', '10.100.0.2:30080'], ['192.0.2.9', '10.100.0.2:30082', undefined, 'node-1'], ['node/node-1', 'svc/default/web'], ['web-1-1', 'web-2-2'], ['web-1-2', 'svc/default/empty']] as Pair[],
     expected: ['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'dropped netfilter-reject'],
   },
-])('$name: one node command timed out', ({load, pairs, expected}) => {
+])('$name: partial evidence', ({load, pairs, expected}) => {
   it('every Service and pod pair keeps its verdict or becomes unknown (evidence-missing)', async () => {
     const base = await load()
     const before = pairs.map((p) => verdictOf(base, p))
