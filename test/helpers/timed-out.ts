@@ -43,3 +43,24 @@ export function* eachResourceUnread(base: Snapshot): Generator<{resource: string
     }
   }
 }
+
+/**
+ * For each node, copies of `base` where that whole node's evidence is missing: every command timed
+ * out, no results with the node unreachable, or the node left out with a collection error.
+ */
+export function* eachNodeUnread(base: Snapshot): Generator<{node: string; how: string; snapshot: Snapshot}> {
+  for (const {name} of base.nodes) {
+    const timedOut = structuredClone(base)
+    for (const r of timedOut.nodes.find((n) => n.name === name)?.results ?? []) Object.assign(r, {status: 'timeout', stdout: '', stderr: '', exitCode: null, reason: 'timed out after 10000 ms'})
+    yield {node: name, how: 'every command timed out', snapshot: timedOut}
+    const unreachable = structuredClone(base)
+    const n = unreachable.nodes.find((x) => x.name === name)
+    if (n) n.results = []
+    unreachable.collectionErrors.push({node: name, source: 'node', kind: 'unreachable', message: 'ssh: connect to host: Connection refused'})
+    yield {node: name, how: 'unreachable', snapshot: unreachable}
+    const left = structuredClone(base)
+    left.nodes = left.nodes.filter((x) => x.name !== name)
+    left.collectionErrors.push({node: name, source: 'node', kind: 'timeout', message: 'node gather timed out after 30000 ms'})
+    yield {node: name, how: 'left out', snapshot: left}
+  }
+}

@@ -10,7 +10,7 @@ import {runDoctor} from '../../../src/lib/checks/context.js'
 import {CHECKS} from '../../../src/lib/checks/registry.js'
 import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
-import {eachCommandTimedOut, eachResourceUnread} from '../../helpers/timed-out.js'
+import {eachCommandTimedOut, eachNodeUnread, eachResourceUnread} from '../../helpers/timed-out.js'
 import {ipvsSnapshot} from '../../fixtures/ipvs/snapshot.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`../trace/fixtures/${name}`, import.meta.url))
@@ -52,6 +52,15 @@ describe.each([...LABS.map((file) => ({name: file, load: () => readSnapshot(fixt
     const gained: string[] = []
     for (const {resource, kind, snapshot} of eachResourceUnread(base)) {
       for (const p of problems(snapshot)) if (!before.has(p)) gained.push(`${resource} ${kind} → ${p}`)
+    }
+    expect(gained).toEqual([])
+  })
+
+  it("doctor gains no error or warning when a whole node's evidence is missing (timed out, unreachable, left out)", () => {
+    const before = problems(base)
+    const gained: string[] = []
+    for (const {node, how, snapshot} of eachNodeUnread(base)) {
+      for (const p of problems(snapshot)) if (!before.has(p)) gained.push(`${node} ${how} → ${p}`)
     }
     expect(gained).toEqual([])
   })

@@ -14,7 +14,7 @@ import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
-import {eachCommandTimedOut, eachResourceUnread} from '../../helpers/timed-out.js'
+import {eachCommandTimedOut, eachNodeUnread, eachResourceUnread} from '../../helpers/timed-out.js'
 import {ipvsSnapshot} from '../../fixtures/ipvs/snapshot.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
@@ -70,6 +70,17 @@ describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'l
       for (const p of PAIRS) {
         const v = verdictOf(snapshot, p)
         if (v !== 'delivered' && v !== 'unknown evidence-missing') wrong.push(`${resource} ${kind}: ${p.slice(0, 2).join(' ')} → ${v}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it("a whole node's evidence missing (timed out, unreachable, left out): every pair keeps its verdict or becomes unknown (evidence-missing)", () => {
+    const wrong: string[] = []
+    for (const {node, how, snapshot} of eachNodeUnread(base)) {
+      for (const p of PAIRS) {
+        const v = verdictOf(snapshot, p)
+        if (v !== 'delivered' && v !== 'unknown evidence-missing') wrong.push(`${node} ${how}: ${p.slice(0, 2).join(' ')} → ${v}`)
       }
     }
     expect(wrong).toEqual([])
