@@ -6,8 +6,9 @@
  *   listing of its own was left out because iptables-save holds its rules: it is kept with its base
  *   chains (hooks and priorities) and marked `owner: 'iptables-nft'`; its other chains and its
  *   rules are iptables-save's to give. Any other table without a good listing (one that timed out)
- *   keeps its chains, is marked `unread`, and makes the `nft` evidence that failed listing's state:
- *   its rules are unknown, not absent.
+ *   keeps its chains and is marked `unread`: its rules are unknown, not absent (the evaluator stops
+ *   at its base chains). An unread `kube-proxy` table also makes the `nft` evidence that listing's
+ *   state, so the checks that read kube-proxy's rules skip the node.
  */
 import {parseNftJson, type NftRuleset} from '../parse/nft.js'
 import {nftTablesNamed, XTABLES_TABLES} from '../parse/nft-tables.js'
@@ -46,7 +47,7 @@ export function readNftEvidence(
   const chains = parse(listing)
   const out: NftRuleset = {metainfo: chains.metainfo, tables: [], chains: [], rules: [], sets: []}
   const listed: CommandResult[] = []
-  /** The first table whose rules are missing: the ruleset is then partial, and its evidence says so. */
+  /** kube-proxy's table when its rules are missing: the ruleset's evidence then says so. */
   let unread: EvidenceState | undefined
   for (const t of nftTablesNamed(chains)) {
     const result = byId.get(tableId(t.family, t.name))
@@ -68,11 +69,13 @@ export function readNftEvidence(
     out.chains.push(...(owned ? own.filter((c) => c.hook !== null) : own))
     if (why === undefined) continue
     problems.push({node: node.name, source: 'nft', line: 0, message: `${why}; only its chains are known`})
-    unread ??= result && result.status !== 'ok' ? state(result, `${node.name}: ${result.argv.join(' ')}`) : {status: 'absent', reason: why, truncated: false, source: `${node.name}: nft -j list table ${t.family} ${t.name}`}
+    const missing = result && result.status !== 'ok' ? state(result, `${node.name}: ${result.argv.join(' ')}`) : {status: 'absent' as const, reason: why, truncated: false, source: `${node.name}: nft -j list table ${t.family} ${t.name}`}
+    evidence[tableId(t.family, t.name)] = missing
+    // The NAT checks read kube-proxy's table: unread, it is evidence missing, never a table with no Services.
+    if (t.name === 'kube-proxy') unread ??= missing
   }
   // Findings quote the table they read (kube-proxy's when there is one), as they quoted the ruleset.
   const quoted = listed.find((r) => r.argv.at(-1) === 'kube-proxy') ?? (listed.length === 1 ? listed[0] : undefined)
-  // A check reading kube-proxy's table (or any other) must not take a table it could not read for an empty one.
   evidence.nft = unread ?? state(listing, `${node.name}: ${(quoted ?? listing).argv.join(' ')}`)
   return out
 }

@@ -333,8 +333,11 @@ function netfilterFail(w: Walk, a: Arrival, o: TraverseOutcome, at: (action: str
   }
   // Rules not gathered (an nft table whose listing timed out) are missing evidence, not a datapath knet cannot read.
   if (o.decidedBy === 'missing') {
+    // The listing of that table, as it ended (nft-evidence.ts records one per table it could not read).
     const dp = w.node(a.node)
-    return failLeaf(a.hops, at(`netfilter cannot be evaluated in ${where}: ${o.reason ?? 'rules not in evidence'}`, dp ? [notGathered(dp, 'nft')] : []), 'evidence-missing', `${a.node}: ${o.reason ?? 'netfilter rules not in evidence'}`, rest, true)
+    const ids = dp ? Object.keys(dp.evidence).filter((id) => id.startsWith('nft-table:') && id.endsWith(`:${o.at.table}`)) : []
+    const ev = dp ? ids.map((id) => notGathered(dp, id)) : []
+    return failLeaf(a.hops, at(`netfilter cannot be evaluated in ${where}: ${o.reason ?? 'rules not in evidence'}`, ev), 'evidence-missing', `${a.node}: ${o.reason ?? 'netfilter rules not in evidence'}`, rest, true)
   }
   return failLeaf(a.hops, at(`netfilter verdict ${o.verdict} in ${where}${o.reason ? `: ${o.reason}` : ''}`), 'unknown-datapath', `${a.node}: netfilter could not be evaluated (${o.reason ?? o.verdict})`, rest, true)
 }

@@ -54,6 +54,26 @@ describe('kube-proxy nftables mode: a Service node-1 never programmed', () => {
     expect(report.skipped.filter((s) => s.check === 'nat-missing-service')).toEqual([{check: 'nat-missing-service', reason: 'nft timeout on node-2 (timed out after 10000 ms) (kube-proxy nftables mode)'}])
   })
 
+  it("another table whose listing timed out (a firewall's forward chain): the packet reaching it is unknown; kube-proxy's rules are still read", () => {
+    const partial = structuredClone(snapshot)
+    const node1 = partial.nodes.find((n) => n.name === 'node-1')
+    const chains = node1?.results.find((r) => r.id === 'nft-chains')
+    if (!node1 || !chains) throw new Error('the fixture has no nft-chains on node-1')
+    const doc = JSON.parse(chains.stdout) as {nftables: unknown[]}
+    doc.nftables.push({chain: {family: 'inet', table: 'fw', name: 'forward', handle: 1, type: 'filter', hook: 'forward', prio: 0, policy: 'accept'}})
+    chains.stdout = JSON.stringify(doc)
+    node1.results.push({...chains, id: 'nft-table:inet:fw', argv: ['nft', '-j', 'list', 'table', 'inet', 'fw'], status: 'timeout', stdout: '', stderr: '', exitCode: null, reason: 'timed out after 60000 ms'})
+    const r = trace('web-1-1', 'web-2-1')
+    expect(r.verdict).toBe('delivered')
+    const p = traceSnapshot(partial, {source: parseEndpoint('web-1-1', 'default'), destination: parseEndpoint('web-2-1', 'default')})
+    expect([p.verdict, p.reason?.code, p.reason?.message]).toEqual([
+      'unknown', 'evidence-missing', 'node-1: the rules of table inet fw (base chain forward, hook forward) are not in evidence: nft -j list table inet fw: timed out after 60000 ms',
+    ])
+    expect(p.hops.find((h) => h.status === 'unknown')?.evidence.at(-1)).toEqual({source: 'node-1: nft -j list table inet fw', text: 'timeout: timed out after 60000 ms'})
+    // The NAT checks read kube-proxy's table, which was listed: node-1's missing Service is still found.
+    expect(runDoctor(partial, CHECKS).findings.filter((f) => f.check === 'nat-missing-service').map((f) => f.node)).toEqual(['node-1'])
+  })
+
   it("doctor: nat-missing-service on node-1 only, with the absent element of kube-proxy's service-ips map as evidence", () => {
     const found = runDoctor(snapshot, CHECKS).findings.filter((f) => f.severity === 'error' || f.severity === 'warn')
     expect(found.map((f) => [f.check, f.node, f.evidence.map((e) => e.text)])).toEqual([
