@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, describe, expect, it} from 'vitest'
-import {knet} from '../helpers/cli.js'
+import {knetAsync} from '../helpers/cli.js'
 
 const RUN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
@@ -46,22 +46,22 @@ function bashComplete(script: string, words: string[]): string[] {
 }
 
 describe('knet autocomplete', () => {
-  it('bash: prints the setup, writes the script, and the script completes commands, subcommands and flags', () => {
-    const r = knet(['autocomplete', 'bash'], {env})
+  it('bash: prints the setup, writes the script, and the script completes commands, subcommands and flags', async () => {
+    const r = await knetAsync(['autocomplete', 'bash'], {env})
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('printf "$(knet autocomplete script bash)" >> ~/.bashrc; source ~/.bashrc')
     const script = join(functions, 'bash', 'knet.bash')
     expect(existsSync(script)).toBe(true)
     expect(readFileSync(script, 'utf8')).toContain('complete -F _knet_autocomplete knet')
     // `knet autocomplete script bash` is the line the setup appends to ~/.bashrc: it sources the setup file, which sources the script.
-    expect(knet(['autocomplete', 'script', 'bash'], {env}).stdout).toContain(join(cache, 'knet', 'autocomplete', 'bash_setup'))
+    expect((await knetAsync(['autocomplete', 'script', 'bash'], {env})).stdout).toContain(join(cache, 'knet', 'autocomplete', 'bash_setup'))
     expect(bashComplete(script, ['knet', 'do'])).toEqual(['doctor'])
     expect(bashComplete(script, ['knet', 'lab', 'b'])).toEqual(['break'])
     expect(bashComplete(script, ['knet', 'trace', '--names'])).toEqual(['--namespace'])
   })
 
-  it('zsh: prints the setup and writes _knet', () => {
-    const r = knet(['autocomplete', 'zsh'], {env})
+  it('zsh: prints the setup and writes _knet', async () => {
+    const r = await knetAsync(['autocomplete', 'zsh'], {env})
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('knet autocomplete script zsh')
     expect(readFileSync(join(functions, 'zsh', '_knet'), 'utf8').split('\n')[0]).toBe('#compdef knet')
@@ -69,7 +69,7 @@ describe('knet autocomplete', () => {
   })
 
   it.skipIf(!ZSH || !TMUX)(`zsh completes a command name in an interactive shell${ZSH && TMUX ? '' : ` (skipped: ${ZSH ? 'tmux' : 'zsh'} is not installed)`}`, async () => {
-    expect(knet(['autocomplete', 'zsh'], {env}).status).toBe(0)
+    expect((await knetAsync(['autocomplete', 'zsh'], {env})).status).toBe(0)
     const setup = join(cache, 'knet', 'autocomplete', 'zsh_setup')
     const started = tmux('new-session', '-d', '-s', 'zsh', '-x', '120', '-y', '20', `env -i HOME=${home} XDG_CACHE_HOME=${cache} PATH=${PATH} TERM=xterm zsh -f`)
     expect(started.stderr).toBe('')

@@ -5,13 +5,13 @@
 import {CHECK_IDS} from '../../src/lib/checks/registry.js'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
-import {knet} from '../helpers/cli.js'
+import {knetAsync} from '../helpers/cli.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/lab-incident.json.gz', import.meta.url))
 
 describe('the bundled example snapshot', () => {
-  it('doctor finds exactly the injected faults, with evidence, and exits 1', () => {
-    const r = knet(['doctor', '--snapshot', EXAMPLE, '-o', 'json'])
+  it('doctor finds exactly the injected faults, with evidence, and exits 1', async () => {
+    const r = await knetAsync(['doctor', '--snapshot', EXAMPLE, '-o', 'json'])
     expect(r.stderr).toBe('')
     expect(r.status).toBe(1)
     const report = JSON.parse(r.stdout) as {
@@ -32,8 +32,8 @@ describe('the bundled example snapshot', () => {
     expect(stale?.evidence[0]?.text).toMatch(/^-A KUBE-SEP-\w+ -p tcp .* -j DNAT --to-destination 10\.244\.2\.3:8080$/)
   })
 
-  it('the human table ends with the one-line summary', () => {
-    const r = knet(['doctor', '--snapshot', EXAMPLE], {env: {COLUMNS: '200'}})
+  it('the human table ends with the one-line summary', async () => {
+    const r = await knetAsync(['doctor', '--snapshot', EXAMPLE], {env: {COLUMNS: '200'}})
     expect(r.status).toBe(1)
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(`8 errors, 0 warnings, 0 info, 0 skipped (${CHECK_IDS.length} checks on 3 nodes)`)
   })

@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ipvsSnapshot} from '../fixtures/ipvs/snapshot.js'
-import {knet} from '../helpers/cli.js'
+import {knetAsync} from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'knet-ipvs-'))
 const file = (name: string) => join(dir, name)
@@ -21,39 +21,39 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
 describe('knet trace --snapshot on IPVS-mode nodes', () => {
-  it('a Service: the real servers as endpoints, in the same shape as iptables mode', () => {
-    const r = knet(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', file('ipvs.json'), '-o', 'json'])
+  it('a Service: the real servers as endpoints, in the same shape as iptables mode', async () => {
+    const r = await knetAsync(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', file('ipvs.json'), '-o', 'json'])
     expect(r.status).toBe(0)
     const j = JSON.parse(r.stdout) as {verdict: string; nat: {dnat: {ip: string; port: number; probability: number}[]}; branches: {verdict: string}[]}
     expect(j.verdict).toBe('delivered')
     expect(j.nat.dnat.map((d) => [d.ip, d.port, d.probability])).toEqual([['10.244.1.2', 8080, 0.25], ['10.244.1.3', 8080, 0.25], ['10.244.2.2', 8080, 0.25], ['10.244.2.3', 8080, 0.25]])
-    const text = knet(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', file('ipvs.json')], {env: {COLUMNS: '120'}})
+    const text = await knetAsync(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', file('ipvs.json')], {env: {COLUMNS: '120'}})
     expect(text.stdout.split('\n').slice(0, 3)).toEqual(['verdict: DELIVERED', 'pod/default/web-1-1 (10.244.1.2) → svc/default/web (10.96.0.80:80) tcp', '4 endpoints: 4 delivered'])
   })
 
-  it('a Service without endpoints: exit 1, rejected by its empty virtual service', () => {
-    const r = knet(['trace', 'web-2-1', 'svc/default/empty', '--snapshot', file('ipvs.json'), '-o', 'json'])
+  it('a Service without endpoints: exit 1, rejected by its empty virtual service', async () => {
+    const r = await knetAsync(['trace', 'web-2-1', 'svc/default/empty', '--snapshot', file('ipvs.json'), '-o', 'json'])
     expect(r.status).toBe(1)
     expect(JSON.parse(r.stdout).reason).toMatchObject({code: 'netfilter-reject', message: 'node-2 rejects it: IPVS virtual service TCP 10.96.0.99:80 (default/empty:http) has no real server (no endpoints)'})
   })
 
-  it('a stale real server: a branch dropped as nat-stale-endpoint', () => {
-    const r = knet(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', file('ipvs-stale.json'), '-o', 'json'])
+  it('a stale real server: a branch dropped as nat-stale-endpoint', async () => {
+    const r = await knetAsync(['trace', 'web-1-1', 'svc/default/web:http', '--snapshot', file('ipvs-stale.json'), '-o', 'json'])
     expect(r.status).toBe(1)
     expect(JSON.parse(r.stdout).reason).toMatchObject({code: 'nat-stale-endpoint'})
   })
 })
 
 describe('knet doctor --snapshot on IPVS-mode nodes', () => {
-  it('healthy: exit 0, the NAT checks not skipped', () => {
-    const r = knet(['doctor', '--snapshot', file('ipvs.json'), '-o', 'json'])
+  it('healthy: exit 0, the NAT checks not skipped', async () => {
+    const r = await knetAsync(['doctor', '--snapshot', file('ipvs.json'), '-o', 'json'])
     const doc = JSON.parse(r.stdout) as {findings: {check: string}[]; skipped: {check: string; reason: string}[]}
     expect(doc.findings.filter((f) => /^nat-|kube-proxy-mode|conntrack-stale/.test(f.check))).toEqual([])
     expect(doc.skipped.filter((s) => /^nat-/.test(s.check))).toEqual([])
   })
 
-  it('a stale real server is an error naming the ipvsadm line', () => {
-    const r = knet(['doctor', '--snapshot', file('ipvs-stale.json'), '--only', 'nat-stale-endpoint', '-o', 'json'])
+  it('a stale real server is an error naming the ipvsadm line', async () => {
+    const r = await knetAsync(['doctor', '--snapshot', file('ipvs-stale.json'), '--only', 'nat-stale-endpoint', '-o', 'json'])
     expect(r.status).toBe(1)
     const doc = JSON.parse(r.stdout) as {findings: {check: string; node: string; evidence: {source: string; text: string}[]}[]}
     expect(doc.findings.map((f) => [f.check, f.node, f.evidence[0]])).toEqual([
@@ -61,8 +61,8 @@ describe('knet doctor --snapshot on IPVS-mode nodes', () => {
     ])
   })
 
-  it('a stale real server under several virtual services of one Service port is one finding, each ipvsadm line its evidence', () => {
-    const r = knet(['doctor', '--snapshot', file('ipvs-stale-all.json'), '--only', 'nat-stale-endpoint', '-o', 'json'])
+  it('a stale real server under several virtual services of one Service port is one finding, each ipvsadm line its evidence', async () => {
+    const r = await knetAsync(['doctor', '--snapshot', file('ipvs-stale-all.json'), '--only', 'nat-stale-endpoint', '-o', 'json'])
     expect(r.status).toBe(1)
     const doc = JSON.parse(r.stdout) as {findings: {check: string; node: string; message: string; evidence: {source: string; text: string}[]}[]}
     expect(doc.findings.map((f) => [f.node, f.message])).toEqual([['node-1', 'default/web-np:http (tcp) DNATs to 10.244.2.99:8080, which is not a ready endpoint']])

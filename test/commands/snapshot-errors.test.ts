@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {afterAll, describe, expect, it} from 'vitest'
-import {knet} from '../helpers/cli.js'
+import {knetAsync} from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'knet-snaperr-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -34,64 +34,64 @@ const minimal = {
 }
 
 describe('reading snapshots: bad input is one line and exit 2', () => {
-  it('reads a valid minimal snapshot, plain and gzip', () => {
+  it('reads a valid minimal snapshot, plain and gzip', async () => {
     for (const path of [file('ok.json', JSON.stringify(minimal)), file('ok.json.gz', gzipSync(JSON.stringify(minimal)))]) {
-      const r = knet(['snapshot', 'show', path, '--json'])
+      const r = await knetAsync(['snapshot', 'show', path, '--json'])
       expect(r.stderr).toBe('')
       expect(r.status).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({schemaVersion: 1, snapshotSchemaVersion: 1, nodes: [], cluster: null})
     }
   })
 
-  it('refuses a missing file', () => {
-    expectOneLineError(knet(['snapshot', 'show', join(dir, 'nope.json')]), 2, /cannot read snapshot .*nope\.json: no such file/)
+  it('refuses a missing file', async () => {
+    expectOneLineError((await knetAsync(['snapshot', 'show', join(dir, 'nope.json')])), 2, /cannot read snapshot .*nope\.json: no such file/)
   })
 
-  it('refuses invalid JSON', () => {
-    expectOneLineError(knet(['snapshot', 'show', file('bad.json', '{"schemaVersion": 1,')]), 2, /is not a knet snapshot: invalid JSON/)
+  it('refuses invalid JSON', async () => {
+    expectOneLineError((await knetAsync(['snapshot', 'show', file('bad.json', '{"schemaVersion": 1,')])), 2, /is not a knet snapshot: invalid JSON/)
   })
 
-  it('refuses corrupt gzip', () => {
+  it('refuses corrupt gzip', async () => {
     const gz = gzipSync(JSON.stringify(minimal))
-    expectOneLineError(knet(['snapshot', 'show', file('bad.json.gz', gz.subarray(0, 20))]), 2, /corrupt gzip data/)
+    expectOneLineError((await knetAsync(['snapshot', 'show', file('bad.json.gz', gz.subarray(0, 20))])), 2, /corrupt gzip data/)
   })
 
-  it('refuses a document that is not a snapshot', () => {
-    expectOneLineError(knet(['snapshot', 'show', file('other.json', '{"kind":"List","items":[]}')]), 2, /missing "kind": "KnetSnapshot"/)
+  it('refuses a document that is not a snapshot', async () => {
+    expectOneLineError((await knetAsync(['snapshot', 'show', file('other.json', '{"kind":"List","items":[]}')])), 2, /missing "kind": "KnetSnapshot"/)
   })
 
-  it('refuses a newer schemaVersion and says to upgrade', () => {
+  it('refuses a newer schemaVersion and says to upgrade', async () => {
     const path = file('newer.json', JSON.stringify({...minimal, schemaVersion: 99}))
-    expectOneLineError(knet(['snapshot', 'show', path]), 2, /schemaVersion 99, newer than this knet reads \(1\) \(upgrade knet to read it\)/)
+    expectOneLineError((await knetAsync(['snapshot', 'show', path])), 2, /schemaVersion 99, newer than this knet reads \(1\) \(upgrade knet to read it\)/)
   })
 
-  it('names the first field that does not fit the schema', () => {
+  it('names the first field that does not fit the schema', async () => {
     const path = file('wrong.json', JSON.stringify({...minimal, nodes: [{name: 'n1', access: {kind: 'local', target: 'x'}, results: [{id: 'links'}]}]}))
-    expectOneLineError(knet(['snapshot', 'show', path]), 2, /not a valid knet snapshot: at nodes\.0\.results\.0\.argv/)
+    expectOneLineError((await knetAsync(['snapshot', 'show', path])), 2, /not a valid knet snapshot: at nodes\.0\.results\.0\.argv/)
   })
 })
 
 describe('snapshot flags are validated at parse time', () => {
-  it('rejects a malformed --netns-map', () => {
-    expectOneLineError(knet(['snapshot', '--netns-map', 'node-1', '--no-cluster', '-o', join(dir, 'x.json')]), 2, /--netns-map: "node-1" is not NODE=NAME/)
+  it('rejects a malformed --netns-map', async () => {
+    expectOneLineError((await knetAsync(['snapshot', '--netns-map', 'node-1', '--no-cluster', '-o', join(dir, 'x.json')])), 2, /--netns-map: "node-1" is not NODE=NAME/)
   })
-  it('rejects a namespace name that could be an option', () => {
-    expectOneLineError(knet(['snapshot', '--netns-map', 'node-1=-all', '--no-cluster', '-o', join(dir, 'x.json')]), 2, /is not NODE=NAME/)
+  it('rejects a namespace name that could be an option', async () => {
+    expectOneLineError((await knetAsync(['snapshot', '--netns-map', 'node-1=-all', '--no-cluster', '-o', join(dir, 'x.json')])), 2, /is not NODE=NAME/)
   })
-  it('rejects an unknown --node-access mode', () => {
-    const r = knet(['snapshot', '--node-access', 'telnet', '--no-cluster'])
+  it('rejects an unknown --node-access mode', async () => {
+    const r = await knetAsync(['snapshot', '--node-access', 'telnet', '--no-cluster'])
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/^knet: Expected --node-access=telnet to be one of: pod, agent, ssh, docker, local, netns, none/)
   })
-  it('rejects an unknown flag', () => {
-    const r = knet(['snapshot', '--frobnicate'])
+  it('rejects an unknown flag', async () => {
+    const r = await knetAsync(['snapshot', '--frobnicate'])
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/^knet: Nonexistent flag: --frobnicate/)
   })
-  it('rejects a bad --timeout', () => {
-    expectOneLineError(knet(['snapshot', '--timeout', 'soon', '--no-cluster']), 2, /--timeout: "soon" is not a duration/)
+  it('rejects a bad --timeout', async () => {
+    expectOneLineError((await knetAsync(['snapshot', '--timeout', 'soon', '--no-cluster'])), 2, /--timeout: "soon" is not a duration/)
   })
-  it('netns access without a map is a usage error', () => {
-    expectOneLineError(knet(['snapshot', '--node-access', 'netns', '--no-cluster', '-o', join(dir, 'x.json')]), 2, /--node-access netns needs --netns-map/)
+  it('netns access without a map is a usage error', async () => {
+    expectOneLineError((await knetAsync(['snapshot', '--node-access', 'netns', '--no-cluster', '-o', join(dir, 'x.json')])), 2, /--node-access netns needs --netns-map/)
   })
 })

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {buildNodeDatapath, type NodeDatapath} from '../../src/lib/model/node.js'
 import {readSnapshot} from '../../src/lib/snapshot/read.js'
-import {knet} from '../helpers/cli.js'
+import {knetAsync, type CliResult} from '../helpers/cli.js'
 import {describeNetns, TestNetns} from '../helpers/netns.js'
 
 const IPTABLES = `*nat
@@ -57,7 +57,7 @@ describeNetns('knet snapshot --node-access netns round-trips real node state', (
   let router: TestNetns
   let dir: string
   let dp: NodeDatapath
-  let cli: ReturnType<typeof knet>
+  let cli: CliResult
 
   beforeAll(async () => {
     node = TestNetns.create('rt-node')
@@ -103,7 +103,7 @@ describeNetns('knet snapshot --node-access netns round-trips real node state', (
     pod.tryRun(['nc', '-u', '-w', '1', '-z', '10.244.1.1', '5353'])
 
     const out = join(dir, 'snap.json.gz')
-    cli = knet(['snapshot', '--node-access', 'netns', '--netns-map', `node-1=${node.name}`, '--no-cluster', '-o', out, '--json'])
+    cli = await knetAsync(['snapshot', '--node-access', 'netns', '--netns-map', `node-1=${node.name}`, '--no-cluster', '-o', out, '--json'])
     const snap = await readSnapshot(out)
     const evidence = snap.nodes[0]
     if (!evidence) throw new Error(`no node evidence; stderr: ${cli.stderr}`)

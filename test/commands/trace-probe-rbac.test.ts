@@ -6,15 +6,15 @@
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
 import {ruleGroupsFor} from '../../src/lib/gather/cluster/rbac.js'
-import {knet} from '../helpers/cli.js'
+import {knetAsync} from '../helpers/cli.js'
 
 interface Role {
   rules: {apiGroups: string[]; resources: string[]; verbs: string[]}[]
 }
 
 describe('knet rbac --probe', () => {
-  it('adds pods/exec and pods/ephemeralcontainers patch, each with its reason, after the mode\'s own rules', () => {
-    const probe = knet(['rbac', '--node-access', 'pod', '--probe'])
+  it('adds pods/exec and pods/ephemeralcontainers patch, each with its reason, after the mode\'s own rules', async () => {
+    const probe = await knetAsync(['rbac', '--node-access', 'pod', '--probe'])
     expect(probe.status).toBe(0)
     // What --node-access pod prints without --probe (its own CLI test pins that output).
     const before = ruleGroupsFor('pod').map((g) => g.rule)

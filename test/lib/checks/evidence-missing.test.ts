@@ -10,6 +10,7 @@ import {runDoctor} from '../../../src/lib/checks/context.js'
 import {CHECKS} from '../../../src/lib/checks/registry.js'
 import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
+import {breathe} from '../../helpers/breathe.js'
 import {eachCommandTimedOut, eachNodeUnread, eachResourceUnread} from '../../helpers/timed-out.js'
 import {ipvsSnapshot} from '../../fixtures/ipvs/snapshot.js'
 
@@ -34,12 +35,13 @@ describe.each([...LABS.map((file) => ({name: file, load: () => readSnapshot(fixt
     base = await load()
   })
 
-  it('doctor gains no error or warning (a check that needs the output skips the node, saying why)', () => {
+  it('doctor gains no error or warning (a check that needs the output skips the node, saying why)', async () => {
     const before = problems(base)
     const gained: string[] = []
     let tried = 0
     for (const {node, id, snapshot} of eachCommandTimedOut(base)) {
       tried++
+      await breathe()
       for (const p of problems(snapshot)) if (!before.has(p)) gained.push(`${node} ${id} timed out → ${p}`)
     }
     expect(tried).toBeGreaterThan(30)
@@ -47,19 +49,21 @@ describe.each([...LABS.map((file) => ({name: file, load: () => readSnapshot(fixt
   })
 
   // real-nft-missing-nat with ServiceCIDRs unread: the assumed 10.96.0.0/12 held the lab's node subnet (the real range is a /16).
-  it('doctor gains no error or warning when an optional API resource is refused or times out', () => {
+  it('doctor gains no error or warning when an optional API resource is refused or times out', async () => {
     const before = problems(base)
     const gained: string[] = []
     for (const {resource, kind, snapshot} of eachResourceUnread(base)) {
+      await breathe()
       for (const p of problems(snapshot)) if (!before.has(p)) gained.push(`${resource} ${kind} → ${p}`)
     }
     expect(gained).toEqual([])
   })
 
-  it("doctor gains no error or warning when a whole node's evidence is missing (timed out, unreachable, left out)", () => {
+  it("doctor gains no error or warning when a whole node's evidence is missing (timed out, unreachable, left out)", async () => {
     const before = problems(base)
     const gained: string[] = []
     for (const {node, how, snapshot} of eachNodeUnread(base)) {
+      await breathe()
       for (const p of problems(snapshot)) if (!before.has(p)) gained.push(`${node} ${how} → ${p}`)
     }
     expect(gained).toEqual([])

@@ -3,6 +3,7 @@
  * `ip -j route show table all` / `ip -j rule show` with our parsers, and for a few hundred seeded
  * random queries compare lookupRoute with `ip -j route get`. Root only.
  */
+import {breathe} from '../../helpers/breathe.js'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {buildRoutingLab, type FlannelNodeLab} from '../../fixtures/iproute2/build.js'
 import {describeNetns, TestNetns} from '../../helpers/netns.js'
@@ -110,7 +111,7 @@ describeNetns('lookupRoute agrees with the kernel (ip route get)', () => {
   })
   afterAll(() => lab?.destroy())
 
-  function compare(family: Family, queries: RouteQuery[]): {total: number; agreed: number; mismatches: string[]; kinds: string} {
+  async function compare(family: Family, queries: RouteQuery[]): Promise<{total: number; agreed: number; mismatches: string[]; kinds: string}> {
     const ns = lab?.node as TestNetns
     const mismatches: string[] = []
     const kinds = new Map<string, number>()
@@ -119,13 +120,15 @@ describeNetns('lookupRoute agrees with the kernel (ip route get)', () => {
       const label = `${res.kind}${res.nexthops ? '(multipath)' : ''}@${res.table ?? (res.rule ? 'rule' : '-')}`
       kinds.set(label, (kinds.get(label) ?? 0) + 1)
       const k = kernelRouteGet(ns, family, q)
+      // 400 synchronous `ip route get` runs: the worker's event loop must turn between them (helpers/breathe.ts).
+      await breathe()
       if (!agrees(k, res, q)) mismatches.push(`${JSON.stringify(q)}\n  kernel: ${JSON.stringify(k)}\n  model:  ${JSON.stringify(expected(res))}\n  trail:  ${res.trail.join(' | ')}`)
     }
     const summary = [...kinds].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => `${k}=${n}`).join(' ')
     return {total: queries.length, agreed: queries.length - mismatches.length, mismatches, kinds: summary}
   }
 
-  it('IPv4: 400 seeded queries (prefix edges, random, marks, sources, input interfaces)', () => {
+  it('IPv4: 400 seeded queries (prefix edges, random, marks, sources, input interfaces)', async () => {
     const rand = rng(SEED)
     const prefixes = [...tables4.routes.map((r) => r.dst), ...(tables4.rules ?? []).flatMap((r) => [r.src, r.dst]).filter((p): p is string => p !== undefined)]
     const dsts = [...new Set(interestingPoints(prefixes, 4, rand))].filter((d) => !martian4(d))
@@ -148,12 +151,12 @@ describeNetns('lookupRoute agrees with the kernel (ip route get)', () => {
       (dst) => ({dst, iif: 'eth0', src: '10.100.0.99'}),
     ]
     const queries = dsts.slice(0, 400).map((dst) => (variants[Math.floor(rand() * variants.length)] as (d: string) => RouteQuery)(dst))
-    const {total, agreed, mismatches, kinds} = compare(4, queries)
+    const {total, agreed, mismatches, kinds} = await compare(4, queries)
     console.log(`route-lookup oracle IPv4 (seed ${SEED}): ${agreed}/${total} agree; decisions: ${kinds}`)
     expect(mismatches).toEqual([])
   })
 
-  it('IPv6: 120 seeded queries', () => {
+  it('IPv6: 120 seeded queries', async () => {
     const rand = rng(SEED + 6)
     const prefixes = [...tables6.routes.map((r) => r.dst), ...(tables6.rules ?? []).flatMap((r) => [r.src, r.dst]).filter((p): p is string => p !== undefined)]
     const ok6 = (d: string): boolean => !d.startsWith('fe80') && !d.startsWith('ff') && d !== '::' && d !== '::1'
@@ -172,7 +175,7 @@ describeNetns('lookupRoute agrees with the kernel (ip route get)', () => {
       (dst) => ({dst, iif: 'eth0', src: 'fd00:100::99'}),
     ]
     const queries = dsts.slice(0, 120).map((dst) => (variants[Math.floor(rand() * variants.length)] as (d: string) => RouteQuery)(dst))
-    const {total, agreed, mismatches, kinds} = compare(6, queries)
+    const {total, agreed, mismatches, kinds} = await compare(6, queries)
     console.log(`route-lookup oracle IPv6 (seed ${SEED}): ${agreed}/${total} agree; decisions: ${kinds}`)
     expect(mismatches).toEqual([])
   })

@@ -14,6 +14,7 @@ import {readSnapshot} from '../../../src/lib/snapshot/read.js'
 import type {Snapshot} from '../../../src/lib/snapshot/schema.js'
 import {parseEndpoint} from '../../../src/lib/trace/endpoints.js'
 import {traceSnapshot} from '../../../src/lib/trace/path.js'
+import {breathe} from '../../helpers/breathe.js'
 import {eachCommandTimedOut, eachNodeUnread, eachResourceUnread} from '../../helpers/timed-out.js'
 import {ipvsSnapshot} from '../../fixtures/ipvs/snapshot.js'
 
@@ -37,11 +38,12 @@ function verdictOf(s: Snapshot, [src, dst, protocol, entryNode]: Pair): string {
 }
 
 /** Each pair traced on every one-command-timed-out copy: what changed other than to unknown (evidence-missing). */
-function wrongVerdicts(base: Snapshot, pairs: Pair[], before: string[]): {tried: number; wrong: string[]} {
+async function wrongVerdicts(base: Snapshot, pairs: Pair[], before: string[]): Promise<{tried: number; wrong: string[]}> {
   const wrong: string[] = []
   let tried = 0
   for (const {node, id, snapshot} of eachCommandTimedOut(base)) {
     tried++
+    await breathe()
     pairs.forEach((p, i) => {
       const v = verdictOf(snapshot, p)
       if (v !== before[i] && v !== 'unknown evidence-missing') wrong.push(`${node} ${id} timed out: ${p.slice(0, 2).join(' ')} ${before[i]} → ${v}`)
@@ -56,17 +58,18 @@ describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'l
     base = await readSnapshot(fixture(file))
   })
 
-  it('every pair keeps its verdict or becomes unknown (evidence-missing); the baseline is all delivered', () => {
+  it('every pair keeps its verdict or becomes unknown (evidence-missing); the baseline is all delivered', async () => {
     const before = PAIRS.map((p) => verdictOf(base, p))
     expect(before).toEqual(PAIRS.map(() => 'delivered'))
-    const {tried, wrong} = wrongVerdicts(base, PAIRS, before)
+    const {tried, wrong} = await wrongVerdicts(base, PAIRS, before)
     expect(tried).toBeGreaterThan(30)
     expect(wrong).toEqual([])
   })
 
-  it('an optional API resource refused or timed out: every pair keeps its verdict or becomes unknown (evidence-missing)', () => {
+  it('an optional API resource refused or timed out: every pair keeps its verdict or becomes unknown (evidence-missing)', async () => {
     const wrong: string[] = []
     for (const {resource, kind, snapshot} of eachResourceUnread(base)) {
+      await breathe()
       for (const p of PAIRS) {
         const v = verdictOf(snapshot, p)
         if (v !== 'delivered' && v !== 'unknown evidence-missing') wrong.push(`${resource} ${kind}: ${p.slice(0, 2).join(' ')} → ${v}`)
@@ -75,9 +78,10 @@ describe.each(['lab-vxlan.json.gz', 'lab-host-gw.json.gz', 'lab-ptp.json.gz', 'l
     expect(wrong).toEqual([])
   })
 
-  it("a whole node's evidence missing (timed out, unreachable, left out): every pair keeps its verdict or becomes unknown (evidence-missing)", () => {
+  it("a whole node's evidence missing (timed out, unreachable, left out): every pair keeps its verdict or becomes unknown (evidence-missing)", async () => {
     const wrong: string[] = []
     for (const {node, how, snapshot} of eachNodeUnread(base)) {
+      await breathe()
       for (const p of PAIRS) {
         const v = verdictOf(snapshot, p)
         if (v !== 'delivered' && v !== 'unknown evidence-missing') wrong.push(`${node} ${how}: ${p.slice(0, 2).join(' ')} → ${v}`)
@@ -113,7 +117,7 @@ describe.each([
     const base = await load()
     const before = pairs.map((p) => verdictOf(base, p))
     expect(before).toEqual(expected)
-    const {tried, wrong} = wrongVerdicts(base, pairs, before)
+    const {tried, wrong} = await wrongVerdicts(base, pairs, before)
     expect(tried).toBeGreaterThan(20)
     expect(wrong).toEqual([])
   })
