@@ -5,12 +5,13 @@
  * one on PATH) finds `kubectl-knet` on PATH and runs `kubectl knet doctor --help`. Also the krew
  * manifest in krew/knet.yaml, which cannot name a real release yet.
  */
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {execa} from 'execa'
 import {parse} from 'yaml'
 import {kubernetesDir} from '../helpers/kubernetes.js'
 
@@ -31,11 +32,13 @@ const KUBECTL = kubectl()
 /** Why the package could not be installed for a reason outside knet (no registry, cold cache), else undefined. */
 let notInstalled: string | undefined
 
-beforeAll(() => {
-  execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], {cwd: repo, encoding: 'utf8'})
+// Awaited child processes, never spawnSync: npm pack and install take minutes on a loaded machine, and a
+// worker blocked that long misses vitest's replies (helpers/breathe.ts).
+beforeAll(async () => {
+  await execa('npm', ['pack', '--pack-destination', dir, '--silent'], {cwd: repo})
   const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')) ?? 'missing.tgz')
-  const r = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], {encoding: 'utf8'})
-  if (r.status === 0) return
+  const r = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], {reject: false})
+  if (r.exitCode === 0) return
   if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|ENOTCACHED/.test(r.stderr)) {
     notInstalled = `npm could not fetch knet's dependencies (no registry, and not in npm's cache): ${r.stderr.split('\n')[0]}`
     return
@@ -48,40 +51,41 @@ function userPath(...dirs: string[]): string {
   return [join(prefix, 'bin'), ...dirs, dirname(process.execPath), '/usr/bin', '/bin'].join(':')
 }
 
-function run(argv: string[], path: string) {
-  return spawnSync(argv[0] as string, argv.slice(1), {encoding: 'utf8', env: {PATH: path, HOME: dir, NO_COLOR: '1'}, timeout: 60_000})
+async function run(argv: string[], path: string): Promise<{status: number | undefined; stdout: string; stderr: string}> {
+  const r = await execa(argv[0] as string, argv.slice(1), {env: {PATH: path, HOME: dir, NO_COLOR: '1'}, extendEnv: false, reject: false, timeout: 120_000})
+  return {status: r.exitCode, stdout: r.stdout, stderr: r.stderr}
 }
 
 describe('npm install -g puts knet and kubectl-knet on PATH', () => {
-  it('both executables, each a working knet', (ctx) => {
+  it('both executables, each a working knet', async (ctx) => {
     if (notInstalled) ctx.skip(notInstalled)
     expect(readdirSync(join(prefix, 'bin')).sort()).toEqual(['knet', 'kubectl-knet'])
-    const version = run(['kubectl-knet', '--version'], userPath())
+    const version = await run(['kubectl-knet', '--version'], userPath())
     expect(version.stdout).toMatch(new RegExp(`^knet/${pjson.version.replace(/\./g, '\\.')} `))
-    const help = run(['kubectl-knet', 'doctor', '--help'], userPath())
+    const help = await run(['kubectl-knet', 'doctor', '--help'], userPath())
     expect(help.status).toBe(0)
     expect(help.stdout).toContain('$ knet doctor')
     // The completion plugin travels with the package.
-    expect(run(['knet', 'autocomplete', '--help'], userPath()).status).toBe(0)
+    expect((await run(['knet', 'autocomplete', '--help'], userPath())).status).toBe(0)
   })
 })
 
 describe.skipIf(!KUBECTL)(`kubectl finds the plugin${KUBECTL ? '' : ' (skipped: no kubectl — run `npm run k8s:build` or put kubectl on PATH)'}`, () => {
   const kubectlDir = dirname(KUBECTL ?? '/')
 
-  it('kubectl knet doctor --help', (ctx) => {
+  it('kubectl knet doctor --help', async (ctx) => {
     if (notInstalled) ctx.skip(notInstalled)
-    const r = run(['kubectl', 'knet', 'doctor', '--help'], userPath(kubectlDir))
+    const r = await run(['kubectl', 'knet', 'doctor', '--help'], userPath(kubectlDir))
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     expect(r.stdout.split('\n')[0]).toBe('Run every network check across the cluster and its nodes; report findings with their evidence.')
-    const list = run(['kubectl', 'plugin', 'list'], userPath(kubectlDir))
+    const list = await run(['kubectl', 'plugin', 'list'], userPath(kubectlDir))
     expect(list.stdout).toContain(join(prefix, 'bin', 'kubectl-knet'))
   })
 
-  it("exit codes pass through kubectl: a usage error is knet's 2", (ctx) => {
+  it("exit codes pass through kubectl: a usage error is knet's 2", async (ctx) => {
     if (notInstalled) ctx.skip(notInstalled)
-    const r = run(['kubectl', 'knet', 'doctor', '--fail-on', 'never'], userPath(kubectlDir))
+    const r = await run(['kubectl', 'knet', 'doctor', '--fail-on', 'never'], userPath(kubectlDir))
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/^knet: /)
   })

@@ -6,7 +6,7 @@
  * (2 nodes, host-gw) for all of it; root only, and only with the programs `npm run k8s:build`
  * makes (see test/helpers/kubernetes.ts), otherwise skipped with the reason in the suite's name.
  */
-import {execFileSync} from 'node:child_process'
+import {execa} from 'execa'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -46,13 +46,14 @@ if (skipReason) {
     let adminKubeconfig = ''
     let netnsMap = ''
 
-    const kubectl = (args: string[], options: {input?: string; kubeconfig?: string} = {}): string =>
-      execFileSync(join(BIN as string, 'kubectl'), ['--kubeconfig', options.kubeconfig ?? adminKubeconfig, ...args], {encoding: 'utf8', input: options.input ?? '', timeout: 60_000})
-    const kubectlList = (resource: string): Obj[] => (JSON.parse(kubectl(['get', resource, '-A', '-o', 'json'])) as {items: Obj[]}).items
+    // Awaited, not execFileSync: a worker blocked in a row of kubectl runs misses vitest's replies (helpers/breathe.ts).
+    const kubectl = async (args: string[], options: {input?: string; kubeconfig?: string} = {}): Promise<string> =>
+      (await execa(join(BIN as string, 'kubectl'), ['--kubeconfig', options.kubeconfig ?? adminKubeconfig, ...args], {input: options.input ?? '', timeout: 120_000})).stdout
+    const kubectlList = async (resource: string): Promise<Obj[]> => (JSON.parse(await kubectl(['get', resource, '-A', '-o', 'json'])) as {items: Obj[]}).items
 
     /** A kubeconfig for the lab's API server that authenticates as `serviceAccount` with a TokenRequest token. */
-    const serviceAccountKubeconfig = (serviceAccount: string): string => {
-      const token = kubectl(['create', 'token', serviceAccount, '-n', NAMESPACE, '--duration', '1h']).trim()
+    const serviceAccountKubeconfig = async (serviceAccount: string): Promise<string> => {
+      const token = (await kubectl(['create', 'token', serviceAccount, '-n', NAMESPACE, '--duration', '1h'])).trim()
       const config = parse(readFileSync(adminKubeconfig, 'utf8')) as {users: {name: string; user: Record<string, unknown>}[]}
       for (const u of config.users) u.user = {token}
       const path = join(work, `kubeconfig-${serviceAccount}`)
@@ -80,8 +81,8 @@ if (skipReason) {
       }))
       const namespace = {apiVersion: 'v1', kind: 'Namespace', metadata: {name: NAMESPACE}}
       // create, not apply: no last-applied annotation, so the stored objects are the server's own.
-      kubectl(['create', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: [namespace, ...services]})})
-      await waitFor(`${EXTRA_SERVICES} EndpointSlices in ${NAMESPACE}`, () => (JSON.parse(kubectl(['get', 'endpointslices', '-n', NAMESPACE, '-o', 'json'])) as {items: unknown[]}).items.length === EXTRA_SERVICES, {timeoutMs: 60_000, intervalMs: 500})
+      await kubectl(['create', '-f', '-'], {input: JSON.stringify({apiVersion: 'v1', kind: 'List', items: [namespace, ...services]})})
+      await waitFor(`${EXTRA_SERVICES} EndpointSlices in ${NAMESPACE}`, async () => (JSON.parse(await kubectl(['get', 'endpointslices', '-n', NAMESPACE, '-o', 'json'])) as {items: unknown[]}).items.length === EXTRA_SERVICES, {timeoutMs: 60_000, intervalMs: 500})
     }, 900_000)
 
     afterAll(async () => {
@@ -111,7 +112,7 @@ if (skipReason) {
       for (const [resource, list] of lists) {
         const got = (list as Obj[]).map(key)
         expect(new Set(got).size, `${resource} listed twice`).toBe(got.length)
-        expect(got.sort(), resource).toEqual(kubectlList(resource).map(key).sort())
+        expect(got.sort(), resource).toEqual((await kubectlList(resource)).map(key).sort())
       }
       expect(objects.services.length).toBeGreaterThan(EXTRA_SERVICES)
       expect(objects.endpointSlices.length).toBeGreaterThan(EXTRA_SERVICES)
@@ -126,7 +127,7 @@ if (skipReason) {
       // The Services as the server returns them: kubectl's copy, less the per-item kind and
       // apiVersion kubectl adds and the managedFields knet drops.
       const stored = (objects.services as Obj[]).filter((s) => s.metadata.namespace === NAMESPACE)
-      const served = kubectlList('services')
+      const served = (await kubectlList('services'))
         .filter((s) => s.metadata.namespace === NAMESPACE)
         .map(({apiVersion: _a, kind: _k, ...rest}) => ({...rest, metadata: {...rest.metadata, managedFields: undefined}}))
       expect(JSON.parse(JSON.stringify(stored))).toEqual(JSON.parse(JSON.stringify(served)))
@@ -142,24 +143,24 @@ if (skipReason) {
       beforeAll(async () => {
         const printed = await knetAsync(['rbac', '--name', role])
         expect(printed.status, printed.stderr).toBe(0)
-        kubectl(['create', '-f', '-'], {input: printed.stdout})
-        kubectl(['create', 'serviceaccount', 'knet-allowed', '-n', NAMESPACE])
-        kubectl(['create', 'serviceaccount', 'knet-refused', '-n', NAMESPACE])
-        kubectl(['create', 'clusterrolebinding', role, `--clusterrole=${role}`, `--serviceaccount=${NAMESPACE}:knet-allowed`])
+        await kubectl(['create', '-f', '-'], {input: printed.stdout})
+        await kubectl(['create', 'serviceaccount', 'knet-allowed', '-n', NAMESPACE])
+        await kubectl(['create', 'serviceaccount', 'knet-refused', '-n', NAMESPACE])
+        await kubectl(['create', 'clusterrolebinding', role, `--clusterrole=${role}`, `--serviceaccount=${NAMESPACE}:knet-allowed`])
         // The server holds exactly the rules knet rbac printed.
-        const rules = (JSON.parse(kubectl(['get', 'clusterrole', role, '-o', 'json'])) as {rules: unknown[]}).rules
+        const rules = (JSON.parse(await kubectl(['get', 'clusterrole', role, '-o', 'json'])) as {rules: unknown[]}).rules
         expect(rules).toEqual((parse(printed.stdout) as {rules: unknown[]}).rules)
-        allowed = serviceAccountKubeconfig('knet-allowed')
-        refused = serviceAccountKubeconfig('knet-refused')
+        allowed = await serviceAccountKubeconfig('knet-allowed')
+        refused = await serviceAccountKubeconfig('knet-refused')
         // RBAC is read from the authorizer's cache: wait until it knows the new binding.
-        await waitFor('the binding to take effect', () => kubectl(['auth', 'can-i', 'list', 'servicecidrs.networking.k8s.io'], {kubeconfig: allowed}).trim() === 'yes', {timeoutMs: 30_000, intervalMs: 250})
+        await waitFor('the binding to take effect', async () => (await kubectl(['auth', 'can-i', 'list', 'servicecidrs.networking.k8s.io'], {kubeconfig: allowed})).trim() === 'yes', {timeoutMs: 30_000, intervalMs: 250})
       }, 600_000)
 
-      afterAll(() => {
+      afterAll(async () => {
         if (!adminKubeconfig) return
         for (const args of [['delete', 'clusterrolebinding', role], ['delete', 'clusterrole', role]]) {
           try {
-            kubectl([...args, '--ignore-not-found'])
+            await kubectl([...args, '--ignore-not-found'])
           } catch {
             // The lab goes down next anyway.
           }

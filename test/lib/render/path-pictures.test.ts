@@ -5,6 +5,7 @@
  * needs a real browser's layout, so that is done with Debian's chromium when it is installed).
  */
 import {spawnSync} from 'node:child_process'
+import {execa} from 'execa'
 import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
@@ -66,20 +67,21 @@ describe('the path as a graph', () => {
 })
 
 describe.skipIf(!DOT)('-o dot, read by Graphviz', () => {
-  it('every trace is a graph dot accepts, and draws to a PNG that is not empty', () => {
+  it('every trace is a graph dot accepts, and draws to a PNG that is not empty', async () => {
     for (const [name, r] of cases) {
       const file = join(dir, `${name.replace(/\W+/g, '-')}.dot`)
       writeFileSync(file, renderTraceDot(r))
-      const canon = spawnSync('dot', ['-Tcanon', file], {encoding: 'utf8'})
-      expect([name, canon.status, canon.stderr]).toEqual([name, 0, ''])
+      // Awaited, not spawnSync: a worker blocked in a row of child processes misses vitest's replies (helpers/breathe.ts).
+      const canon = await execa('dot', ['-Tcanon', file], {reject: false})
+      expect([name, canon.exitCode, canon.stderr]).toEqual([name, 0, ''])
     }
     const [, stale] = cases[0] as [string, TraceResult]
     const dot = renderTraceDot(stale)
     expect(dot).toMatch(/label="✗ DNAT → 10\.244\.2\.3:8080 \(16\.7%\), no pod\\nnat-stale-endpoint", shape=parallelogram.*color="#c00000"/)
     expect(dot).toContain('subgraph cluster_1 {\n    label="node-1";')
     const png = join(dir, 'stale.png')
-    const drawn = spawnSync('dot', ['-Tpng', '-o', png], {input: dot})
-    expect(drawn.status).toBe(0)
+    const drawn = await execa('dot', ['-Tpng', '-o', png], {input: dot, reject: false})
+    expect(drawn.exitCode).toBe(0)
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG')
     expect(statSync(png).size).toBeGreaterThan(10_000)
   })
@@ -109,14 +111,14 @@ describe('-o mermaid, read by Mermaid', () => {
     }
   }, 600_000)
 
-  it.skipIf(!CHROMIUM)('draws to a PNG in headless chromium, from mermaid.min.js inlined (no network)', () => {
+  it.skipIf(!CHROMIUM)('draws to a PNG in headless chromium, from mermaid.min.js inlined (no network)', async () => {
     const [, r] = cases[0] as [string, TraceResult]
     const script = readFileSync(createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script')
     const html = join(dir, 'mermaid.html')
     writeFileSync(html, `<!doctype html><html><body><pre class="mermaid">${renderTraceMermaid(r).replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre><script>${script}</script><script>mermaid.initialize({startOnLoad: true})</script></body></html>`)
     const png = join(dir, 'mermaid.png')
-    const run = spawnSync(CHROMIUM as string, ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=10000', '--window-size=1600,900', `--screenshot=${png}`, `file://${html}`], {encoding: 'utf8', timeout: 60_000})
-    expect(run.status).toBe(0)
+    const run = await execa(CHROMIUM as string, ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=10000', '--window-size=1600,900', `--screenshot=${png}`, `file://${html}`], {reject: false, timeout: 120_000})
+    expect(run.exitCode).toBe(0)
     expect(statSync(png).size).toBeGreaterThan(10_000)
   })
   if (!CHROMIUM) it.skip('drawing Mermaid to a PNG needs a browser: no chromium installed (apt-get install chromium)', () => {})
@@ -139,8 +141,8 @@ describe('doctor -o html', () => {
     const report = runDoctor(await readSnapshot(STALE), CHECKS)
     const file = join(dir, 'doctor.html')
     writeFileSync(file, renderDoctorHtml(report, {checks: CHECKS}))
-    const run = spawnSync(CHROMIUM as string, ['--headless', '--no-sandbox', '--disable-gpu', '--proxy-server=127.0.0.1:9', '--dump-dom', `file://${file}`], {encoding: 'utf8', timeout: 60_000})
-    expect(run.status).toBe(0)
+    const run = await execa(CHROMIUM as string, ['--headless', '--no-sandbox', '--disable-gpu', '--proxy-server=127.0.0.1:9', '--dump-dom', `file://${file}`], {reject: false, timeout: 120_000})
+    expect(run.exitCode).toBe(0)
     expect(run.stdout).toContain('nat-stale-endpoint')
   })
   if (!CHROMIUM) it.skip('opening the HTML in a browser: no chromium installed (apt-get install chromium; optional, too heavy for CI)', () => {})
