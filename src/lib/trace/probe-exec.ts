@@ -26,6 +26,12 @@ export const EPHEMERAL_PREFIX = 'knet-probe-'
 export const EPHEMERAL_LIFETIME_S = 300
 /** Attempts for a Service with several endpoints (kube-proxy picks one per connection). */
 export const SERVICE_ATTEMPTS = 12
+/**
+ * UDP has no handshake: one datagram, or its answer, lost or late on a busy node is not the path
+ * dropping it. A single target is sent to again after a timeout, up to this many times in all, and
+ * one answer is delivered. (A TCP connect is retransmitted by the kernel within the tool's wait.)
+ */
+export const UDP_TRIES = 3
 
 export interface ExecProbeOptions {
   client: PodClient
@@ -145,12 +151,19 @@ const attempts = (result: TraceResult): number => (result.nat.dnat.length > 1 ? 
 /** The first run (the one that found the tool), then the other attempts with the same tool. */
 async function sendAgain(client: PodClient, at: {namespace: string; name: string; container: string}, target: ProbeTarget, found: Run, total: number): Promise<Run[]> {
   const runs: Run[] = [found]
-  for (let i = 1; i < total; i++) {
+  const again = async (): Promise<void> => {
     const verdict = readToolRun(found.tool, target.protocol, await execTool(client, at.namespace, at.name, at.container, found.tool, target))
     // The tool worked a moment ago; anything it cannot say now is an error of this attempt.
     runs.push({tool: found.tool, verdict: verdict.usable ? verdict : {usable: true, outcome: 'error', detail: verdict.why}})
   }
+  for (let i = 1; i < total; i++) await again()
+  if (untilAnswered(target.protocol, total)) while (runs.length < UDP_TRIES && runs.every((r) => r.verdict.outcome === 'timeout')) await again()
   return runs
+}
+
+/** A UDP packet to one target: sent until answered (UDP_TRIES), not counted per attempt. */
+function untilAnswered(protocol: ProbeTarget['protocol'], total: number): boolean {
+  return protocol === 'udp' && total === 1
 }
 
 /** The tools that can send this packet, in the order they are tried. */
@@ -235,8 +248,10 @@ function observation(result: TraceResult, runs: Run[], absent: string[]): Observ
   if (result.protocol === 'icmp' && outcomes.delivered > 0 && result.destination.kind === 'pod' && endpoints[0]) answered.add(endpoints[0])
   const total = runs.length
   const order: ExecOutcome[] = ['refused', 'timeout', 'error']
-  const outcome = outcomes.delivered === total ? 'delivered' : outcomes.delivered > 0 ? 'partial' : order.reduce((best, k) => (outcomes[k] > outcomes[best] ? k : best), order[0] as ExecOutcome)
+  const resent = untilAnswered(result.protocol, attempts(result)) && total > 1
+  const outcome = outcomes.delivered === total || (resent && outcomes.delivered > 0) ? 'delivered' : outcomes.delivered > 0 ? 'partial' : order.reduce((best, k) => (outcomes[k] > outcomes[best] ? k : best), order[0] as ExecOutcome)
   const details = [...new Set(runs.flatMap((r) => (r.verdict.detail ? [r.verdict.detail] : [])))]
+  if (resent) details.unshift(`UDP sent again after no answer, up to ${UDP_TRIES} times`)
   if (absent.length > 0) details.push(`skipped ${absent.join('; ')}`)
   return {
     outcome,

@@ -5,6 +5,7 @@
  * exec (an address with a zone, no port, a pod that is not running), and an RBAC refusal pointing at knet rbac --probe.
  */
 import {spawn} from 'node:child_process'
+import {createSocket} from 'node:dgram'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -93,6 +94,34 @@ describe('probeFromPod (host tools, stand-in API)', () => {
     const free = (closed.address() as {port: number}).port
     await new Promise<void>((resolve) => closed.close(() => resolve()))
     expect(await probeFromPod(traced(free), options())).toEqual({observed: 'refused', agrees: false, detail: 'predicted delivered, but the real packet was refused (1 attempt: 1 refused; connection refused)', via: 'exec nc in pod/default/client (container app)'})
+  })
+
+  it('UDP to one target is sent again after no answer, up to 3 times, and one answer is delivered; a silent port is 3 timeouts', async () => {
+    absent.clear()
+    // A responder that lets the first datagram go unanswered, as a busy node may.
+    const udp = createSocket('udp4')
+    let seen = 0
+    udp.on('message', (_m, from) => {
+      if (++seen > 1) udp.send('server\n', from.port, from.address)
+    })
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()))
+    const udpPort = udp.address().port
+    try {
+      const r = await probeFromPod(traced(udpPort, {protocol: 'udp'}), options())
+      expect([r.observed, r.agrees, seen]).toEqual(['delivered', true, 2])
+      expect(r.detail).toMatch(/^2 attempts: 1 delivered, 1 timeout; answered by server; UDP sent again after no answer, up to 3 times/)
+    } finally {
+      udp.close()
+    }
+    const silent = createSocket('udp4')
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', () => resolve()))
+    try {
+      const r = await probeFromPod(traced(silent.address().port, {protocol: 'udp'}), options())
+      expect([r.observed, r.agrees]).toEqual(['timeout', false])
+      expect(r.detail).toMatch(/\(3 attempts: 3 timeout; UDP sent again after no answer, up to 3 times/)
+    } finally {
+      silent.close()
+    }
   })
 
   it('an IPv6 destination is sent by each tool in turn (nc -6, curl and wget to [::1], bash), and by ping -6', async () => {
