@@ -10,6 +10,7 @@
  */
 import {appendFileSync} from 'node:fs'
 import {afterEach, expect} from 'vitest'
+import {breathe} from './helpers/breathe.js'
 
 const LOG = process.env.KNET_BLOCK_LOG
 const TICK = 250
@@ -27,4 +28,4 @@ if (LOG) {
   }, TICK).unref()
 }
 
-afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)))
+afterEach(breathe)

@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check'
 import {expect} from 'vitest'
+import {breathe} from './breathe.js'
 
 export const fuzzRuns = Number(process.env.FUZZ_RUNS ?? 5000)
 
@@ -86,14 +87,10 @@ export function fuzzInputArb(samples: string[]): fc.Arbitrary<string> {
  */
 export function breather(everyMs = 100): () => Promise<void> {
   let last = performance.now()
-  return () => {
-    if (performance.now() - last < everyMs) return Promise.resolve()
-    return new Promise((resolve) =>
-      setImmediate(() => {
-        last = performance.now()
-        resolve()
-      }),
-    )
+  return async () => {
+    if (performance.now() - last < everyMs) return
+    await breathe()
+    last = performance.now()
   }
 }
 

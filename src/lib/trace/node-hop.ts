@@ -525,7 +525,6 @@ function masqueradedIngress(w: Walk, target: NonNullable<ReturnType<typeof podBy
 }
 
 /** The receiving node's own device: a frame bigger than its MTU is dropped on arrival. */
-/** Evidence for a command whose output is missing: its status (timeout, failed, absent) and why. */
 function receiveMtu(w: Walk, remote: NodeDatapath | undefined, address: string, overhead: number): {message: string; evidence: TraceEvidence} | undefined {
   if (w.size === undefined || !remote) return undefined
   const ifname = remote.addrs?.find((i) => i.addrs.some((x) => x.local === address))?.ifname
